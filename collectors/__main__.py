@@ -1,0 +1,82 @@
+"""Command line: `python -m collectors {check,collect,demo} ...` (no UI needed)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from collectors.runs import CollectError
+from metrics.config import ConfigError, load_config, summarize
+
+
+def _check(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    print(summarize(cfg))
+    print("OK: the engagement file is valid.")
+    return 0
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from collectors.git_source import collect_git
+    from db.engine import make_engine, redact_url, resolve_db_url
+
+    cfg = load_config(args.config)
+    url = resolve_db_url(args.db, cfg.file)
+    engine = make_engine(url)
+    print(f"Collecting into {redact_url(url)}", file=sys.stderr)
+    failures = 0
+    for source in cfg.sources.git:
+        if args.source and source.display_name not in args.source:
+            continue
+        try:
+            result = collect_git(engine, cfg.resolve_path(source.path), source.branch,
+                                 source_name=source.display_name, progress=None if not args.quiet else False)
+        except CollectError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        walk = "full walk" if result.full_walk else "incremental"
+        print(f"git {result.source_name}: {result.commits_seen} commits read ({walk}), "
+              f"{result.commits_removed} removed, {result.tags} tags, tip {result.cursor[:12]}")
+    if not cfg.sources.git:
+        print("No sources configured: nothing to collect.", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from collectors.demo import build_demo
+
+    path = build_demo(Path(args.out))
+    print(path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m collectors", description="Collect engagement data into the DB.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="validate an engagement file and print a summary")
+    check.add_argument("--config", required=True, type=Path)
+    check.set_defaults(run=_check)
+    collect = sub.add_parser("collect", help="collect every configured source (incremental)")
+    collect.add_argument("--config", required=True, type=Path)
+    collect.add_argument("--db", help="database URL (default: $BATON_DB_URL, else baton.db beside the config)")
+    collect.add_argument("--source", action="append", help="only this source name (repeatable)")
+    collect.add_argument("--quiet", action="store_true", help="no progress bar")
+    collect.set_defaults(run=_collect)
+    demo = sub.add_parser("demo", help="write the demo engagement (git repo + engagement.toml) into --out")
+    demo.add_argument("--out", required=True, type=Path)
+    demo.set_defaults(run=_demo)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print("\n".join(f"error: {p}" for p in exc.problems), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: what was written is kept; rerun to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

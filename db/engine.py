@@ -1,0 +1,65 @@
+"""Engine creation, DB URL resolution and schema migration (Alembic, run on open)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+DB_URL_ENV = "BATON_DB_URL"
+
+
+def resolve_db_url(cli_url: str | None = None, config_file: Path | None = None) -> str:
+    """`--db URL`, else $BATON_DB_URL, else sqlite:///baton.db beside the engagement file."""
+    if cli_url:
+        return cli_url
+    if os.environ.get(DB_URL_ENV):
+        return os.environ[DB_URL_ENV]
+    folder = config_file.resolve().parent if config_file else Path.cwd()
+    return f"sqlite:///{folder / 'baton.db'}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets the dashboard read while a collector writes; the busy timeout waits out short locks.
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str, *, migrate: bool = True) -> Engine:
+    """Create an engine for `url` and bring its schema to the latest migration."""
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(alembic_config(engine), revision)
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as a placeholder
+        return "<unparsable database URL>"

@@ -1,0 +1,148 @@
+"""The schema: SQLAlchemy 2 typed models. Alembic migrations in db/migrations must agree with it.
+
+Times are stored as naive UTC datetimes (same on SQLite and PostgreSQL) with the original offset kept
+in minutes beside them, so local times can be shown as they were recorded. Rows are keyed by their
+natural keys, so collectors upsert and reruns never duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Source(Base):
+    """A place data comes from: a git repository, a GitHub repository, a Jira query."""
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))  # git | github | jira
+    key: Mapped[str] = mapped_column(String(500))  # absolute repo path, owner/repo, base_url + jql
+    name: Mapped[str] = mapped_column(String(200))  # short display name (repository filter)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Cursor(Base):
+    """Resume point of one stream of a source (git: the tip sha last ingested)."""
+
+    __tablename__ = "cursors"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class CollectionRun(Base):
+    """One run of one collector over one source, logged whatever its outcome."""
+
+    __tablename__ = "collection_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20))  # running | success | failed | interrupted
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    items_written: Mapped[int] = mapped_column(Integer, default=0)
+    items_removed: Mapped[int] = mapped_column(Integer, default=0)
+    cursor_before: Mapped[str | None] = mapped_column(Text)
+    cursor_after: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Identity(Base):
+    """An actor identity seen in a source: an email, a GitHub login or a Jira account id."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))  # email | github | jira
+    value: Mapped[str] = mapped_column(String(320))  # lower-cased
+    display_name: Mapped[str | None] = mapped_column(String(300))
+
+
+class Commit(Base):
+    """A commit reachable from a tracked branch; sides are computed at metric time, never stored."""
+
+    __tablename__ = "commits"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+    parents: Mapped[str] = mapped_column(Text, default="")  # space-separated shas
+    is_merge: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_name: Mapped[str] = mapped_column(Text)
+    author_email: Mapped[str] = mapped_column(Text)
+    authored_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # UTC
+    author_tz_minutes: Mapped[int] = mapped_column(Integer)
+    committer_name: Mapped[str] = mapped_column(Text)
+    committer_email: Mapped[str] = mapped_column(Text)
+    committed_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    committer_tz_minutes: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    co_authors: Mapped[str] = mapped_column(Text, default="")  # "Name <email>" lines
+    files_changed: Mapped[int] = mapped_column(Integer, default=0)
+    lines_added: Mapped[int] = mapped_column(Integer, default=0)
+    lines_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    seen_run_id: Mapped[int | None] = mapped_column(Integer)  # last full walk that reached it
+
+
+class CommitFile(Base):
+    """Per-file line stats of a non-merge commit (numstat against its first parent)."""
+
+    __tablename__ = "commit_files"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["source_id", "sha"], ["commits.source_id", "commits.sha"], ondelete="CASCADE",
+            name="fk_commit_files_commit",
+        ),
+    )
+
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    old_path: Mapped[str | None] = mapped_column(Text)  # set on renames
+    added: Mapped[int | None] = mapped_column(Integer)  # None for binary files
+    deleted: Mapped[int | None] = mapped_column(Integer)
+    binary: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Tag(Base):
+    """A git tag and the commit it points to (data cuts can be tags)."""
+
+    __tablename__ = "tags"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    sha: Mapped[str] = mapped_column(String(64))  # peeled commit
+    tagged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # tagger date, else commit date, UTC
+    tz_minutes: Mapped[int | None] = mapped_column(Integer)
+    tagger_name: Mapped[str | None] = mapped_column(Text)
+    tagger_email: Mapped[str | None] = mapped_column(Text)
+

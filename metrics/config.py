@@ -1,0 +1,382 @@
+"""The engagement file (SPEC §2): one typed, validated object for all configuration.
+
+`load_config(path)` reads a TOML file and returns an `EngagementConfig`, or raises `ConfigError`
+whose lines each name the file, the key path and what was expected, e.g.
+`engagement.toml: people[3].affiliations[0].from: expected a date like 2026-09-07, got "next week"`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_BOTS = ["*[bot]", "dependabot*", "renovate*", "github-actions*"]
+DEFAULT_CAPABILITY_KEYS = ["data", "training", "evaluation", "deployment", "operations"]
+# KPI keys of SPEC §5 (plus the ladder) that targets and milestone criteria may name.
+KPI_KEYS = {
+    "internal_pr_share",
+    "internal_commit_share",
+    "internal_review_share",
+    "internal_train_share",
+    "time_to_retrain",
+    "runbook_completion",
+    "drill_outcome",
+    "eval_coverage",
+    "two_key_compliance",
+    "ladder_stage",
+}
+# Counts that milestone criteria may name besides the KPI keys (SPEC §2 example).
+CRITERION_METRICS = KPI_KEYS | {"internal_train_runs", "runbook_executions_internal", "internal_commits"}
+DEFAULT_TARGETS = {
+    "internal_commit_share": 0.5,
+    "internal_pr_share": 0.5,
+    "internal_review_share": 0.5,
+    "internal_train_share": 0.7,
+    "two_key_compliance": 1.0,
+}
+
+
+class ConfigError(Exception):
+    """An engagement file that cannot be used; `problems` holds one message per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Engagement(_Strict):
+    name: str
+    start: dt.date
+    weeks: int = Field(8, ge=1, le=520)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'expected an IANA time zone like "Europe/Berlin", got "{value}"') from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Affiliation(_Strict):
+    side: Literal["vendor", "internal"]
+    org: str | None = None
+    from_: dt.date | None = Field(None, alias="from")
+    until: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Affiliation:
+        if self.from_ and self.until and self.until <= self.from_:
+            raise ValueError(f"expected until ({self.until}) after from ({self.from_})")
+        return self
+
+    def describe(self) -> str:
+        return f"{self.side} from {self.from_ or 'the beginning'} until {self.until or 'open end'}"
+
+
+class Person(_Strict):
+    name: str
+    emails: list[str] = []
+    github: list[str] = []
+    jira: list[str] = []
+    affiliations: list[Affiliation] = []
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Person:
+        far_past, far_future = dt.date.min, dt.date.max
+        spans = sorted(
+            ((a.from_ or far_past, a.until or far_future, i) for i, a in enumerate(self.affiliations)),
+        )
+        for (s1, e1, i1), (s2, _e2, i2) in zip(spans, spans[1:], strict=False):
+            if s2 < e1:
+                a, b = sorted((i1, i2))
+                raise ValueError(
+                    f"affiliations[{a}] ({self.affiliations[a].describe()}) overlaps "
+                    f"affiliations[{b}] ({self.affiliations[b].describe()}) of {self.name}"
+                )
+        return self
+
+
+class Classify(_Strict):
+    internal_email_domains: list[str] = []
+    vendor_email_domains: list[str] = []
+    bots: list[str] = Field(default_factory=lambda: list(DEFAULT_BOTS))
+
+
+class GitSource(_Strict):
+    path: str
+    branch: str = "main"
+    name: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or Path(self.path).name.removesuffix(".git")
+
+
+class GitHubSource(_Strict):
+    repo: str
+    token_env: str = "GITHUB_TOKEN"
+    base_url: str = "https://api.github.com"
+
+
+class JiraSource(_Strict):
+    base_url: str
+    jql: str
+    email_env: str | None = None
+    token_env: str = "JIRA_TOKEN"
+
+
+class Sources(_Strict):
+    git: list[GitSource] = []
+    github: list[GitHubSource] = []
+    jira: list[JiraSource] = []
+
+
+class Capability(_Strict):
+    key: str
+    paths: list[str] = []
+    ci_workflows: list[str] = []
+    ticket_labels: list[str] = []
+
+
+def _default_capabilities() -> list[Capability]:
+    dirs = {"data": "data", "training": "train", "evaluation": "eval", "deployment": "deploy", "operations": "ops"}
+    return [Capability(key=k, paths=[f"{d}/**"], ticket_labels=[k]) for k, d in dirs.items()]
+
+
+class PipelineKind(_Strict):
+    workflows: list[str] = []
+    tags: list[str] = []
+
+
+class Pipeline(_Strict):
+    data_cut: PipelineKind = PipelineKind()
+    train: PipelineKind = PipelineKind()
+    deploy: PipelineKind = PipelineKind()
+    rollback: PipelineKind = PipelineKind()
+
+
+class Runbooks(_Strict):
+    label: str = "runbook"
+    name_prefix: str = "runbook:"
+
+
+class Drills(_Strict):
+    label: str = "drill"
+    sla_minutes: dict[str, int] = Field(default_factory=lambda: {"sev1": 60, "sev2": 240, "sev3": 1440})
+    postmortem_label: str = "postmortem"
+    postmortem_days: int = 5
+
+
+class LadderThresholds(_Strict):
+    """Stage thresholds of SPEC §6 (internal share of a capability's weekly activity)."""
+
+    pairs: float = Field(0.10, ge=0, le=1)
+    leads: float = Field(0.50, ge=0, le=1)
+    shadows: float = Field(0.80, ge=0, le=1)
+    shadows_max_vendor_items: int = Field(1, ge=0)
+
+    @model_validator(mode="after")
+    def _ascending(self) -> LadderThresholds:
+        if not self.pairs <= self.leads <= self.shadows:
+            raise ValueError("expected pairs <= leads <= shadows")
+        return self
+
+
+class Criterion(_Strict):
+    metric: str
+    op: Literal[">=", ">", "<=", "<", "=="]
+    value: float
+    capability: str | None = None
+    runbook: str | None = None
+    side: Literal["internal", "vendor"] | None = None
+
+
+class Milestone(_Strict):
+    id: str
+    due_week: int = Field(ge=0)
+    title: str
+    capability: str | None = None
+    criteria: list[Criterion] = []
+
+
+class EngagementConfig(_Strict):
+    engagement: Engagement
+    people: list[Person] = []
+    classify: Classify = Classify()
+    sources: Sources = Sources()
+    capabilities: list[Capability] = Field(default_factory=_default_capabilities)
+    pipeline: Pipeline = Pipeline()
+    runbooks: Runbooks = Runbooks()
+    drills: Drills = Drills()
+    targets: dict[str, float] = {}
+    plan: dict[str, dict[int, int]] = {}
+    milestones: list[Milestone] = []
+    ladder: LadderThresholds = LadderThresholds()
+    # Where the file was read from; relative source paths resolve against its folder.
+    file: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> EngagementConfig:
+        keys = [c.key for c in self.capabilities]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"capabilities: duplicate key(s) {', '.join(dupes)}")
+        problems = []
+        for cap, weeks in self.plan.items():
+            if cap not in keys:
+                problems.append(f"plan.{cap}: expected a capability key (one of {', '.join(keys)})")
+            for week, stage in weeks.items():
+                if week < 0 or not 0 <= stage <= 4:
+                    problems.append(f"plan.{cap}.{week}: expected week >= 0 = stage 0..4, got {week} = {stage}")
+        for key in self.targets:
+            if key not in KPI_KEYS:
+                problems.append(f"targets.{key}: expected a KPI key (one of {', '.join(sorted(KPI_KEYS))})")
+        for i, m in enumerate(self.milestones):
+            if m.capability and m.capability not in keys:
+                problems.append(f"milestones[{i}].capability: expected a capability key, got {m.capability!r}")
+            for j, c in enumerate(m.criteria):
+                if c.metric not in CRITERION_METRICS:
+                    problems.append(
+                        f"milestones[{i}].criteria[{j}].metric: milestone {m.id} names unknown KPI {c.metric!r}"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def capability_keys(self) -> list[str]:
+        return [c.key for c in self.capabilities]
+
+    def target(self, kpi: str) -> float | None:
+        return self.targets.get(kpi, DEFAULT_TARGETS.get(kpi))
+
+    def resolve_path(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        if not p.is_absolute() and self.file is not None:
+            p = (self.file.parent / p).resolve()
+        return p
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+_TYPE_WORDS = {
+    "date_from_datetime_parsing": "a date like 2026-09-07",
+    "date_parsing": "a date like 2026-09-07",
+    "date_type": "a date like 2026-09-07",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "string_type": "a string",
+    "list_type": "a list",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "model_type": "a table",
+    "dict_type": "a table",
+    "model_attributes_type": "a table",
+}
+
+
+def _describe(error: dict[str, Any], fields_of: dict[str, list[str]]) -> str:
+    kind, value = error["type"], error.get("input")
+    shown = f'"{value}"' if isinstance(value, str) else repr(value)
+    if kind in _TYPE_WORDS:
+        return f"expected {_TYPE_WORDS[kind]}, got {shown}"
+    if kind == "extra_forbidden":
+        return "unknown key (typo?)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error":
+        return f"expected {error['ctx']['expected']}, got {shown}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    return f"{error['msg']}, got {shown}"
+
+
+def _format_errors(file_label: str, exc: ValidationError) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        loc = tuple(p for p in error["loc"] if p not in ("function-after",))
+        # Pydantic reports the alias-less name for `from`; show what the user wrote.
+        loc = tuple("from" if p == "from_" else p for p in loc)
+        where = _key_path(loc)
+        message = _describe(error, {})
+        if error["type"] == "value_error" and not where:
+            lines.extend(f"{file_label}: {part}" for part in message.split("; "))
+            continue
+        lines.append(f"{file_label}: {where}: {message}" if where else f"{file_label}: {message}")
+    return lines
+
+
+def parse_config(data: dict[str, Any], file: Path | None = None) -> EngagementConfig:
+    """Validate an already-parsed TOML document."""
+    label = file.name if file else "engagement"
+    try:
+        cfg = EngagementConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(label, exc)) from None
+    return cfg.model_copy(update={"file": file.resolve() if file else None})
+
+
+def load_config(path: str | Path) -> EngagementConfig:
+    """Read and validate an engagement file; raise ConfigError naming file, key path and expectation."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the engagement file ({exc.strerror})"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path.name}: expected UTF-8 text"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path.name}: invalid TOML: {exc}"]) from None
+    return parse_config(data, path)
+
+
+def summarize(cfg: EngagementConfig) -> str:
+    """A short human summary printed by `python -m collectors check`."""
+    e = cfg.engagement
+    lines = [
+        f"Engagement: {e.name} — starts {e.start}, {e.weeks} weeks, timezone {e.timezone}",
+        f"People: {len(cfg.people)} "
+        f"({sum(1 for p in cfg.people for a in p.affiliations[-1:] if a.side == 'internal')} internal now, "
+        f"{sum(1 for p in cfg.people for a in p.affiliations[-1:] if a.side == 'vendor')} vendor now)",
+        f"Sources: {len(cfg.sources.git)} git, {len(cfg.sources.github)} GitHub, {len(cfg.sources.jira)} Jira",
+    ]
+    lines += [f"  git: {cfg.resolve_path(s.path)} @ {s.branch}" for s in cfg.sources.git]
+    lines.append(f"Capabilities: {', '.join(cfg.capability_keys)}")
+    lines.append(f"Milestones: {len(cfg.milestones)}" + "".join(f"\n  {m.id} (week {m.due_week}): {m.title}"
+                                                              for m in cfg.milestones))
+    return "\n".join(lines)
