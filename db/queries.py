@@ -1,0 +1,93 @@
+"""Query functions: each returns a DataFrame (or a scalar) and takes an engine; SQL uses bound parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from db.models import CollectionRun, Commit, CommitFile, Cursor, Identity, Source, Tag
+
+
+def _frame(engine: Engine, stmt, utc_columns: Sequence[str] = ()) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    for col in utc_columns:
+        df[col] = pd.to_datetime(df[col], utc=True)
+    return df
+
+
+def _in_sources(stmt, column, source_names: Sequence[str] | None):
+    if source_names:
+        stmt = stmt.where(column.in_(select(Source.id).where(Source.name.in_(list(source_names)))))
+    return stmt
+
+
+def latest_run_id(engine: Engine) -> int:
+    """Id of the newest collection run (0 when none): the cache key for everything the pages load."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.coalesce(func.max(CollectionRun.id), 0))).scalar_one()
+
+
+def load_sources(engine: Engine) -> pd.DataFrame:
+    return _frame(engine, select(Source.id, Source.kind, Source.name, Source.key).order_by(Source.id))
+
+
+def load_commits(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Commits with their repository name; `at` is the author date (UTC), the date commits are bucketed by."""
+    stmt = (
+        select(Commit.source_id, Source.name.label("repo"), Commit.sha, Commit.parents, Commit.is_merge,
+               Commit.author_name.label("name"), Commit.author_email.label("email"),
+               Commit.authored_at.label("at"), Commit.author_tz_minutes, Commit.committer_name,
+               Commit.committer_email, Commit.committed_at, Commit.subject, Commit.co_authors,
+               Commit.files_changed, Commit.lines_added, Commit.lines_deleted)
+        .join(Source, Source.id == Commit.source_id)
+        .order_by(Commit.authored_at, Commit.sha)
+    )
+    return _frame(engine, _in_sources(stmt, Commit.source_id, source_names), ["at", "committed_at"])
+
+
+def load_commit_files(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    stmt = select(CommitFile.source_id, CommitFile.sha, CommitFile.path, CommitFile.old_path, CommitFile.added,
+                  CommitFile.deleted, CommitFile.binary)
+    return _frame(engine, _in_sources(stmt, CommitFile.source_id, source_names))
+
+
+def load_tags(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    stmt = select(Tag.source_id, Tag.name, Tag.sha, Tag.tagged_at.label("at"), Tag.tagger_name, Tag.tagger_email)
+    return _frame(engine, _in_sources(stmt, Tag.source_id, source_names), ["at"])
+
+
+def load_identities(engine: Engine) -> pd.DataFrame:
+    return _frame(engine, select(Identity.kind, Identity.value, Identity.display_name).order_by(Identity.value))
+
+
+def load_runs(engine: Engine, limit: int = 200) -> pd.DataFrame:
+    """Newest collection runs first, with their source."""
+    stmt = (
+        select(CollectionRun.id, Source.kind, Source.name.label("source"), CollectionRun.status,
+               CollectionRun.started_at, CollectionRun.finished_at, CollectionRun.items_seen,
+               CollectionRun.items_written, CollectionRun.items_removed, CollectionRun.cursor_before,
+               CollectionRun.cursor_after, CollectionRun.error)
+        .join(Source, Source.id == CollectionRun.source_id)
+        .order_by(CollectionRun.id.desc())
+        .limit(limit)
+    )
+    return _frame(engine, stmt, ["started_at", "finished_at"])
+
+
+def load_cursors(engine: Engine) -> pd.DataFrame:
+    stmt = (select(Source.kind, Source.name.label("source"), Cursor.stream, Cursor.value, Cursor.updated_at)
+            .join(Source, Source.id == Cursor.source_id).order_by(Source.name, Cursor.stream))
+    return _frame(engine, stmt, ["updated_at"])
+
+
+def load_source_frames(engine: Engine, source_names: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The frames metrics.engagement.SourceData holds, optionally for some repositories only."""
+    return {
+        "commits": load_commits(engine, source_names),
+        "commit_files": load_commit_files(engine, source_names),
+    }

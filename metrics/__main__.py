@@ -1,0 +1,92 @@
+"""Command line: `python -m metrics weekly --config F [--db URL] [--format json|csv|table]` (no UI needed).
+
+Row contract (documented in README.md): one row per (week, kpi, capability) with keys week, week_start,
+kpi, capability, value, internal, vendor, unattributed, bots, planned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+from metrics.config import ConfigError, load_config
+
+
+def weekly_records(frame) -> list[dict]:
+    """Rows as plain JSON-ready dicts: NaN becomes null, dates ISO strings, counts ints."""
+    records = []
+    for row in frame.to_dict("records"):
+        rec = {}
+        for key, value in row.items():
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                rec[key] = None
+            elif key == "week_start":
+                rec[key] = value.isoformat()
+            elif key in ("week", "internal", "vendor", "unattributed", "bots"):
+                rec[key] = int(value)
+            elif key in ("planned",) or (key == "value" and row["kpi"] == "ladder_stage"):
+                rec[key] = int(value)
+            else:
+                rec[key] = float(value) if key == "value" else value
+        records.append(rec)
+    return records
+
+
+def _weekly(args: argparse.Namespace) -> int:
+    from db.engine import make_engine, resolve_db_url
+    from db.queries import load_source_frames
+    from metrics.engagement import SourceData, compute
+
+    cfg = load_config(args.config)
+    engine = make_engine(resolve_db_url(args.db, cfg.file))
+    result = compute(cfg, SourceData(**load_source_frames(engine, args.repo)))
+    frame = result.weekly
+    if args.kpi:
+        frame = frame[frame["kpi"].isin(args.kpi)]
+    if args.capability:
+        frame = frame[frame["capability"].isin(args.capability)]
+    records = weekly_records(frame)
+    if args.format == "json":
+        json.dump(records, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    elif args.format == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(frame.columns))
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        import pandas as pd
+
+        print(pd.DataFrame(records, columns=list(frame.columns)).to_string(index=False, na_rep="—"))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m metrics", description="Compute and export engagement KPIs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    weekly = sub.add_parser("weekly", help="one row per (week, kpi, capability)")
+    weekly.add_argument("--config", required=True, type=Path)
+    weekly.add_argument("--db", help="database URL (default: $BATON_DB_URL, else baton.db beside the config)")
+    weekly.add_argument("--format", choices=["json", "csv", "table"], default="table")
+    weekly.add_argument("--repo", action="append", help="only this repository (source name); repeatable")
+    weekly.add_argument("--kpi", action="append", help="only this KPI key; repeatable")
+    weekly.add_argument("--capability", action="append", help="only this capability; repeatable")
+    weekly.set_defaults(run=_weekly)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print("\n".join(f"error: {p}" for p in exc.problems), file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

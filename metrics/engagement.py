@@ -1,0 +1,128 @@
+"""Everything the dashboard and the CLI show for one engagement, computed in one pure pass.
+
+`SourceData` holds the frames read from the DB; `compute(cfg, data)` attributes every event (SPEC §3),
+buckets weeks (§4), computes the KPIs (§5) and the ladder (§6), and returns a frozen `EngagementMetrics`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from metrics.capabilities import commit_capabilities
+from metrics.commits import countable_commits, internal_commit_share
+from metrics.config import EngagementConfig
+from metrics.identity import attribute
+from metrics.ladder import ladder
+from metrics.weeks import current_week, engagement_weeks, week_start
+
+WEEKLY_COLUMNS = ["week", "week_start", "kpi", "capability", "value", "internal", "vendor", "unattributed",
+                  "bots", "planned"]
+UNATTRIBUTED_WARNING = 0.05  # SPEC §3: warn when over 5% of a week's events are unattributed
+
+
+@dataclass(frozen=True)
+class SourceData:
+    """Raw rows as stored, read through db.queries."""
+
+    commits: pd.DataFrame
+    commit_files: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class EngagementMetrics:
+    cfg: EngagementConfig
+    weeks: list[int]
+    commits: pd.DataFrame  # every commit with person, side, rule, local_date, week
+    commit_caps: pd.DataFrame  # (source_id, sha, capability, paths)
+    commit_share: pd.DataFrame  # internal_commit_share rows (capability None = engagement-wide)
+    ladder: pd.DataFrame  # per (capability, week)
+    weekly: pd.DataFrame  # the documented row contract of `python -m metrics weekly`
+
+    @property
+    def is_empty(self) -> bool:
+        return self.commits.empty
+
+    def latest_week(self) -> int | None:
+        """The latest week, up to the current one, with attributed activity (None without any)."""
+        share = self.commit_share[self.commit_share["capability"].isna() & self.commit_share["value"].notna()]
+        now = current_week(self.cfg.engagement.start, self.cfg.engagement.timezone)
+        weeks = share.loc[share["week"] <= max(now, 1), "week"]
+        return int(weeks.max()) if len(weeks) else None
+
+    def kpi_row(self, kpi: str, week: int | None, capability: str | None = None) -> pd.Series | None:
+        rows = self.weekly[(self.weekly["kpi"] == kpi) & (self.weekly["week"] == week)]
+        rows = rows[rows["capability"].isna()] if capability is None else rows[rows["capability"] == capability]
+        return rows.iloc[0] if len(rows) else None
+
+    def unattributed_share(self, week: int) -> float:
+        """Unattributed events / all events of the week (bots included), 0 when the week has none."""
+        row = self.kpi_row("internal_commit_share", week)
+        if row is None:
+            return 0.0
+        total = row["internal"] + row["vendor"] + row["unattributed"] + row["bots"]
+        return float(row["unattributed"] / total) if total else 0.0
+
+    def ladder_evidence(self, capability: str, week: int) -> pd.DataFrame:
+        """The commits behind one ladder cell, with their attribution."""
+        caps = self.commit_caps[self.commit_caps["capability"] == capability]
+        rows = countable_commits(self.commits).merge(caps, on=["source_id", "sha"])
+        rows = rows[rows["week"] == week]
+        cols = ["at", "repo", "sha", "name", "email", "person", "side", "rule", "subject", "paths"]
+        return rows[cols].sort_values("at").reset_index(drop=True)
+
+
+def _attributed_commits(cfg: EngagementConfig, commits: pd.DataFrame) -> pd.DataFrame:
+    if commits.empty:
+        cols = [*commits.columns, "person", "side", "rule", "org", "local_date", "week"]
+        return pd.DataFrame(columns=cols).astype({"week": "int64", "is_merge": bool})
+    return attribute(commits, cfg)
+
+
+def _commit_activity(commits: pd.DataFrame, caps: pd.DataFrame) -> pd.DataFrame:
+    """Ladder activity items from non-merge commits: one per (commit, capability)."""
+    rows = countable_commits(commits).merge(caps, on=["source_id", "sha"])
+    return pd.DataFrame({"capability": rows["capability"], "week": rows["week"], "side": rows["side"],
+                         "kind": "commit", "item": rows["sha"]})
+
+
+def _contract_rows(kpi: str, frame: pd.DataFrame, start: dt.date) -> pd.DataFrame:
+    out = frame.copy()
+    out["kpi"] = kpi
+    out["week_start"] = [week_start(int(w), start) for w in out["week"]]
+    if "planned" not in out:
+        out["planned"] = np.nan
+    return out[WEEKLY_COLUMNS]
+
+
+def compute(cfg: EngagementConfig, data: SourceData, accepted_milestones: Collection[str] = (),
+            today: dt.datetime | None = None) -> EngagementMetrics:
+    """Attribute, bucket and compute every KPI and the ladder for the engagement."""
+    commits = _attributed_commits(cfg, data.commits)
+    caps = commit_capabilities(data.commit_files, cfg.capabilities)
+    now_week = current_week(cfg.engagement.start, cfg.engagement.timezone, today)
+    weeks = engagement_weeks(cfg.engagement.weeks, commits["week"].unique(), through_week=now_week)
+
+    share = internal_commit_share(commits, caps)
+    # Every week appears for the engagement-wide series and for each capability, with zero counts.
+    everything = "\0all"  # stands for the engagement-wide row while reindexing (None is no index label)
+    grid = pd.MultiIndex.from_product([[everything, *cfg.capability_keys], weeks], names=["capability", "week"])
+    share = share.assign(capability=share["capability"].fillna(everything).astype(object))
+    share = share.set_index(["capability", "week"]).reindex(grid).reset_index()
+    share["capability"] = share["capability"].astype(object).where(share["capability"] != everything, None)
+    for col in ("internal", "vendor", "unattributed", "bots"):
+        share[col] = share[col].fillna(0).astype("int64")
+    if 0 not in weeks:
+        share = share[share["week"] != 0]
+    steps = ladder(_commit_activity(commits, caps), cfg, weeks, accepted_milestones)
+
+    start = cfg.engagement.start
+    ladder_rows = steps.rename(columns={"stage": "value"})
+    weekly = pd.concat([_contract_rows("internal_commit_share", share, start),
+                        _contract_rows("ladder_stage", ladder_rows, start)], ignore_index=True)
+    weekly = weekly.astype({"value": "float64", "planned": "float64"})
+    return EngagementMetrics(cfg, weeks, commits, caps, share, steps, weekly)
