@@ -109,7 +109,7 @@ class Person(_Strict):
         spans = sorted(
             ((a.from_ or far_past, a.until or far_future, i) for i, a in enumerate(self.affiliations)),
         )
-        for (s1, e1, i1), (s2, _e2, i2) in zip(spans, spans[1:], strict=False):
+        for (_s1, e1, i1), (s2, _e2, i2) in zip(spans, spans[1:], strict=False):
             if s2 < e1:
                 a, b = sorted((i1, i2))
                 raise ValueError(

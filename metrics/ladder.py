@@ -57,7 +57,7 @@ def ladder(activity: pd.DataFrame, cfg: EngagementConfig, weeks: list[int],
            accepted_milestones: Collection[str] = ()) -> pd.DataFrame:
     """One row per (capability, week): side counts, share, stage, planned, behind (measured < planned)."""
     items = activity.drop_duplicates(["capability", "kind", "item"])
-    counts = side_counts(items, ["capability", "week"]) if len(items) else None
+    counts = side_counts(items, ["capability", "week"]).drop(columns="value") if len(items) else None
     grid = pd.MultiIndex.from_product([cfg.capability_keys, weeks], names=["capability", "week"]).to_frame(
         index=False)
     if counts is not None:

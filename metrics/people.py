@@ -44,5 +44,6 @@ def unattributed_identities(events: pd.DataFrame, cfg: EngagementConfig) -> pd.D
             return f"same login as {by_login[login]}: add {email} to their emails?"
         return ""
 
-    grouped["suggestion"] = [suggest(*row) for row in zip(grouped["name"], grouped["email"], grouped["person"], strict=True)]
+    identities = zip(grouped["name"], grouped["email"], grouped["person"], strict=True)
+    grouped["suggestion"] = [suggest(*row) for row in identities]
     return grouped.sort_values(["events", "email"], ascending=[False, True])[cols].reset_index(drop=True)
