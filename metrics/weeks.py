@@ -53,6 +53,6 @@ def engagement_weeks(planned_weeks: int, event_weeks: Iterable[int], through_wee
     the plan), week 0 only when there is baseline activity. Events far in the future (a wrong clock)
     add their own week, not every week up to it, when `through_week` caps the dense range."""
     seen = {int(w) for w in event_weeks}
-    last = max(seen, default=0)
-    dense_to = max(planned_weeks, min(last, through_week) if through_week is not None else last)
+    current = [w for w in seen if through_week is None or w <= through_week]
+    dense_to = max(planned_weeks, max(current, default=0))
     return sorted(set(range(1, dense_to + 1)) | seen)

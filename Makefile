@@ -1,0 +1,43 @@
+# Baton: `make run` (demo or CONFIG=path/engagement.toml) and `make test`. Needs Python >= 3.11 and git.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := demo
+PORT   ?= 8501
+
+.PHONY: run collect test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+# Without CONFIG: build the demo engagement into ./demo, collect it, serve it.
+run: $(VENV)/.runtime
+	@config="$(CONFIG)"; \
+	if [ -z "$$config" ]; then $(BIN)/python -m collectors demo --out $(DEMO) >/dev/null && config=$(DEMO)/engagement.toml; fi; \
+	$(BIN)/python -m collectors collect --config "$$config" || exit $$?; \
+	echo "Serving the dashboard on http://localhost:$(PORT)"; \
+	BATON_CONFIG="$$(realpath "$$config")" exec $(BIN)/python -m streamlit run app.py --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false
+
+collect: $(VENV)/.runtime
+	$(BIN)/python -m collectors collect --config "$(CONFIG)"
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+bench: $(VENV)/.runtime
+	$(BIN)/python bench/git_ingest.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache
