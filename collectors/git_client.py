@@ -137,7 +137,7 @@ def stream_commits(repo: Path, tip: str, exclude: str | None = None,
                    chunk_bytes: int = 1 << 20) -> Iterator[ParsedCommit]:
     """Yield every commit reachable from `tip` (all parents) and not from `exclude`, from ONE git log."""
     args = ["git", "-C", str(repo), "-c", "core.quotepath=off", "log", "-z", "--numstat", "-M",
-            "--no-color", "--no-abbrev-commit", "--topo-order", f"--format={LOG_FORMAT}", tip]
+            "--no-color", "--no-abbrev-commit", f"--format={LOG_FORMAT}", tip]
     if exclude:
         args.append(f"^{exclude}")
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_GIT_ENV)
