@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from collectors.runs import CollectError
-from metrics.config import ConfigError, load_config, summarize
+from metrics.cli import add_engagement_args, run_command
+from metrics.config import load_config, summarize
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -56,26 +57,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m collectors", description="Collect engagement data into the DB.")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate an engagement file and print a summary")
-    check.add_argument("--config", required=True, type=Path)
+    add_engagement_args(check, db=False)
     check.set_defaults(run=_check)
     collect = sub.add_parser("collect", help="collect every configured source (incremental)")
-    collect.add_argument("--config", required=True, type=Path)
-    collect.add_argument("--db", help="database URL (default: $BATON_DB_URL, else baton.db beside the config)")
+    add_engagement_args(collect)
     collect.add_argument("--source", action="append", help="only this source name (repeatable)")
     collect.add_argument("--quiet", action="store_true", help="no progress bar")
     collect.set_defaults(run=_collect)
     demo = sub.add_parser("demo", help="write the demo engagement (git repo + engagement.toml) into --out")
     demo.add_argument("--out", required=True, type=Path)
     demo.set_defaults(run=_demo)
-    args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except ConfigError as exc:
-        print("\n".join(f"error: {p}" for p in exc.problems), file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: what was written is kept; rerun to resume", file=sys.stderr)
-        return 130
+    return run_command(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

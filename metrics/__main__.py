@@ -9,11 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
-from pathlib import Path
 
-from metrics.config import ConfigError, load_config
+from metrics.cli import add_engagement_args, run_command
+from metrics.config import load_config
 
 
 def weekly_records(frame) -> list[dict]:
@@ -70,22 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m metrics", description="Compute and export engagement KPIs.")
     sub = parser.add_subparsers(dest="command", required=True)
     weekly = sub.add_parser("weekly", help="one row per (week, kpi, capability)")
-    weekly.add_argument("--config", required=True, type=Path)
-    weekly.add_argument("--db", help="database URL (default: $BATON_DB_URL, else baton.db beside the config)")
+    add_engagement_args(weekly)
     weekly.add_argument("--format", choices=["json", "csv", "table"], default="table")
     weekly.add_argument("--repo", action="append", help="only this repository (source name); repeatable")
     weekly.add_argument("--kpi", action="append", help="only this KPI key; repeatable")
     weekly.add_argument("--capability", action="append", help="only this capability; repeatable")
     weekly.set_defaults(run=_weekly)
-    args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except ConfigError as exc:
-        print("\n".join(f"error: {p}" for p in exc.problems), file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # output piped into `head` and the like
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
-        return 0
+    return run_command(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
