@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from db.models import CollectionRun, Commit, CommitFile, Cursor, Identity, Source, Tag
@@ -26,10 +26,14 @@ def _in_sources(stmt, column, source_names: Sequence[str] | None):
     return stmt
 
 
-def latest_run_id(engine: Engine) -> int:
-    """Id of the newest collection run (0 when none): the cache key for everything the pages load."""
+def data_version(engine: Engine) -> tuple[int, str]:
+    """(newest run id, its status and end time): changes when a run starts AND when it ends, so a cache
+    keyed by it reloads data that was read while a collection was still writing."""
+    stmt = (select(CollectionRun.id, CollectionRun.status, CollectionRun.finished_at)
+            .order_by(CollectionRun.id.desc()).limit(1))
     with engine.connect() as conn:
-        return conn.execute(select(func.coalesce(func.max(CollectionRun.id), 0))).scalar_one()
+        row = conn.execute(stmt).first()
+    return (0, "") if row is None else (int(row.id), f"{row.status}@{row.finished_at}")
 
 
 def load_sources(engine: Engine) -> pd.DataFrame:

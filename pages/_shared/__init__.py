@@ -1,0 +1,1 @@
+"""Helpers shared by the Streamlit pages: data loading and caching (data.py), pure figure builders (figures.py)."""

@@ -1,0 +1,207 @@
+"""Where the dashboard's data comes from: the engagement file, the DB, and the caches in front of them.
+
+`bootstrap()` (called by app.py on every rerun) resolves the engagement file and the DB URL, shows an error
+page and stops when either cannot be used, draws the sidebar (repository filter) and stores a `Context` the
+pages read with `context()`. KPIs are computed by metrics/ once per collection run: `load_metrics` is cached
+by the newest collection run (and its status), the engagement file's modification time and the filter.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from db import engine as db_engine
+from db import queries
+from metrics.config import ConfigError, EngagementConfig, load_config
+from metrics.engagement import EngagementMetrics, SourceData, compute
+from pages._shared.nav import app_pages
+
+CONFIG_ENV = "BATON_CONFIG"
+DB_URL_ENV = db_engine.DB_URL_ENV  # BATON_DB_URL
+_CONTEXT_KEY = "_baton_context"
+REPO_FILTER_KEY = "repos"
+
+
+def _secret(name: str) -> str | None:
+    """A value from .streamlit/secrets.toml, None when there is no secrets file or no such key."""
+    try:
+        value = st.secrets.get(name)
+    except Exception:  # noqa: BLE001 - no secrets file at all raises; absence is normal
+        return None
+    return str(value) if value else None
+
+
+def resolve_config_path() -> str | None:
+    """The engagement file: $BATON_CONFIG, else `config` in Streamlit secrets; absolute; None when unset."""
+    raw = os.environ.get(CONFIG_ENV) or _secret("config")
+    return str(Path(raw).expanduser().resolve()) if raw else None
+
+
+def resolve_db_url(config_path: str) -> str:
+    """The DB: $BATON_DB_URL, else `db_url` in Streamlit secrets, else baton.db beside the engagement file."""
+    return os.environ.get(DB_URL_ENV) or _secret("db_url") or db_engine.resolve_db_url(None, Path(config_path))
+
+
+def _fence(text: str) -> str:
+    """Text shown verbatim inside a markdown code fence (no markdown, no HTML)."""
+    return "```text\n" + text.replace("```", "'''") + "\n```"
+
+
+@st.cache_resource(show_spinner=False)
+def engine_for(db_url: str) -> Engine:
+    """One engine per DB URL for the whole server; opening it runs the migrations."""
+    return db_engine.make_engine(db_url)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_engagement(config_path: str, stamp: tuple[int, int]) -> EngagementConfig:
+    """The validated engagement file; `stamp` (mtime, size) makes an edited file load again."""
+    return load_config(config_path)
+
+
+def file_stamp(path: str) -> tuple[int, int]:
+    try:
+        st_ = os.stat(path)
+    except OSError:
+        return (0, 0)
+    return (st_.st_mtime_ns, st_.st_size)
+
+
+@st.cache_data(show_spinner="Computing the KPIs…", max_entries=32, ttl="1h")
+def load_metrics(config_path: str, db_url: str, run_id: int, repos: tuple[str, ...],
+                 run_state: str = "", config_stamp: tuple[int, int] = (0, 0)) -> EngagementMetrics:
+    """Every KPI for the engagement, computed once per collection run, engagement-file version and filter.
+
+    run_id/run_state/config_stamp are cache keys only; the ttl lets "the current week" move on."""
+    cfg = load_engagement(config_path, config_stamp)
+    frames = queries.load_source_frames(engine_for(db_url), list(repos) or None)
+    return compute(cfg, SourceData(**frames))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def source_names(db_url: str, run_id: int) -> list[str]:
+    sources = queries.load_sources(engine_for(db_url))
+    return sorted(sources["name"].unique().tolist())
+
+
+@dataclass(frozen=True)
+class Context:
+    config_path: str
+    db_url: str
+    cfg: EngagementConfig
+    engine: Engine
+    run_id: int
+    run_state: str
+    repos: tuple[str, ...]
+    config_stamp: tuple[int, int]
+
+    def metrics(self) -> EngagementMetrics:
+        return load_metrics(self.config_path, self.db_url, self.run_id, self.repos, self.run_state,
+                            self.config_stamp)
+
+    @property
+    def db_label(self) -> str:
+        return db_engine.redact_url(self.db_url)
+
+    def collect_command(self) -> str:
+        """The exact shell command that fills this dashboard's DB."""
+        cmd = ["python", "-m", "collectors", "collect", "--config", self.config_path]
+        beside_config = f"sqlite:///{Path(self.config_path).parent / 'baton.db'}"
+        if self.db_url != beside_config:  # not the collector's own default: name the DB explicitly
+            cmd += ["--db", self.db_label]
+        return shlex.join(cmd)
+
+
+def _missing_config_page() -> None:
+    st.title("Baton")
+    st.error("No engagement file: tell Baton which engagement to show.")
+    st.markdown(f"Pass the path of the engagement TOML file (SPEC §2) in the `{CONFIG_ENV}` environment variable:")
+    st.code(f"{CONFIG_ENV}=path/to/engagement.toml streamlit run app.py", language="bash")
+    st.markdown("or as `config` in `.streamlit/secrets.toml` (the DB URL may go beside it as `db_url`, "
+                f"or in `{DB_URL_ENV}`; by default it is `baton.db` beside the engagement file):")
+    st.code('config = "path/to/engagement.toml"\n# db_url = "postgresql+psycopg://user@host/baton"', language="toml")
+    st.markdown("To try Baton on the demo engagement:")
+    st.code("python -m collectors demo --out demo\n"
+            "python -m collectors collect --config demo/engagement.toml\n"
+            f"{CONFIG_ENV}=demo/engagement.toml streamlit run app.py", language="bash")
+
+
+def _sidebar(ctx: Context) -> tuple[str, ...]:
+    names = source_names(ctx.db_url, ctx.run_id)
+    with st.sidebar:
+        st.caption(f"**{ctx.cfg.engagement.name}**  \nstarts {ctx.cfg.engagement.start:%b %-d, %Y}, "
+                   f"{ctx.cfg.engagement.weeks} weeks, {ctx.cfg.engagement.timezone}")
+        if len(names) > 1:
+            chosen = st.multiselect("Repositories", names, key=REPO_FILTER_KEY, placeholder="All repositories",
+                                    help="Compute every KPI from these repositories only (empty: all).")
+            return tuple(sorted(n for n in chosen if n in names))
+    return ()
+
+
+def bootstrap() -> Context:
+    """Resolve the engagement file and DB; on a problem show it and stop the run. Stores the page context."""
+    config_path = resolve_config_path()
+    if config_path is None:
+        _missing_config_page()
+        st.stop()
+    stamp = file_stamp(config_path)
+    try:
+        cfg = load_engagement(config_path, stamp)
+    except ConfigError as exc:
+        st.title("Baton")
+        st.error(f"The engagement file cannot be used ({len(exc.problems)} problem(s)); fix it and reload:\n\n"
+                 + _fence("\n".join(exc.problems)))
+        st.caption(f"Engagement file: {config_path} (from {CONFIG_ENV} or the `config` secret)")
+        st.stop()
+    db_url = resolve_db_url(config_path)
+    try:
+        engine = engine_for(db_url)
+        run_id, run_state = queries.data_version(engine)
+    except Exception as exc:  # noqa: BLE001 - any DB failure becomes an error page, never a traceback
+        st.title("Baton")
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        password = _password(db_url)
+        if password:
+            detail = detail.replace(password, "***")
+        st.error(f"Cannot open the database {db_engine.redact_url(db_url)}:\n\n"
+                 + _fence(f"{type(exc).__name__}: {detail}"))
+        st.stop()
+    ctx = Context(config_path, db_url, cfg, engine, run_id, run_state, (), stamp)
+    repos = _sidebar(ctx)
+    ctx = Context(config_path, db_url, cfg, engine, run_id, run_state, repos, stamp)
+    st.session_state[_CONTEXT_KEY] = ctx
+    return ctx
+
+
+def _password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).password
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def context() -> Context:
+    """The context app.py's bootstrap() stored for this very run.
+
+    There is none when Streamlit ran the page without app.py: a server started next to a `pages/` folder
+    begins in its legacy pages-folder mode, and a first visit straight to a page URL (e.g. /ladder) runs
+    pages/ladder.py alone. Calling st.navigation switches the process to app.py's navigation for good; the
+    rerun then goes through app.py to the same page (a page's identity is its url path)."""
+    ctx = st.session_state.get(_CONTEXT_KEY)
+    if ctx is None:
+        st.navigation(app_pages(), position="hidden")
+        st.rerun()
+    return ctx
+
+
+def release() -> None:
+    """Forget this run's context (app.py calls it after the page ran), so a page never sees a stale one."""
+    st.session_state.pop(_CONTEXT_KEY, None)

@@ -1,0 +1,12 @@
+"""The app's pages, in one place: app.py's navigation and the pages/-folder fallback in data.context() use it."""
+
+import streamlit as st
+
+
+def app_pages() -> list:
+    return [
+        st.Page("pages/overview.py", title="Overview", default=True, url_path="overview"),
+        st.Page("pages/ladder.py", title="Ladder", url_path="ladder"),
+        st.Page("pages/people.py", title="People", url_path="people"),
+        st.Page("pages/sources.py", title="Sources", url_path="sources"),
+    ]
