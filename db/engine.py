@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 DB_URL_ENV = "BATON_DB_URL"
@@ -34,13 +35,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+class DatabaseError(RuntimeError):
+    """The database cannot be opened or migrated; the message names the (password-free) URL."""
+
+
 def make_engine(url: str, *, migrate: bool = True) -> Engine:
     """Create an engine for `url` and bring its schema to the latest migration."""
-    engine = create_engine(url, future=True)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    if migrate:
-        upgrade(engine)
+    try:
+        engine = create_engine(url, future=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        if migrate:
+            upgrade(engine)
+    except SQLAlchemyError as exc:
+        detail = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        raise DatabaseError(f"cannot open the database {redact_url(url)}: {detail}") from None
     return engine
 
 

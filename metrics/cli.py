@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from db.engine import DatabaseError
 from metrics.config import ConfigError
 
 DB_HELP = "database URL (default: $BATON_DB_URL, else baton.db beside the config)"
@@ -24,6 +25,9 @@ def run_command(args: argparse.Namespace) -> int:
         return args.run(args)
     except ConfigError as exc:
         print("\n".join(f"error: {p}" for p in exc.problems), file=sys.stderr)
+        return 2
+    except DatabaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: what was written is kept; rerun to resume", file=sys.stderr)

@@ -45,3 +45,21 @@ def test_db_url_resolution_order(tmp_path, monkeypatch):
     monkeypatch.setenv("BATON_DB_URL", "sqlite:///env.db")
     assert resolve_db_url(None, config) == "sqlite:///env.db"
     assert resolve_db_url("sqlite:///cli.db", config) == "sqlite:///cli.db"
+
+
+def test_unusable_database_is_one_clear_line_without_the_password(tmp_path):
+    import subprocess
+    import sys
+
+    toml = tmp_path / "e.toml"
+    toml.write_text('[engagement]\nname = "x"\nstart = 2026-09-07\n')
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"
+    out = subprocess.run([sys.executable, "-m", "metrics", "weekly", "--config", str(toml), "--db", url],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"error: cannot open the database {url}: unable to open database file"
+    secret = "postgresql+psycopg://u:hunter2@127.0.0.1:1/x"
+    out = subprocess.run([sys.executable, "-m", "collectors", "collect", "--config", str(toml), "--db", secret],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "hunter2" not in out.stderr
+    assert out.stderr.startswith("error: cannot open the database postgresql+psycopg://u:***@127.0.0.1:1/x")
