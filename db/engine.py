@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -53,14 +52,43 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
     return engine
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine):
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
     return cfg
 
 
+def _script_heads() -> set[str]:
+    """Head revisions of db/migrations, read from the files (importing Alembic costs more than a rerun)."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        body = path.read_text()
+        rev = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", body, re.M)
+        down = re.search(r"^down_revision\s*=\s*(.+)$", body, re.M)
+        if rev:
+            revisions.add(rev.group(1))
+        if down:
+            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
+    return revisions - parents
+
+
+def _current_revisions(engine: Engine) -> set[str]:
+    try:
+        with engine.connect() as conn:
+            return set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except SQLAlchemyError:  # no version table yet: a new database
+        return set()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to `revision`; a database already at head is left alone without loading Alembic."""
+    if revision == "head" and _current_revisions(engine) == _script_heads():
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
