@@ -186,6 +186,7 @@ class Ticket(Base):
     links: Mapped[str] = mapped_column(Text, default="[]")
     parent_key: Mapped[str | None] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str | None] = mapped_column(String(100))  # value of [drills].severity_field, when set
 
 
 class TicketEvent(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0001
-Create Date: 2026-11-23 11:04:44.389739
+Create Date: 2026-11-23 11:05:38.202551
 """
 
 from alembic import op
@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('links', sa.Text(), nullable=False),
     sa.Column('parent_key', sa.String(length=100), nullable=True),
     sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('severity', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_tickets_source_id_sources'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('source_id', 'key', name=op.f('pk_tickets'))
     )
