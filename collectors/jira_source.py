@@ -121,7 +121,7 @@ def issue_rows(source_id: int, issue: dict, histories: list[dict], comments: lis
         "updated_at": utc_parts(parse_jira_time(fields.get("updated")))[0],
         "resolved_at": utc_parts(parse_jira_time(fields.get("resolutiondate")))[0],
         "links": json.dumps(_links(fields)), "parent_key": (fields.get("parent") or {}).get("key"),
-        "description": adf_text(description) if isinstance(description, dict) else description,
+        "description": adf_text(description).strip() if isinstance(description, dict) else description,
         "severity": _severity(fields, severity_field),
     }
     events: list[dict] = []
@@ -169,7 +169,7 @@ def issue_rows(source_id: int, issue: dict, histories: list[dict], comments: lis
                        "actor_login": None, "actor_jira_id": who["jira_id"], "actor_bot": who["bot"],
                        "actor_system": False, "from_id": None, "from_name": None, "from_category": None,
                        "to_id": None, "to_name": None, "to_category": None,
-                       "body": adf_text(body) if isinstance(body, dict) else body})
+                       "body": adf_text(body).strip() if isinstance(body, dict) else body})
     items = []
     for entry in checklist_of(description):
         tick = ticks.get(entry.text) if entry.checked else None
