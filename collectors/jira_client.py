@@ -24,10 +24,15 @@ from collectors.runs import CollectError, redact
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
-def parse_jira_time(value: str | None) -> dt.datetime | None:
-    """Jira timestamps ('2021-01-25T21:49:52.514+0800', '...Z') as aware datetimes; None stays None."""
-    if not value:
+def parse_jira_time(value: str | int | float | None) -> dt.datetime | None:
+    """Jira timestamps ('2021-01-25T21:49:52.514+0800', '...Z', or epoch milliseconds as a number) as aware
+    datetimes; None stays None."""
+    if value is None or value == "":
         return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
+    if not isinstance(value, str):
+        raise ValueError(f"expected a Jira timestamp like 2021-01-25T21:49:52.514+0800, got {value!r}")
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -157,6 +162,8 @@ class JiraClient:
 
     def comments(self, issue: str, inline: dict | None = None) -> list[dict]:
         """Every comment of an issue: the inline `comment` field when complete, else paged."""
+        if isinstance(inline, list):  # some documents inline the comment list itself
+            return inline
         inline = inline or {}
         comments = list(inline.get("comments") or [])
         total = inline.get("total")

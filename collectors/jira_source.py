@@ -106,9 +106,10 @@ def issue_rows(source_id: int, issue: dict, histories: list[dict], comments: lis
     status = fields.get("status") or {}
     status_id = str(status["id"]) if status.get("id") is not None else None
     category = (status.get("statusCategory") or {}).get("key") or statuses.get(status_id or "", (None, None))[1]
-    created, created_tz = utc_parts(parse_jira_time(fields.get("created")))
+    # Without `created` (a restricted field list) the first known time stands in: updated.
+    created, created_tz = utc_parts(parse_jira_time(fields.get("created") or fields.get("updated")))
     if created is None:
-        raise ValueError(f"issue {key}: expected fields.created")
+        raise ValueError("expected fields.created or fields.updated (a time like 2021-01-25T21:49:52.514+0800)")
     description = fields.get("description")
     ticket = {
         "source_id": source_id, "key": key, "tracker_id": str(issue.get("id")) if issue.get("id") else None,
