@@ -56,7 +56,8 @@ def _collect_jira(cfg, engine, args: argparse.Namespace) -> int:
         if args.source and source.display_name not in args.source:
             continue
         try:
-            result = collect_jira(engine, source, severity_field=cfg.drills.severity_field)
+            result = collect_jira(engine, source, severity_field=cfg.drills.severity_field,
+                                  replay_path=cfg.resolve_path(source.replay) if source.replay else None)
         except CollectError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failures += 1

@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -231,8 +232,18 @@ def credentials(source: JiraSource) -> tuple[str | None, str | None]:
 
 
 def collect_jira(engine: Engine, source: JiraSource, *, severity_field: str | None = None,
-                 client: JiraClient | None = None) -> JiraCollectResult:
+                 client: JiraClient | None = None, replay_path: Path | None = None) -> JiraCollectResult:
     """Collect one Jira source incrementally; see the module docstring."""
+    if client is None and replay_path is not None:
+        from collectors.replay import ReplayServer, load_jira_recording
+
+        try:
+            site = load_jira_recording(replay_path)
+        except (OSError, ValueError) as exc:
+            raise CollectError(f"Jira replay {replay_path}: expected a JSON recording ({exc})") from None
+        with ReplayServer(site) as server:
+            return collect_jira(engine, source, severity_field=severity_field,
+                                client=JiraClient(server.url, api=source.api))
     name = source.display_name
     if client is None:
         email, token = credentials(source)

@@ -152,6 +152,9 @@ class JiraSource(_Strict):
     name: str | None = None
     overlap_minutes: int = Field(10, ge=0)  # re-scan window behind the cursor (search is eventually consistent)
     page_size: int = Field(50, ge=1, le=100)
+    # A recorded Jira site (JSON: statuses + issues) served on 127.0.0.1 to the collector instead of
+    # base_url, which still names the source and the ticket links: the demo engagement uses it.
+    replay: str | None = None
 
     @property
     def display_name(self) -> str:
