@@ -67,7 +67,11 @@ def _weekly(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
-        print(pd.DataFrame(records, columns=list(frame.columns)).to_string(index=False, na_rep="—"))
+        table = pd.DataFrame(records, columns=list(frame.columns))
+        for col in TICKET_COUNT_COLUMNS:
+            if col in table:
+                table[col] = table[col].astype("Int64")
+        print(table.to_string(index=False, na_rep="—"))
     return 0
 
 
