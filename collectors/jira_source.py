@@ -183,9 +183,15 @@ def issue_rows(source_id: int, issue: dict, histories: list[dict], comments: lis
     return ticket, events, items
 
 
+def _without_nul(rows: list[dict]) -> list[dict]:
+    return [{k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in r.items()} for r in rows]
+
+
 def write_tickets(conn: Connection, source_id: int, tickets: list[dict], events: list[dict],
                   items: list[dict]) -> None:
-    """Upsert tickets and events; replace each ticket's checklist (item positions follow the body)."""
+    """Upsert tickets and events; replace each ticket's checklist (item positions follow the body).
+    NUL characters (seen in real Jira titles) are dropped: PostgreSQL text cannot hold them."""
+    tickets, events, items = (_without_nul(rows) for rows in (tickets, events, items))
     upsert(conn, Ticket.__table__, tickets, key=["source_id", "key"], update=TICKET_UPDATE)
     upsert(conn, TicketEvent.__table__, events, key=["source_id", "ticket_key", "event_id"], update=EVENT_UPDATE)
     keys = [t["key"] for t in tickets]
