@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from collectors.checklists import adf_text, checklist_of, newly_ticked
 from collectors.jira_client import JiraClient, parse_jira_time
 from collectors.runs import CollectError, collection_run, ensure_source, read_cursor, write_cursor
-from db.models import ChecklistItem, Ticket, TicketEvent, TicketStatus
+from db.models import ChecklistItem, Identity, Ticket, TicketEvent, TicketStatus
 from db.upsert import upsert
 from metrics.config import JiraSource
 
@@ -187,6 +187,17 @@ def _without_nul(rows: list[dict]) -> list[dict]:
     return [{k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in r.items()} for r in rows]
 
 
+def identity_rows(tickets: list[dict], events: list[dict]) -> list[dict]:
+    """Jira account ids and GitHub logins seen as reporters, assignees and event actors (for the People page)."""
+    seen: dict[tuple[str, str], str | None] = {}
+    for row, prefix in [(t, p) for t in tickets for p in ("reporter", "assignee")] + [(e, "actor") for e in events]:
+        for kind, column in (("jira", f"{prefix}_jira_id"), ("github", f"{prefix}_login")):
+            value = row.get(column)
+            if value:
+                seen.setdefault((kind, str(value).lower()), row.get(f"{prefix}_name"))
+    return [{"kind": k, "value": v, "display_name": name} for (k, v), name in seen.items()]
+
+
 def write_tickets(conn: Connection, source_id: int, tickets: list[dict], events: list[dict],
                   items: list[dict]) -> None:
     """Upsert tickets and events; replace each ticket's checklist (item positions follow the body).
@@ -194,6 +205,7 @@ def write_tickets(conn: Connection, source_id: int, tickets: list[dict], events:
     tickets, events, items = (_without_nul(rows) for rows in (tickets, events, items))
     upsert(conn, Ticket.__table__, tickets, key=["source_id", "key"], update=TICKET_UPDATE)
     upsert(conn, TicketEvent.__table__, events, key=["source_id", "ticket_key", "event_id"], update=EVENT_UPDATE)
+    upsert(conn, Identity.__table__, identity_rows(tickets, events), key=["kind", "value"])
     keys = [t["key"] for t in tickets]
     for i in range(0, len(keys), 500):
         conn.execute(delete(ChecklistItem).where(ChecklistItem.source_id == source_id,

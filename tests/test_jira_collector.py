@@ -19,7 +19,7 @@ from collectors.jira_client import JiraClient, parse_jira_time
 from collectors.jira_source import collect_jira
 from collectors.runs import CollectError
 from db.engine import make_engine
-from db.models import ChecklistItem, CollectionRun, Ticket, TicketEvent
+from db.models import ChecklistItem, CollectionRun, Identity, Ticket, TicketEvent
 from metrics.config import JiraSource
 from tests.jira_fixtures import (
     STATUSES,
@@ -124,6 +124,9 @@ def test_truncated_changelog_is_paged_and_categories_come_from_status_ids(db_url
     assigned = ev[ev["kind"] == "assignee"].iloc[0]
     assert (assigned["to_id"], bool(assigned["actor_bot"])) == ("acc-ana", True)
     assert _tickets(engine).iloc[0]["category"] == "done"
+    with engine.connect() as conn:
+        ids = dict(conn.execute(select(Identity.value, Identity.display_name).where(Identity.kind == "jira")).all())
+    assert ids == {"acc-ana": "Ana Internal", "acc-gone": "Former user", "acc-bot": "Automation for Jira"}
 
 
 def test_comments_ticks_and_checklist_are_stored_with_their_authors(db_url):
