@@ -33,9 +33,10 @@ from metrics.tickets import (
     week_series,
 )
 
-DRILL_COLUMNS = ["source_id", "repo", "key", "url", "title", "severity", "sla_minutes", "created_at", "restored_at",
-                 "minutes_to_restore", "within_sla", "reopened", "reopened_at", "responder", "responder_person",
-                 "responder_side", "postmortem", "postmortem_present", "passed", "internal_pass", "restored_week"]
+DRILL_COLUMNS = ["source_id", "repo", "key", "url", "title", "labels", "severity", "sla_minutes", "created_at",
+                 "restored_at", "minutes_to_restore", "within_sla", "reopened", "reopened_at", "responder",
+                 "responder_person", "responder_side", "postmortem", "postmortem_present", "passed", "internal_pass",
+                 "restored_week"]
 WEEKLY_COLUMNS = ["week", "internal", "vendor", "unattributed", "bots", "drills", "passes", "internal_passes",
                   "value"]
 POSTMORTEM_URL = re.compile(r"https?://\S*postmortem\S*", re.IGNORECASE)
@@ -58,6 +59,7 @@ def drills(cfg: EngagementConfig, tickets: pd.DataFrame, events: pd.DataFrame) -
         runs["severity"] = labels[runs.index].map(lambda ls: next((x.lower() for x in ls if x.lower() in sla), None))
     runs["severity"] = runs["severity"].astype(object).where(runs["severity"].notna(), None)
     runs["sla_minutes"] = runs["severity"].map(sla)
+    runs["labels"] = labels[runs.index]
     mine = events.merge(runs[TICKET_ID].rename(columns={"key": "ticket_key"}), on=["source_id", "ticket_key"])
     runs["restored_at"] = restore_times(runs, mine)
     minutes = (runs["restored_at"] - runs["created_at"]).dt.total_seconds() / 60

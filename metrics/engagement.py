@@ -156,11 +156,20 @@ def _ticket_kpis(cfg: EngagementConfig, data: SourceData,
     drill_rows = drills(cfg, tickets, events)
     start = cfg.engagement.start
     parts = []
-    for kpi, frame in (("runbook_completion", runbook_completion(executions)),
-                       ("drill_outcome", drill_outcome(drill_rows))):
-        if len(frame):
-            rows = frame.assign(kpi=kpi, capability=None, planned=np.nan,
-                                week_start=[week_start(int(w), start) for w in frame["week"]])
-            parts.append(rows[[*WEEKLY_COLUMNS, *[c for c in TICKET_COUNT_COLUMNS if c in rows]]])
+    # Engagement-wide rows, then one set per capability from the tickets carrying its ticket_labels.
+    scopes: list[tuple[str | None, set[str] | None]] = [(None, None)]
+    scopes += [(c.key, {lb.lower() for lb in c.ticket_labels}) for c in cfg.capabilities if c.ticket_labels]
+    for capability, wanted in scopes:
+        def scoped(frame: pd.DataFrame, wanted=wanted) -> pd.DataFrame:
+            if wanted is None or frame.empty:
+                return frame
+            return frame[frame["labels"].map(lambda ls: bool(wanted & {x.lower() for x in ls}))]
+
+        for kpi, frame in (("runbook_completion", runbook_completion(scoped(executions))),
+                           ("drill_outcome", drill_outcome(scoped(drill_rows)))):
+            if len(frame):
+                rows = frame.assign(kpi=kpi, capability=capability, planned=np.nan,
+                                    week_start=[week_start(int(w), start) for w in frame["week"]])
+                parts.append(rows[[*WEEKLY_COLUMNS, *[c for c in TICKET_COUNT_COLUMNS if c in rows]]])
     weekly = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     return executions, drill_rows, weekly

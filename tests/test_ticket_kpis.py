@@ -114,7 +114,7 @@ def _metrics(db_url, book: TicketBook):
 
 
 def _rows(weekly: pd.DataFrame, kpi: str, cols: list[str]) -> list[tuple]:
-    rows = weekly[weekly["kpi"] == kpi].sort_values("week")
+    rows = weekly[(weekly["kpi"] == kpi) & weekly["capability"].isna()].sort_values("week")
     out = []
     for r in rows[cols].itertuples(index=False):
         out.append(tuple(None if isinstance(v, float) and math.isnan(v) else
@@ -199,3 +199,16 @@ def test_severity_labels_match_case_insensitively(db_url, label):
     b.event("INC-1", "2026-09-09 10:30", "status", "Ines", frm="1", to="5")
     m = _metrics(db_url, b)
     assert m.drills.iloc[0]["severity"] == "sev1" and bool(m.drills.iloc[0]["within_sla"])
+
+
+def test_ticket_kpis_per_capability_follow_ticket_labels(db_url):
+    b = _runbooks()
+    b.tickets[0]["labels"] += "\ntraining"  # OPS-1 (week 1) is also a training ticket
+    drills = _drills()
+    drills.tickets[0]["labels"] += "\noperations"  # INC-1 (week 1)
+    b.tickets += drills.tickets
+    b.events += [{**e, "event_id": "d" + e["event_id"]} for e in drills.events]
+    m = _metrics(db_url, b)
+    rows = m.weekly[m.weekly["capability"].notna() & m.weekly["kpi"].isin(["runbook_completion", "drill_outcome"])]
+    got = sorted((r.kpi, r.capability, int(r.week), int(r.internal), int(r.vendor)) for r in rows.itertuples())
+    assert got == [("drill_outcome", "operations", 1, 0, 1), ("runbook_completion", "training", 1, 1, 0)]
