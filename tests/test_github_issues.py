@@ -20,6 +20,7 @@ from collectors.github_issues_source import (
     issue_ticket,
     timeline_events,
 )
+from collectors.runs import CollectError
 from db.engine import make_engine
 from db.models import ChecklistItem, Ticket, TicketEvent
 from metrics.config import GitHubSource
@@ -278,3 +279,29 @@ def test_hub4j_issue_event_files_parse():
         else:
             docs = body if isinstance(body, list) else [body]
             assert all(issue_ticket(1, d) is not None for d in docs), name
+
+
+def test_github_resume_after_exhausted_rate_limit_has_no_gap_and_no_duplicates(db_url):
+    repo = _repo()
+    repo.issues += [_issue(n, f"2026-09-{10 + n}T10:00:00Z") for n in (4, 5, 6)]
+    with ReplayServer(repo) as server:
+        engine = make_engine(db_url)
+        source = GitHubSource(repo="o/r", base_url=server.url)
+
+        def limited(path, query):
+            if path == "/repositories/1/issues" and query.get("page") == "2":
+                return 403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "9999999999"}, {"message": "API rate"}
+            return GitHubRepo.__call__(repo, path, query)
+
+        server.handler = limited
+        with pytest.raises(CollectError, match="rate limited"):
+            collect_github_issues(engine, source, client=GitHubIssuesClient(server.url, max_wait=60))
+        with engine.connect() as conn:
+            assert conn.execute(select(Ticket.key).order_by(Ticket.key)).scalars().all() == ["#1"]  # page 1 only
+        server.handler = repo
+        collect_github_issues(engine, source, client=GitHubIssuesClient(server.url))
+    with engine.connect() as conn:
+        keys = conn.execute(select(Ticket.key).order_by(Ticket.key)).scalars().all()
+        comments = conn.execute(select(TicketEvent.event_id).where(TicketEvent.kind == "comment")).scalars().all()
+    assert keys == ["#1", "#3", "#4", "#5", "#6"]
+    assert sorted(comments) == ["c501", "c502"]
