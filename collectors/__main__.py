@@ -40,9 +40,50 @@ def _collect(args: argparse.Namespace) -> int:
         walk = "full walk" if result.full_walk else "incremental"
         print(f"git {result.source_name}: {result.commits_seen} commits read ({walk}), "
               f"{result.commits_removed} removed, {result.tags} tags, tip {result.cursor[:12]}")
-    if not cfg.sources.git:
+    failures += _collect_jira(cfg, engine, args)
+    failures += _collect_github_issues(cfg, engine, args)
+    if not cfg.sources.git and not cfg.sources.jira and not cfg.sources.github:
         print("No sources configured: nothing to collect.", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _collect_jira(cfg, engine, args: argparse.Namespace) -> int:
+    """Collect every [[sources.jira]]; returns the number of failed sources."""
+    from collectors.jira_source import collect_jira
+
+    failures = 0
+    for source in cfg.sources.jira:
+        if args.source and source.display_name not in args.source:
+            continue
+        try:
+            result = collect_jira(engine, source, severity_field=cfg.drills.severity_field,
+                                  replay_path=cfg.resolve_path(source.replay) if source.replay else None)
+        except CollectError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        print(f"jira {result.source_name}: {result.issues_seen} issues seen, {result.issues_fetched} fetched, "
+              f"cursor {result.cursor}")
+    return failures
+
+
+def _collect_github_issues(cfg, engine, args: argparse.Namespace) -> int:
+    """Collect the issues of every [[sources.github]]; returns the number of failed sources."""
+    from collectors.github_issues_source import collect_github_issues
+
+    failures = 0
+    for source in cfg.sources.github:
+        if args.source and source.repo not in args.source:
+            continue
+        try:
+            result = collect_github_issues(engine, source)
+        except CollectError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        print(f"github issues {result.source_name}: {result.issues_seen} issues seen, {result.issues_fetched} "
+              f"fetched, cursor {result.cursor}")
+    return failures
 
 
 def _demo(args: argparse.Namespace) -> int:

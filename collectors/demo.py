@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from collectors import demo_tickets
+
 DEMO_START = datetime.date(2026, 9, 7)  # a Monday
 DEMO_TZ = "Europe/Berlin"
 DEMO_WEEKS = 8
@@ -599,6 +601,8 @@ def engagement_toml() -> str:
     for name, emails, logins, affiliations in ROSTER:
         lines += ["[[people]]", f"name = {_toml_str(name)}", f"emails = {_toml_list(emails)}",
                   f"github = {_toml_list(logins)}", "affiliations = ["]
+        if name in demo_tickets.JIRA_IDS:  # Jira account ids (tickets), inserted before affiliations
+            lines.insert(len(lines) - 1, f"jira = {_toml_list([demo_tickets.JIRA_IDS[name]])}")
         for side, org, start, until in affiliations:
             parts = [f"side = {_toml_str(side)}", f"org = {_toml_str(org)}"]
             if start:
@@ -623,7 +627,7 @@ def engagement_toml() -> str:
     lines.append("[plan]")
     for key, weeks in PLAN.items():
         lines.append(f"{key} = {{ " + ", ".join(f"{w} = {s}" for w, s in sorted(weeks.items())) + " }")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + demo_tickets.toml_section()
 
 
 def build_demo(out_dir: Path) -> Path:
@@ -645,6 +649,7 @@ def build_demo(out_dir: Path) -> Path:
     _git(["fast-import", "--quiet", "--done"], cwd=repo, stdin=_fast_import_stream(_all_commits()))
     _git(["checkout", "-q", "-f", "main"], cwd=repo)
     toml_path.write_text(engagement_toml(), encoding="utf-8")
+    (out_dir / demo_tickets.RECORDING_NAME).write_text(demo_tickets.recording_json(), encoding="utf-8")
     return toml_path
 
 

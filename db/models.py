@@ -146,3 +146,119 @@ class Tag(Base):
     tagger_name: Mapped[str | None] = mapped_column(Text)
     tagger_email: Mapped[str | None] = mapped_column(Text)
 
+
+
+class Ticket(Base):
+    """A ticket from Jira or GitHub Issues, keyed by (source, key): `MLOPS-12` or `#34`.
+
+    Actors keep every identity the tracker gives (name, email, GitHub login, Jira account id, and the
+    tracker's own bot flag: GitHub type "Bot", Jira accountType "app") so attribution happens at metric
+    time. Status category is the tracker's (Jira statusCategory.key new|indeterminate|done; GitHub open ->
+    new, closed -> done). `labels` is newline-separated; `links` is JSON [{"type", "direction", "key"}].
+    """
+
+    __tablename__ = "tickets"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tracker_id: Mapped[str | None] = mapped_column(String(100))  # Jira issue id / GitHub issue number
+    url: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text, default="")
+    labels: Mapped[str] = mapped_column(Text, default="")
+    status_id: Mapped[str | None] = mapped_column(String(100))
+    status_name: Mapped[str | None] = mapped_column(String(200))
+    status_category: Mapped[str | None] = mapped_column(String(20))
+    reporter_name: Mapped[str | None] = mapped_column(Text)
+    reporter_email: Mapped[str | None] = mapped_column(Text)
+    reporter_login: Mapped[str | None] = mapped_column(String(200))
+    reporter_jira_id: Mapped[str | None] = mapped_column(String(200))
+    reporter_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    assignee_name: Mapped[str | None] = mapped_column(Text)
+    assignee_email: Mapped[str | None] = mapped_column(Text)
+    assignee_login: Mapped[str | None] = mapped_column(String(200))
+    assignee_jira_id: Mapped[str | None] = mapped_column(String(200))
+    assignee_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # UTC
+    created_tz_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+    links: Mapped[str] = mapped_column(Text, default="[]")
+    parent_key: Mapped[str | None] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str | None] = mapped_column(String(100))  # value of [drills].severity_field, when set
+
+
+class TicketEvent(Base):
+    """Something that happened on a ticket, with its actor and time (UTC + original offset).
+
+    kind: status (from/to status ids, names and categories), assignee (from/to account), comment,
+    label (to_name = label added, from_name = label removed), checklist (to_name = the item ticked).
+    `event_id` is the tracker's natural key of the change (Jira history id + item index, comment id,
+    GitHub event id), so reruns upsert instead of duplicating.
+    """
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["source_id", "ticket_key"], ["tickets.source_id", "tickets.key"], ondelete="CASCADE",
+            name="fk_ticket_events_ticket",
+        ),
+    )
+
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # status | assignee | comment | label | checklist
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # UTC
+    tz_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    actor_name: Mapped[str | None] = mapped_column(Text)
+    actor_email: Mapped[str | None] = mapped_column(Text)
+    actor_login: Mapped[str | None] = mapped_column(String(200))
+    actor_jira_id: Mapped[str | None] = mapped_column(String(200))
+    actor_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    actor_system: Mapped[bool] = mapped_column(Boolean, default=False)  # no author: a system change
+    from_id: Mapped[str | None] = mapped_column(String(200))
+    from_name: Mapped[str | None] = mapped_column(Text)
+    from_category: Mapped[str | None] = mapped_column(String(20))
+    to_id: Mapped[str | None] = mapped_column(String(200))
+    to_name: Mapped[str | None] = mapped_column(Text)
+    to_category: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str | None] = mapped_column(Text)  # comment text
+
+
+class ChecklistItem(Base):
+    """A task-list item of a ticket (`- [ ]` / `- [x]`, Jira ADF task items), in body order.
+
+    `checked_at`/checked_by_* are set only when the tracker says who ticked it (Jira description history).
+    """
+
+    __tablename__ = "checklist_items"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["source_id", "ticket_key"], ["tickets.source_id", "tickets.key"], ondelete="CASCADE",
+            name="fk_checklist_items_ticket",
+        ),
+    )
+
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, default=0)  # nesting depth
+    text: Mapped[str] = mapped_column(Text, default="")
+    checked: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+    checked_by_name: Mapped[str | None] = mapped_column(Text)
+    checked_by_login: Mapped[str | None] = mapped_column(String(200))
+    checked_by_jira_id: Mapped[str | None] = mapped_column(String(200))
+
+
+class TicketStatus(Base):
+    """A tracker's status id -> name and category (Jira /status), so categories never come from names."""
+
+    __tablename__ = "ticket_statuses"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    status_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str | None] = mapped_column(String(20))

@@ -8,7 +8,18 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from db.models import CollectionRun, Commit, CommitFile, Cursor, Identity, Source, Tag
+from db.models import (
+    ChecklistItem,
+    CollectionRun,
+    Commit,
+    CommitFile,
+    Cursor,
+    Identity,
+    Source,
+    Tag,
+    Ticket,
+    TicketEvent,
+)
 
 
 def _frame(engine: Engine, stmt, utc_columns: Sequence[str] = ()) -> pd.DataFrame:
@@ -94,4 +105,37 @@ def load_source_frames(engine: Engine, source_names: Sequence[str] | None = None
     return {
         "commits": load_commits(engine, source_names),
         "commit_files": load_commit_files(engine, source_names),
+        "tickets": load_tickets(engine, source_names),
+        "ticket_events": load_ticket_events(engine, source_names),
+        "checklist_items": load_checklist_items(engine, source_names),
     }
+
+
+def load_tickets(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Tickets with their source's name and kind (jira | github); times UTC."""
+    stmt = (select(Ticket.source_id, Source.name.label("repo"), Source.kind.label("source_kind"),
+                   *[c for c in Ticket.__table__.columns if c.name != "source_id"])
+            .join(Source, Source.id == Ticket.source_id).order_by(Ticket.created_at, Ticket.key))
+    return _frame(engine, _in_sources(stmt, Ticket.source_id, source_names),
+                  ["created_at", "updated_at", "resolved_at"])
+
+
+def load_ticket_events(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Ticket events with the identity columns metrics.identity.attribute reads (name, email, login, jira_id,
+    source_bot); a change with no author (a system change) counts as a bot."""
+    e = TicketEvent
+    stmt = (select(e.source_id, Source.kind.label("source_kind"), e.ticket_key, e.event_id, e.kind, e.at,
+                   e.tz_minutes, e.actor_name.label("name"), e.actor_email.label("email"),
+                   e.actor_login.label("login"), e.actor_jira_id.label("jira_id"),
+                   (e.actor_bot | e.actor_system).label("source_bot"), e.actor_system, e.from_id, e.from_name,
+                   e.from_category, e.to_id, e.to_name, e.to_category, e.body)
+            .join(Source, Source.id == e.source_id).order_by(e.at, e.ticket_key, e.event_id))
+    return _frame(engine, _in_sources(stmt, e.source_id, source_names), ["at"])
+
+
+def load_checklist_items(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    c = ChecklistItem
+    stmt = (select(c.source_id, c.ticket_key, c.position, c.level, c.text, c.checked, c.checked_at,
+                   c.checked_by_name, c.checked_by_login, c.checked_by_jira_id)
+            .order_by(c.source_id, c.ticket_key, c.position))
+    return _frame(engine, _in_sources(stmt, c.source_id, source_names), ["checked_at"])

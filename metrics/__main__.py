@@ -13,6 +13,7 @@ import sys
 
 from metrics.cli import add_engagement_args, run_command
 from metrics.config import load_config
+from metrics.engagement import TICKET_COUNT_COLUMNS
 
 
 def weekly_records(frame) -> list[dict]:
@@ -21,6 +22,11 @@ def weekly_records(frame) -> list[dict]:
     for row in frame.to_dict("records"):
         rec = {}
         for key, value in row.items():
+            if key in TICKET_COUNT_COLUMNS:
+                # KPI-specific counts appear only on the rows of the KPI they belong to.
+                if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                    rec[key] = int(value)
+                continue
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 rec[key] = None
             elif key == "week_start":
@@ -61,7 +67,11 @@ def _weekly(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
-        print(pd.DataFrame(records, columns=list(frame.columns)).to_string(index=False, na_rep="—"))
+        table = pd.DataFrame(records, columns=list(frame.columns))
+        for col in TICKET_COUNT_COLUMNS:
+            if col in table:
+                table[col] = table[col].astype("Int64")
+        print(table.to_string(index=False, na_rep="—"))
     return 0
 
 

@@ -146,6 +146,19 @@ class JiraSource(_Strict):
     jql: str
     email_env: str | None = None
     token_env: str = "JIRA_TOKEN"
+    # Added for tickets: "cloud" pages /rest/api/3/search/jql by nextPageToken; "server" (Server/Data
+    # Center) pages /rest/api/2/search by startAt. Without email_env the token is sent as a bearer token.
+    api: Literal["cloud", "server"] = "cloud"
+    name: str | None = None
+    overlap_minutes: int = Field(10, ge=0)  # re-scan window behind the cursor (search is eventually consistent)
+    page_size: int = Field(50, ge=1, le=100)
+    # A recorded Jira site (JSON: statuses + issues) served on 127.0.0.1 to the collector instead of
+    # base_url, which still names the source and the ticket links: the demo engagement uses it.
+    replay: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.base_url.split("://", 1)[-1].split("/", 1)[0]
 
 
 class Sources(_Strict):
@@ -188,6 +201,9 @@ class Drills(_Strict):
     sla_minutes: dict[str, int] = Field(default_factory=lambda: {"sev1": 60, "sev2": 240, "sev3": 1440})
     postmortem_label: str = "postmortem"
     postmortem_days: int = 5
+    # Severity from a Jira field instead of a label (e.g. "priority" or "customfield_10042"); its value's
+    # name (or the value itself) must be a key of sla_minutes.
+    severity_field: str | None = None
 
 
 class LadderThresholds(_Strict):

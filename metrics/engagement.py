@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ from metrics.weeks import current_week, engagement_weeks, week_start
 
 WEEKLY_COLUMNS = ["week", "week_start", "kpi", "capability", "value", "internal", "vendor", "unattributed",
                   "bots", "planned"]
+# KPI-specific counts some rows carry beside the contract (README): runbook_completion and drill_outcome.
+TICKET_COUNT_COLUMNS = ["started", "completed", "unprompted_internal", "items_checked", "items_total", "drills",
+                        "passes", "internal_passes"]
 UNATTRIBUTED_WARNING = 0.05  # SPEC §3: warn when over 5% of a week's events are unattributed
 
 
@@ -31,6 +34,9 @@ class SourceData:
 
     commits: pd.DataFrame
     commit_files: pd.DataFrame
+    tickets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ticket_events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    checklist_items: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class EngagementMetrics:
     commit_share: pd.DataFrame  # internal_commit_share rows (capability None = engagement-wide)
     ladder: pd.DataFrame  # per (capability, week)
     weekly: pd.DataFrame  # the documented row contract of `python -m metrics weekly`
+    runbook_executions: pd.DataFrame = field(default_factory=pd.DataFrame)  # metrics.runbooks, one row each
+    drills: pd.DataFrame = field(default_factory=pd.DataFrame)  # metrics.drills, one row per drill
 
     @property
     def is_empty(self) -> bool:
@@ -125,4 +133,43 @@ def compute(cfg: EngagementConfig, data: SourceData, accepted_milestones: Collec
     weekly = pd.concat([_contract_rows("internal_commit_share", share, start),
                         _contract_rows("ladder_stage", ladder_rows, start)], ignore_index=True)
     weekly = weekly.astype({"value": "float64", "planned": "float64"})
-    return EngagementMetrics(cfg, weeks, commits, caps, share, steps, weekly)
+    executions, drill_rows, ticket_weekly = _ticket_kpis(cfg, data, today)
+    if len(ticket_weekly):
+        weekly = pd.concat([weekly, ticket_weekly], ignore_index=True)
+        weekly = weekly.astype({"value": "float64", "planned": "float64"})
+    return EngagementMetrics(cfg, weeks, commits, caps, share, steps, weekly, executions, drill_rows)
+
+
+def _ticket_kpis(cfg: EngagementConfig, data: SourceData,
+                 today: dt.datetime | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """runbook_completion and drill_outcome: per-item tables and their weekly contract rows."""
+    from metrics.drills import drill_outcome, drills
+    from metrics.runbooks import runbook_completion, runbook_executions
+    from metrics.tickets import empty_events
+
+    tickets = data.tickets
+    if tickets is None or tickets.empty:
+        return pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
+    events = data.ticket_events if len(data.ticket_events.columns) else empty_events()
+    items = data.checklist_items
+    executions = runbook_executions(cfg, tickets, events, items, today)
+    drill_rows = drills(cfg, tickets, events)
+    start = cfg.engagement.start
+    parts = []
+    # Engagement-wide rows, then one set per capability from the tickets carrying its ticket_labels.
+    scopes: list[tuple[str | None, set[str] | None]] = [(None, None)]
+    scopes += [(c.key, {lb.lower() for lb in c.ticket_labels}) for c in cfg.capabilities if c.ticket_labels]
+    for capability, wanted in scopes:
+        def scoped(frame: pd.DataFrame, wanted=wanted) -> pd.DataFrame:
+            if wanted is None or frame.empty:
+                return frame
+            return frame[frame["labels"].map(lambda ls: bool(wanted & {x.lower() for x in ls}))]
+
+        for kpi, frame in (("runbook_completion", runbook_completion(scoped(executions))),
+                           ("drill_outcome", drill_outcome(scoped(drill_rows)))):
+            if len(frame):
+                rows = frame.assign(kpi=kpi, capability=capability, planned=np.nan,
+                                    week_start=[week_start(int(w), start) for w in frame["week"]])
+                parts.append(rows[[*WEEKLY_COLUMNS, *[c for c in TICKET_COUNT_COLUMNS if c in rows]]])
+    weekly = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return executions, drill_rows, weekly

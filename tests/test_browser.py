@@ -31,6 +31,8 @@ PAGES = {
     "ladder": ("Evidence:", 1),
     "people": ("Unattributed identities", 1),
     "sources": ("Collection runs", 0),
+    "runbooks": ("Executions", 1),
+    "drills": ("Internal passes", 1),
 }
 
 

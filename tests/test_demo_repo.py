@@ -160,7 +160,10 @@ def test_engagement_toml(built: tuple[Path, list[Commit]]) -> None:
         "vendor_email_domains": ["acme-consulting.com"],
         "bots": ["*[bot]", "dependabot*", "renovate*", "github-actions*"],
     }
-    assert doc["sources"] == {"git": [{"path": "fraud-model", "branch": "main"}]}
+    assert doc["sources"] == {"git": [{"path": "fraud-model", "branch": "main"}], "jira": [{
+        "base_url": "https://fraud-model.atlassian.net", "name": "fraud-model Jira", "jql": "project = MLOPS",
+        "token_env": "DEMO_JIRA_TOKEN", "replay": "jira-recording.json"}]}
+    assert (toml_path.parent / "jira-recording.json").is_file()
     assert (toml_path.parent / "fraud-model" / ".git").is_dir()
     assert {c["key"]: c["paths"] for c in doc["capabilities"]} == CAPABILITY_PATHS
     assert all(set(c) == {"key", "paths"} for c in doc["capabilities"])
