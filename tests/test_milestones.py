@@ -21,7 +21,8 @@ MILESTONES = [
     {"id": "M2", "due_week": 2, "title": "Train share",
      "criteria": [crit("internal_commit_share", ">=", 0.5, capability="training")]},
     # training stage: 0, 0, 2, none -> never >= 3
-    {"id": "M3", "due_week": 4, "title": "Train stage", "criteria": [crit("ladder_stage", ">=", 3, capability="training")]},
+    {"id": "M3", "due_week": 4, "title": "Train stage",
+     "criteria": [crit("ladder_stage", ">=", 3, capability="training")]},
     # internal commits of the engagement: 0, 1, 3, 1 -> never >= 5; due 2 -> missed from week 3
     {"id": "M4", "due_week": 2, "title": "Many", "criteria": [crit("internal_commits", ">=", 5)]},
     # each criterion holds in some week, never both in the same week: not met
