@@ -9,4 +9,6 @@ def app_pages() -> list:
         st.Page("pages/ladder.py", title="Ladder", url_path="ladder"),
         st.Page("pages/people.py", title="People", url_path="people"),
         st.Page("pages/sources.py", title="Sources", url_path="sources"),
+        st.Page("pages/review.py", title="Weekly review", url_path="review"),
+        st.Page("pages/milestones.py", title="Milestones", url_path="milestones"),
     ]
