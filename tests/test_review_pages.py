@@ -39,7 +39,8 @@ def demo_files(tmp_path_factory):
 def env(demo_files, tmp_path, monkeypatch):
     """A fresh DB with the demo collected, and the engagement file (a copy, editable by the test)."""
     toml = tmp_path / "engagement.toml"
-    toml.write_text(demo_files.read_text().replace('path = "fraud-model"', f'path = "{demo_files.parent / "fraud-model"}"'))
+    repo = demo_files.parent / "fraud-model"
+    toml.write_text(demo_files.read_text().replace('path = "fraud-model"', f'path = "{repo}"'))
     url = f"sqlite:///{tmp_path / 'baton.db'}"
     assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     monkeypatch.setenv("BATON_CONFIG", str(toml))
