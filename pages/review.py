@@ -34,21 +34,19 @@ if len(review.restated):
     st.markdown("**Restated figures** (frozen value, value recomputed now, why):")
     st.dataframe(review.restated, hide_index=True)
 
-col_ladder, col_ms = st.columns(2)
-with col_ladder:
-    st.subheader("Ladder: planned vs measured")
-    st.dataframe(review.ladder, hide_index=True)
-with col_ms:
-    st.subheader("Milestones")
-    ms = review.milestones
-    counts = st.columns(4)
-    counts[0].metric("Due now", int(ms["due"].sum()) if len(ms) else 0, help="Due this week or next week")
-    counts[1].metric("At risk", int((ms["state"] == "at risk").sum()) if len(ms) else 0)
-    counts[2].metric("Met", int((ms["state"] == "met").sum()) if len(ms) else 0)
-    counts[3].metric("Signed (accepted)", int(ms["accepted"].sum()) if len(ms) else 0)
-    st.dataframe(ms, hide_index=True, column_config={"title": st.column_config.TextColumn(width="medium")})
-    st.page_link("pages/milestones.py", label="Milestones: criteria, evidence, signatures",
-                 query_params={"week": str(week)})
+st.subheader("Ladder: planned vs measured")
+st.dataframe(review.ladder, hide_index=True)
+
+st.subheader("Milestones")
+ms = review.milestones
+counts = st.columns(4)
+counts[0].metric("Due now", int(ms["due"].sum()) if len(ms) else 0, help="Due this week or next week")
+counts[1].metric("At risk", int((ms["state"] == "at risk").sum()) if len(ms) else 0)
+counts[2].metric("Met", int((ms["state"] == "met").sum()) if len(ms) else 0)
+counts[3].metric("Signed (accepted)", int(ms["accepted"].sum()) if len(ms) else 0)
+st.dataframe(ms, hide_index=True, column_config={"title": st.column_config.TextColumn(width="large")})
+st.page_link("pages/milestones.py", label="Milestones: criteria, evidence, signatures",
+             query_params={"week": str(week)})
 
 drills = m.weekly[(m.weekly["week"] == week) & m.weekly["kpi"].isin(["drill_outcome", "runbook_completion"])]
 st.subheader("Drills and incidents")

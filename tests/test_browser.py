@@ -178,7 +178,11 @@ def test_page_renders_without_exception(server, page, path, tmp_path):
 def test_review_deep_link_shows_the_week(server, page, tmp_path):
     page.goto(f"{server}/review?week=5")
     settle(page, 0)
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
+    page.wait_for_selector('[data-testid="stDataFrame"] canvas', timeout=30_000)
+    page.wait_for_timeout(1500)
     assert_no_exception(page)
+    assert page.locator('[data-testid="stMetricValue"]').first.inner_text() == "52%"  # 13 / (13 + 12)
     assert page.get_by_text("Week 5 · Oct 5 – Oct 11, 2026").first.is_visible()
     assert page.get_by_text("Local single-user mode").first.is_visible()
     shot = tmp_path / "review-week-5.png"
