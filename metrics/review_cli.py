@@ -1,4 +1,4 @@
-"""`python -m metrics milestones|sign|revoke|freeze|pack`: milestones, acceptance and the weekly review, scripted.
+"""`python -m metrics milestones|sign|revoke|freeze|role|pack`: milestones, acceptance and the weekly review, scripted.
 
 Signatures from the command line are typed-in names, stored as unverified (no login vouches for them).
 Errors (unknown milestone, unmet milestone, week frozen already) are one line on stderr, exit code 2.
@@ -120,6 +120,28 @@ def _pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _role(args: argparse.Namespace) -> int:
+    from db.engine import make_engine, resolve_db_url
+    from db.review_store import load_roles, set_role
+    from metrics.config import load_config
+
+    cfg = load_config(args.config)
+    engine = make_engine(resolve_db_url(args.db, cfg.file))
+    if args.email:
+        roles = [r.strip().lower() for r in (args.role or "").split(",") if r.strip()]
+        unknown = [r for r in roles if r not in ROLES]
+        if not roles or unknown:
+            return _fail(f"--role: expected one or more of {', '.join(ROLES)} (comma-separated), got {args.role!r}")
+        if "@" not in args.email:
+            return _fail(f"--email: expected an email address, got {args.email!r}")
+        set_role(engine, args.email, ",".join(roles), granted_by=f"{getpass.getuser()} (command line)")
+    print(load_roles(engine).to_string(index=False) if len(load_roles(engine)) else "No roles granted yet.")
+    return 0
+
+
+ROLES = ("viewer", "editor", "signer")
+
+
 def add_review_commands(sub) -> None:
     """Add the milestone/acceptance/review sub-commands to `python -m metrics`."""
     p = sub.add_parser("milestones", help="each milestone's state in a week, acceptance, evidence changes")
@@ -144,6 +166,12 @@ def add_review_commands(sub) -> None:
     p.add_argument("--week", type=int, required=True)
     p.add_argument("--by", help="who freezes (default: the OS user)")
     p.set_defaults(run=_freeze)
+
+    p = sub.add_parser("role", help="grant roles to a login email (with [auth]); without --email: list them")
+    add_engagement_args(p)
+    p.add_argument("--email", help="the login email")
+    p.add_argument("--role", help="viewer, editor, signer (comma-separated for several)")
+    p.set_defaults(run=_role)
 
     p = sub.add_parser("pack", help="steering pack of week N: HTML, PDF and CSVs in DIR")
     add_engagement_args(p)

@@ -100,3 +100,23 @@ def test_frozen_demo_week_is_restated_after_a_roster_edit(demo_db):
     priya_week3 = 2  # "Handle missing merchant ids in loader" (data), "Test segment report columns" (evaluation)
     assert overall["new"] == pytest.approx((week3["internal"] - priya_week3) / (week3["internal"] + week3["vendor"]))
     assert overall["why"] == "roster change (2 items re-attributed)"
+
+
+def test_revoke_and_roles_from_the_command_line(demo_db):
+    toml, url = demo_db
+    base = ["--config", str(toml), "--db", url, "--milestone", "M2"]
+    assert metrics_cli("sign", *base, "--name", "Ivan Kowalski", "--comment", "ok").returncode == 0
+    out = metrics_cli("revoke", *base, "--name", "Ivan Kowalski", "--comment", "too early")
+    assert out.returncode == 0 and "appended; nothing deleted" in out.stdout
+    again = metrics_cli("revoke", *base, "--name", "Ivan Kowalski", "--comment", "again")
+    assert again.returncode == 2
+    assert again.stderr.strip() == "error: Ivan Kowalski has no standing signature of milestone M2 to revoke"
+    from db.review_store import load_signatures, role_of
+
+    assert load_signatures(make_engine(url), demo.DEMO_NAME)["action"].tolist() == ["sign", "revoke"]
+    out = metrics_cli("role", "--config", str(toml), "--db", url, "--email", "Ines.Ortiz@client.com",
+                      "--role", "editor,signer")
+    assert out.returncode == 0, out.stderr
+    assert role_of(make_engine(url), "ines.ortiz@client.com") == "editor,signer"
+    bad = metrics_cli("role", "--config", str(toml), "--db", url, "--email", "x@y.z", "--role", "admin")
+    assert bad.returncode == 2 and "--role: expected one or more of viewer, editor, signer" in bad.stderr

@@ -7,6 +7,9 @@ freeze, whatever the URL says.
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -185,3 +188,28 @@ def test_with_login_configured_nobody_reads_without_logging_in_or_a_role(env):
     assert "Log in" in buttons(at) and not at.metric and not at.dataframe
     at = open_page("pages/milestones.py", user={"is_logged_in": True, "email": "x@else.com", "name": "X"}, auth=True)
     assert "x@else.com has no role in this Baton yet" in texts(at) and not at.dataframe
+
+
+def test_pack_button_builds_the_pack(env):
+    at = open_page("pages/review.py", {"week": "5"})
+    at.button(key="build_pack").click().run()
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    downloads = at.get("download_button")
+    assert len(downloads) == 1 and downloads[0].label == "Download steering pack (zip)"
+    week, data, note = at.session_state["_steering_pack"]
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = sorted(zf.namelist())
+        page = zf.read("steering-pack-week-5.html").decode("utf-8")
+    assert (week, note) == (5, None)
+    assert names == ["about-week-5.csv", "evidence-week-5.csv", "kpi-rows-week-5.csv", "milestones-week-5.csv",
+                     "steering-pack-week-5.html", "steering-pack-week-5.pdf"]
+    card = next(x for x in at.metric if x.label == "Internal commit share")
+    assert f'<div class="value">{card.value}</div>' in page  # the pack shows the page's figure
+
+
+def test_roles_parse_and_any_role_reads():
+    from pages._shared.access import parse_roles
+
+    assert parse_roles("editor, Signer") == {"viewer", "editor", "signer"}
+    assert parse_roles("viewer") == {"viewer"}
+    assert parse_roles("admin") == frozenset() and parse_roles(None) == frozenset()

@@ -127,21 +127,33 @@ def freeze_form(ctx, m, week: int) -> None:
         st.button(f"Freeze week {week}", key=f"freeze_{week}", on_click=_freeze, args=(ctx, m, week))
 
 
-def pack_button(ctx, m, week: int) -> None:
-    """Build the steering pack (HTML, PDF, CSVs) and offer it as one zip."""
-    if not st.button("Build steering pack (HTML, PDF, CSV)", key="build_pack"):
-        return
+_PACK_KEY = "_steering_pack"
+
+
+def _build_pack(ctx, m, week: int) -> None:
+    """Button callback: write the pack into a temporary folder and keep it zipped for the download button."""
     from metrics.pack import write_pack
 
-    with tempfile.TemporaryDirectory() as tmp, st.spinner("Printing the steering pack…"):
+    note = None
+    with tempfile.TemporaryDirectory() as tmp:
         try:
             paths = write_pack(ctx.engine, m, week, tmp)
         except Exception as exc:  # noqa: BLE001 - no Chromium: still offer HTML and CSVs
-            st.warning(f"No PDF: {exc}".splitlines()[0])
+            note = f"No PDF in this pack: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
             paths = write_pack(ctx.engine, m, week, tmp, pdf=False)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in paths:
                 zf.write(path, Path(path).name)
-    st.download_button("Download steering pack (zip)", buffer.getvalue(), file_name=f"steering-pack-week-{week}.zip",
-                       mime="application/zip", key="download_pack")
+    st.session_state[_PACK_KEY] = (week, buffer.getvalue(), note)
+
+
+def pack_button(ctx, m, week: int) -> None:
+    """Build the steering pack (HTML, PDF, CSVs) and offer it as one zip."""
+    st.button("Build steering pack (HTML, PDF, CSV)", key="build_pack", on_click=_build_pack, args=(ctx, m, week))
+    built = st.session_state.get(_PACK_KEY)
+    if built and built[0] == week:
+        if built[2]:
+            st.warning(built[2])
+        st.download_button("Download steering pack (zip)", built[1], file_name=f"steering-pack-week-{week}.zip",
+                           mime="application/zip", key="download_pack")
