@@ -26,6 +26,9 @@ chosen = col_ms.selectbox("Milestone", ids, key="milestone", bind="query-params"
                           help="The URL (?milestone=M&week=N) opens this milestone directly.")
 week = col_week.selectbox("As of week", weeks, key="week", bind="query-params", format_func=str)
 
+if ctx.repos:
+    st.info("Repository filter on: states and evidence below use the selected repositories only; signatures were "
+            "made over all repositories, so 'evidence changed' may only reflect the filter.")
 st.dataframe(milestone_board(ctx.engine, m, week), hide_index=True)
 ms = next(x for x in cfg.milestones if x.id == chosen)
 row = milestone_board(ctx.engine, m, week).set_index("milestone").loc[chosen]

@@ -30,7 +30,10 @@ else:
 
 kpi_cards(review.cards)
 
-if len(review.restated):
+if ctx.repos and review.frozen:
+    st.caption("Frozen figures cover all repositories: restatements are not computed while the repository "
+               "filter is on.")
+elif len(review.restated):
     st.markdown("**Restated figures** (frozen value, value recomputed now, why):")
     st.dataframe(review.restated, hide_index=True)
 

@@ -114,3 +114,16 @@ def test_duplicate_milestone_ids_are_a_config_error():
     with pytest.raises(ConfigError) as err:
         config([{"id": "A", "due_week": 1, "title": "t"}, {"id": "A", "due_week": 2, "title": "u"}])
     assert "milestones[1].id: expected a unique milestone id, 'A' is used twice" in err.value.problems[0]
+
+
+def test_side_filter_reads_that_sides_count():
+    # vendor commits of the engagement per week: 3, 2, 1, 0 -> "<= 0" first holds in week 4
+    m = metrics([{"id": "V", "due_week": 4, "title": "no vendor",
+                  "criteria": [crit("internal_commit_share", "<=", 0, side="vendor")]}])
+    states = milestone_states(m)
+    assert states["state"].tolist() == ["pending", "pending", "at risk", "met"]
+    ev = criterion_evidence(m, milestone(m, "V").criteria[0], 3)
+    assert ev["item"].tolist() == [sha_of("train/d.py")] and ev["side"].tolist() == ["vendor"]
+    with pytest.raises(ConfigError, match="metric 'internal_commits' takes no side filter"):
+        config([{"id": "S", "due_week": 1, "title": "t", "criteria": [crit("internal_commits", ">=", 1,
+                                                                               side="vendor")]}])

@@ -54,17 +54,24 @@ def show_message() -> None:
 
 def _signer(key: str) -> Signer | None:
     a = access()
-    if a.verified:
-        return Signer(a.name or a.email or "", a.email, verified=True)
-    name = str(st.session_state.get(f"{key}_name") or "").strip()
     side = st.session_state.get(f"{key}_side") or "from the roster"
-    return Signer(name, None, verified=False, side=None if side == "from the roster" else side) if name else None
+    side = None if side == "from the roster" else side
+    if a.verified:
+        return Signer(a.name or a.email or "", a.email, verified=True, side=side)
+    name = str(st.session_state.get(f"{key}_name") or "").strip()
+    return Signer(name, None, verified=False, side=side) if name else None
+
+
+FILTERED = ("The repository filter is on: signatures, frozen weeks and steering packs cover all repositories. "
+            "Clear the filter in the sidebar first.")
 
 
 def _act_on_signature(ctx, m, milestone_id: str, action: str) -> None:
     """Button callback (runs before the next script run): sign or revoke, after checking the role again."""
     if not allowed("signer"):
         return _say("error", "Signing needs the signer role.")
+    if ctx.repos:
+        return _say("error", FILTERED)
     key = f"sign_{milestone_id}"
     signer = _signer(key)
     if signer is None:
@@ -90,8 +97,8 @@ def sign_form(ctx, m, milestone_id: str) -> None:
             st.caption(f"Signing as {a.label} (verified by login).")
         else:
             st.text_input("Your name (as on the roster; stored as unverified)", key=f"{key}_name")
-            st.selectbox("Your side", ["from the roster", "internal", "vendor"], key=f"{key}_side",
-                         help="Needed only when you are not on the roster.")
+        st.selectbox("Your side", ["from the roster", "internal", "vendor"], key=f"{key}_side",
+                     help="Needed only when you are not on the roster.")
         st.text_area("Comment", key=f"{key}_comment")
         col_sign, col_revoke = st.columns(2)
         col_sign.button(f"Sign {milestone_id}", type="primary", key=f"{key}_sign", on_click=_act_on_signature,
@@ -104,6 +111,8 @@ def _freeze(ctx, m, week: int) -> None:
     """Button callback: freeze the week, after checking the role again."""
     if not allowed("editor"):
         return _say("error", "Freezing a week needs the editor role.")
+    if ctx.repos:
+        return _say("error", FILTERED)
     a = access()
     by = a.label if a.verified else str(st.session_state.get("freeze_by") or "").strip()
     if not by:
@@ -134,6 +143,8 @@ def _build_pack(ctx, m, week: int) -> None:
     """Button callback: write the pack into a temporary folder and keep it zipped for the download button."""
     from metrics.pack import write_pack
 
+    if ctx.repos:
+        return _say("error", FILTERED)
     note = None
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -150,6 +161,7 @@ def _build_pack(ctx, m, week: int) -> None:
 
 def pack_button(ctx, m, week: int) -> None:
     """Build the steering pack (HTML, PDF, CSVs) and offer it as one zip."""
+    show_message()
     st.button("Build steering pack (HTML, PDF, CSV)", key="build_pack", on_click=_build_pack, args=(ctx, m, week))
     built = st.session_state.get(_PACK_KEY)
     if built and built[0] == week:
