@@ -10,8 +10,10 @@ The registry is the single source of truth for criterion metrics: `metrics.confi
 
 Each metric lists its evidence rows for a week: a DataFrame with at least `item` (a stable id), `kind`,
 `side` and `link` (None where the source has no URL). A KPI registered without an evidence reader lists
-its weekly contract row(s) as evidence. A new KPI adds one `register(...)` line here; milestones, acceptance,
-frozen reviews and the steering pack need no change.
+its weekly contract row(s) as evidence. Every KPI key of SPEC §5 (`metrics.config.KPI_KEYS`) is registered
+generically; a KPI may add one `register(...)` line here for its own evidence reader or filters. Milestones,
+acceptance, frozen reviews and the steering pack need no change. Counts that are not weekly KPIs (e.g.
+`internal_train_runs`) are unknown until registered: a criterion naming them is a configuration error.
 """
 
 from __future__ import annotations
@@ -206,6 +208,21 @@ register(MetricSpec(
     "internal_commits", "Internal commits",
     "Count of non-merge commits authored by the internal team in the week (touching the capability, if given).",
     frozenset({"capability"}), frozenset(), _internal_commits, _internal_commit_evidence))
+
+
+def _register_kpi_keys() -> None:
+    """Every other KPI key of SPEC §5 (metrics.config.KPI_KEYS) is a generic weekly-contract metric: once its
+    rows are in `EngagementMetrics.weekly`, criteria over it work (its evidence: the contract row, unless a
+    more specific reader is registered). A week without its rows has no value, so no criterion holds."""
+    from metrics.config import KPI_KEYS
+
+    for key in sorted(KPI_KEYS - set(METRICS)):
+        register(weekly_metric(key, key.replace("_", " ").capitalize(),
+                               f"{key} as in the weekly row contract (SPEC §5).", filters=FILTERS,
+                               percent=key.endswith(("_share", "_compliance", "_coverage", "_completion"))))
+
+
+_register_kpi_keys()
 
 
 def value_at(series: pd.Series, week: int) -> float:

@@ -120,9 +120,19 @@ def _why(old: dict, new: dict | None, roster_changed: bool) -> str:
         reasons.append(f"data removed at the source ({len(removed)} item{'s' if len(removed) > 1 else ''})")
     if moved:
         reasons.append(f"roster change ({len(moved)} item{'s' if len(moved) > 1 else ''} re-attributed)")
-    if not reasons:
-        reasons.append("roster change" if roster_changed else
-                       "configuration change (targets, plan, thresholds or milestone acceptance)")
+    if not reasons:  # evidence without item ids (a KPI whose evidence is its own contract row): use the counts
+        def total(row):
+            return sum(int(row.get(k) or 0) for k in ("internal", "vendor", "unattributed", "bots"))
+
+        old_total, new_total = total(old), total(new or {})
+        if new_total > old_total:
+            reasons.append(f"new data collected ({new_total - old_total} more events)")
+        elif new_total < old_total:
+            reasons.append(f"data removed at the source ({old_total - new_total} fewer events)")
+        elif roster_changed:
+            reasons.append("roster change")
+        else:
+            reasons.append("configuration change (targets, plan, thresholds or milestone acceptance)")
     return "; ".join(reasons)
 
 
