@@ -120,3 +120,30 @@ def test_revoke_and_roles_from_the_command_line(demo_db):
     assert role_of(make_engine(url), "ines.ortiz@client.com") == "editor,signer"
     bad = metrics_cli("role", "--config", str(toml), "--db", url, "--email", "x@y.z", "--role", "admin")
     assert bad.returncode == 2 and "--role: expected one or more of viewer, editor, signer" in bad.stderr
+
+
+def test_frozen_demo_week_is_restated_after_new_data_is_collected(demo_db):
+    toml, url = demo_db
+    assert metrics_cli("freeze", "--config", str(toml), "--db", url, "--week", "8").returncode == 0
+    repo = toml.parent / demo.REPO_NAME
+    (repo / "data" / "late_fix.py").write_text("FIX = 1\n")
+    env = {"GIT_AUTHOR_NAME": "Ines Ortiz", "GIT_AUTHOR_EMAIL": "ines.ortiz@client.com",
+           "GIT_AUTHOR_DATE": "2026-10-28T10:00:00+01:00", "GIT_COMMITTER_NAME": "Ines Ortiz",
+           "GIT_COMMITTER_EMAIL": "ines.ortiz@client.com", "GIT_COMMITTER_DATE": "2026-11-02T10:00:00+01:00",
+           "PATH": "/usr/bin:/bin", "HOME": str(toml.parent)}
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "-c", "commit.gpgsign=false", "commit", "-q", "-m", "Late data fix"],
+                   check=True, env=env)
+    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
+
+    engine = make_engine(url)
+    restated = restatements(snapshot(engine, demo.DEMO_NAME, 8), compute_reviewed(load_config(toml), engine))
+    week8 = demo.INTENDED_WEEKLY_COMMITS[8]
+    rows = {(r.kpi, r.capability if isinstance(r.capability, str) else None): r for r in restated.itertuples()}
+    overall = rows[("internal_commit_share", None)]
+    assert overall.old == pytest.approx(week8["internal"] / (week8["internal"] + week8["vendor"]))
+    assert overall.new == pytest.approx((week8["internal"] + 1) / (week8["internal"] + 1 + week8["vendor"]))
+    assert overall.why == "new data collected (1 new item)"
+    data_internal, data_vendor = demo.INTENDED_COUNTS["data"][8]
+    assert data_vendor == 0 and ("internal_commit_share", "data") not in rows  # 100% before and after
+    assert set(rows) == {("internal_commit_share", None)}
