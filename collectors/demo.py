@@ -101,6 +101,31 @@ PLAN: dict[str, dict[int, int]] = {
 # operations should be led internally in week 7).
 BEHIND_PLAN: set[tuple[str, int]] = {("deployment", 8), ("operations", 7)}
 
+# Milestones (SPEC §2/§7) and the weeks they are meant to be met in, by hand from INTENDED_COUNTS/STAGES:
+# - M1: internal data commits 0, 2, 4, ... and data stage 0, 1, 2 -> both hold first in week 3 (due 4);
+# - M2: training commits (3 internal, 3 vendor) in week 4 -> share 0.5 and 3 internal commits (due 5);
+# - M3 (tied to deployment): deployment stage 0, 0, 0, 1, 1, 2 -> met in week 6, one week late (due 5),
+#   at risk in weeks 4-5. Deployment never reaches stage 4 in the demo (a vendor commit every week), so
+#   tying M3 to it leaves INTENDED_STAGES unchanged; M1 and M2 are not tied to a capability for the same
+#   reason (data and training reach stage 4, which a pending tied milestone would cap at 3).
+MILESTONES: list[dict] = [
+    {"id": "M1", "due_week": 4, "title": "Client team carries the data pipeline changes",
+     "criteria": [{"metric": "internal_commits", "capability": "data", "op": ">=", "value": 4},
+                  {"metric": "ladder_stage", "capability": "data", "op": ">=", "value": 2}]},
+    {"id": "M2", "due_week": 5, "title": "Client team leads training changes",
+     "criteria": [{"metric": "internal_commit_share", "capability": "training", "op": ">=", "value": 0.5},
+                  {"metric": "internal_commits", "capability": "training", "op": ">=", "value": 3}]},
+    {"id": "M3", "due_week": 5, "capability": "deployment", "title": "Client team leads deployment, vendor reviews",
+     "criteria": [{"metric": "ladder_stage", "capability": "deployment", "op": ">=", "value": 2}]},
+]
+# milestone -> state in weeks 1..8
+INTENDED_MILESTONE_STATES: dict[str, list[str]] = {
+    "M1": ["pending", "pending", "met", "met", "met", "met", "met", "met"],
+    "M2": ["pending", "pending", "pending", "met", "met", "met", "met", "met"],
+    "M3": ["pending", "pending", "pending", "at risk", "at risk", "met", "met", "met"],
+}
+INTENDED_MET_WEEK: dict[str, int] = {"M1": 3, "M2": 4, "M3": 6}
+
 # --------------------------------------------------------------------------------------------------
 # Who commits
 # --------------------------------------------------------------------------------------------------
@@ -627,6 +652,16 @@ def engagement_toml() -> str:
     lines.append("[plan]")
     for key, weeks in PLAN.items():
         lines.append(f"{key} = {{ " + ", ".join(f"{w} = {s}" for w, s in sorted(weeks.items())) + " }")
+    for ms in MILESTONES:
+        lines += ["", "[[milestones]]", f"id = {_toml_str(ms['id'])}", f"due_week = {ms['due_week']}",
+                  f"title = {_toml_str(ms['title'])}"]
+        if ms.get("capability"):
+            lines.append(f"capability = {_toml_str(ms['capability'])}")
+        lines.append("criteria = [")
+        for c in ms["criteria"]:
+            parts = [f"{k} = {_toml_str(v) if isinstance(v, str) else v}" for k, v in c.items()]
+            lines.append("  { " + ", ".join(parts) + " },")
+        lines.append("]")
     return "\n".join(lines) + "\n" + demo_tickets.toml_section()
 
 

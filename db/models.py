@@ -262,3 +262,56 @@ class TicketStatus(Base):
     status_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     name: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str | None] = mapped_column(String(20))
+class MilestoneSignature(Base):
+    """One signature of a met milestone, or the revocation of one (SPEC §7 two-key acceptance).
+
+    Append-only: nothing is ever updated or deleted; revoking adds a row with action "revoke" whose
+    `revokes_id` names the signature it withdraws. `evidence_sha256` is the sha256 of `evidence_json`, the
+    canonical JSON of the milestone's evidence as it stood when signed."""
+
+    __tablename__ = "milestone_signatures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    engagement: Mapped[str] = mapped_column(String(300), index=True)
+    milestone: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(10))  # sign | revoke
+    revokes_id: Mapped[int | None] = mapped_column(ForeignKey("milestone_signatures.id"))
+    signer: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(320))
+    verified: Mapped[bool] = mapped_column(Boolean)  # False: a name typed in without login
+    side: Mapped[str] = mapped_column(String(20))  # internal | vendor
+    comment: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    met_week: Mapped[int | None] = mapped_column(Integer)
+    evidence_sha256: Mapped[str] = mapped_column(String(64))
+    evidence_json: Mapped[str] = mapped_column(Text)
+
+
+class WeekSnapshot(Base):
+    """A frozen weekly review: every KPI row of the week as computed at freezing time, with its evidence.
+
+    Never overwritten: a week is frozen once per engagement; later recomputation that differs is shown as
+    restated beside these figures."""
+
+    __tablename__ = "week_snapshots"
+
+    engagement: Mapped[str] = mapped_column(String(300), primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    frozen_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    frozen_by: Mapped[str] = mapped_column(String(300))
+    verified: Mapped[bool] = mapped_column(Boolean)
+    data_version: Mapped[str] = mapped_column(String(200))  # newest collection run when frozen
+    roster_sha256: Mapped[str] = mapped_column(String(64))
+    evidence_sha256: Mapped[str] = mapped_column(String(64))
+    figures_json: Mapped[str] = mapped_column(Text)  # KPI rows with their evidence items and digests
+
+
+class UserRole(Base):
+    """Who may do what when login is configured: viewer, editor (roster, freezes, collection), signer."""
+
+    __tablename__ = "user_roles"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased
+    role: Mapped[str] = mapped_column(String(20))  # viewer | editor | signer
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    granted_by: Mapped[str | None] = mapped_column(String(320))

@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     weekly.add_argument("--kpi", action="append", help="only this KPI key; repeatable")
     weekly.add_argument("--capability", action="append", help="only this capability; repeatable")
     weekly.set_defaults(run=_weekly)
+    from metrics.review_cli import add_review_commands
+
+    add_review_commands(sub)
     return run_command(parser.parse_args(argv))
 
 

@@ -37,7 +37,8 @@ KPI_KEYS = {
     "two_key_compliance",
     "ladder_stage",
 }
-# Counts that milestone criteria may name besides the KPI keys (SPEC §2 example).
+# Counts that milestone criteria may name besides the KPI keys (SPEC §2 example). Milestone criteria are
+# validated against metrics/registry.py (the metrics that can be evaluated), not against this set.
 CRITERION_METRICS = KPI_KEYS | {"internal_train_runs", "runbook_executions_internal", "internal_commits"}
 DEFAULT_TARGETS = {
     "internal_commit_share": 0.5,
@@ -270,14 +271,15 @@ class EngagementConfig(_Strict):
         for key in self.targets:
             if key not in KPI_KEYS:
                 problems.append(f"targets.{key}: expected a KPI key (one of {', '.join(sorted(KPI_KEYS))})")
+        ids = [m.id for m in self.milestones]
         for i, m in enumerate(self.milestones):
+            if ids.index(m.id) != i:
+                problems.append(f"milestones[{i}].id: expected a unique milestone id, {m.id!r} is used twice")
             if m.capability and m.capability not in keys:
                 problems.append(f"milestones[{i}].capability: expected a capability key, got {m.capability!r}")
             for j, c in enumerate(m.criteria):
-                if c.metric not in CRITERION_METRICS:
-                    problems.append(
-                        f"milestones[{i}].criteria[{j}].metric: milestone {m.id} names unknown KPI {c.metric!r}"
-                    )
+                problems.extend(f"milestones[{i}].criteria[{j}]: milestone {m.id}, criterion {j + 1}: {p}"
+                                for p in criterion_problems(c, keys))
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -294,6 +296,14 @@ class EngagementConfig(_Strict):
         if not p.is_absolute() and self.file is not None:
             p = (self.file.parent / p).resolve()
         return p
+
+
+def criterion_problems(c: Criterion, capability_keys: list[str]) -> list[str]:
+    """Problems of one milestone criterion, checked against the metric registry (metrics/registry.py)."""
+    from metrics.registry import Filters
+    from metrics.registry import criterion_problems as registry_problems
+
+    return registry_problems(c.metric, Filters(c.capability, c.runbook, c.side), capability_keys)
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

@@ -33,6 +33,8 @@ PAGES = {
     "sources": ("Collection runs", 0),
     "runbooks": ("Executions", 1),
     "drills": ("Internal passes", 1),
+    "review": ("Weekly review", 0),
+    "milestones": ("Your name (as on the roster", 0),
 }
 
 
@@ -173,3 +175,71 @@ def test_page_renders_without_exception(server, page, path, tmp_path):
     shot = tmp_path / f"{path or 'overview'}.png"
     page.screenshot(path=str(shot), full_page=True)
     print(f"screenshot: {shot}")
+
+
+def test_review_deep_link_shows_the_week(server, page, tmp_path):
+    page.goto(f"{server}/review?week=5")
+    settle(page, 0)
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
+    page.wait_for_selector('[data-testid="stDataFrame"] canvas', timeout=30_000)
+    page.wait_for_timeout(1500)
+    assert_no_exception(page)
+    assert page.locator('[data-testid="stMetricValue"]').first.inner_text() == "52%"  # 13 / (13 + 12)
+    assert page.get_by_text("Week 5 · Oct 5 – Oct 11, 2026").first.is_visible()
+    assert page.get_by_text("Local single-user mode").first.is_visible()
+    shot = tmp_path / "review-week-5.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory):
+    """A freshly started server with [auth] configured (an OIDC provider that is never reached)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    out = tmp_path_factory.mktemp("auth-demo")
+    toml = build_demo(out)
+    url = f"sqlite:///{out / 'baton.db'}"
+    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
+    (out / ".streamlit").mkdir()
+    (out / ".streamlit" / "secrets.toml").write_text(
+        '[auth]\nredirect_uri = "http://127.0.0.1/oauth2callback"\ncookie_secret = "test-cookie-secret"\n'
+        'client_id = "baton"\nclient_secret = "test-client-secret"\n'
+        'server_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"\n')
+    port = _free_port()
+    env = {**os.environ, "BATON_CONFIG": str(toml), "BATON_DB_URL": url}
+    log = open(out / "streamlit.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(  # cwd holds .streamlit/secrets.toml; the app is the repository's
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=out, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.mark.parametrize("path", ["milestones?milestone=M1&week=8", "review?week=5"])
+def test_with_login_configured_a_deep_link_shows_no_data_and_no_action(auth_server, browser, path):
+    context = browser.new_context(viewport={"width": 1400, "height": 1400})
+    try:
+        page = context.new_page()
+        page.goto(f"{auth_server}/{path}")
+        settle(page, 0)
+        assert_no_exception(page)
+        assert page.get_by_text("Log in to see this engagement.").first.is_visible()
+        assert page.get_by_role("button", name="Log in").is_visible()
+        for hidden in ("Sign M1", "Freeze week 5", "Local single-user mode"):
+            assert page.get_by_text(hidden).count() == 0
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0
+    finally:
+        context.close()

@@ -75,13 +75,15 @@ def file_stamp(path: str) -> tuple[int, int]:
 
 @st.cache_data(show_spinner="Computing the KPIs…", max_entries=32, ttl="1h")
 def load_metrics(config_path: str, db_url: str, run_id: int, repos: tuple[str, ...],
-                 run_state: str = "", config_stamp: tuple[int, int] = (0, 0)) -> EngagementMetrics:
+                 run_state: str = "", config_stamp: tuple[int, int] = (0, 0),
+                 accepted: tuple[str, ...] = ()) -> EngagementMetrics:
     """Every KPI for the engagement, computed once per collection run, engagement-file version and filter.
 
-    run_id/run_state/config_stamp are cache keys only; the ttl lets "the current week" move on."""
+    run_id/run_state/config_stamp are cache keys only; the ttl lets "the current week" move on. `accepted`
+    (milestones accepted by two keys) feeds the ladder's stage 4 and keys the cache too."""
     cfg = load_engagement(config_path, config_stamp)
     frames = queries.load_source_frames(engine_for(db_url), list(repos) or None)
-    return compute(cfg, SourceData(**frames))
+    return compute(cfg, SourceData(**frames), accepted_milestones=accepted)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -102,8 +104,10 @@ class Context:
     config_stamp: tuple[int, int]
 
     def metrics(self) -> EngagementMetrics:
+        from metrics.acceptance import accepted_milestones
+
         return load_metrics(self.config_path, self.db_url, self.run_id, self.repos, self.run_state,
-                            self.config_stamp)
+                            self.config_stamp, tuple(sorted(accepted_milestones(self.engine, self.cfg))))
 
     @property
     def db_label(self) -> str:
@@ -173,6 +177,9 @@ def bootstrap() -> Context:
                  + _fence(f"{type(exc).__name__}: {detail}"))
         st.stop()
     ctx = Context(config_path, db_url, cfg, engine, run_id, run_state, (), stamp)
+    from pages._shared.access import gate
+
+    gate(engine)  # states local single-user mode, or stops anyone not logged in / without a role
     repos = _sidebar(ctx)
     ctx = Context(config_path, db_url, cfg, engine, run_id, run_state, repos, stamp)
     st.session_state[_CONTEXT_KEY] = ctx

@@ -11,4 +11,6 @@ def app_pages() -> list:
         st.Page("pages/sources.py", title="Sources", url_path="sources"),
         st.Page("pages/runbooks.py", title="Runbooks", url_path="runbooks"),
         st.Page("pages/drills.py", title="Drills", url_path="drills"),
+        st.Page("pages/review.py", title="Weekly review", url_path="review"),
+        st.Page("pages/milestones.py", title="Milestones", url_path="milestones"),
     ]

@@ -1,0 +1,251 @@
+"""Two-key milestone acceptance (SPEC §7): signatures over a digest of the evidence as it stood.
+
+- The **evidence** of a milestone is `metrics.milestones.evidence_document` (its criteria, their values and
+  evidence rows in the week first met). Its **digest** is the sha256 of its canonical JSON (keys sorted, no
+  whitespace, UTF-8, NaN as null, whole floats as integers), so it changes exactly when the evidence does.
+- A **signature** records who signed (a logged-in user's email, verified; or a typed-in name, unverified),
+  their side (from the roster on the signing date; a signer not on the roster states it), the time, a
+  comment, the digest and the evidence JSON itself (to say later what changed). Only a met milestone
+  can be signed, once per signer while the signature stands.
+- Signatures are append-only: revoking adds a "revoke" row naming the signature it withdraws.
+- A milestone is **accepted** when its standing signatures include an internal approver and a second,
+  different approver (another internal person or the vendor). Acceptance stands when evidence changes
+  later; the page then says "evidence changed since signing" and what changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from db import review_store
+from metrics.config import EngagementConfig
+from metrics.engagement import EngagementMetrics, SourceData, compute
+from metrics.milestones import evidence_document, met_week, milestone
+
+SIDES = ("internal", "vendor")
+
+
+class AcceptanceError(ValueError):
+    """A signature or revocation that cannot be recorded; the message says why."""
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if hasattr(value, "item") and not isinstance(value, (dt.date, dt.datetime)):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return int(value) if value.is_integer() else value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return pd.Timestamp(value).tz_convert("UTC").isoformat() if pd.Timestamp(value).tzinfo else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return str(value)
+
+
+def canonical_json(document) -> str:
+    """The one JSON text of a document: sorted keys, no whitespace, UTF-8, NaN -> null, 2.0 -> 2."""
+    return json.dumps(_plain(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def digest(document) -> str:
+    """sha256 (hex) of the canonical JSON of a document."""
+    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs: `verified` when the name/email come from login (st.user), not typed in."""
+
+    name: str
+    email: str | None = None
+    verified: bool = False
+    side: str | None = None  # stated side, needed only for a signer the roster does not know
+
+    @property
+    def key(self) -> str:
+        return (self.email or self.name).strip().lower()
+
+
+def roster_side(cfg: EngagementConfig, signer: Signer, on: dt.date) -> str | None:
+    """The signer's side on a date from the roster (by email, else by name); None when not on the roster or
+    not affiliated that day."""
+    email, name = (signer.email or "").strip().lower(), signer.name.strip().lower()
+    person = next((p for p in cfg.people if email and email in {e.lower() for e in p.emails}), None)
+    person = person or next((p for p in cfg.people if p.name.strip().lower() == name), None)
+    if person is None:
+        return None
+    for a in person.affiliations:
+        if (a.from_ is None or a.from_ <= on) and (a.until is None or on < a.until):
+            return a.side
+    return None
+
+
+def _signer_side(cfg: EngagementConfig, signer: Signer, now: dt.datetime) -> str:
+    on = now.astimezone(cfg.engagement.tz).date()
+    side = roster_side(cfg, signer, on)
+    if side and signer.side and side != signer.side:
+        raise AcceptanceError(f"{signer.name} is {side} on {on} according to the roster, not {signer.side}")
+    side = side or signer.side
+    if side not in SIDES:
+        raise AcceptanceError(f"{signer.name} is not on the roster on {on}: state the side (internal or vendor)")
+    return side
+
+
+def standing_signatures(signatures: pd.DataFrame, milestone_id: str | None = None) -> pd.DataFrame:
+    """Signatures not revoked (of one milestone, or all)."""
+    rows = signatures if milestone_id is None else signatures[signatures["milestone"] == milestone_id]
+    revoked = set(rows.loc[rows["action"] == "revoke", "revokes_id"].dropna().astype(int))
+    return rows[(rows["action"] == "sign") & ~rows["id"].isin(revoked)]
+
+
+def _signer_key(rows: pd.DataFrame) -> pd.Series:
+    return rows["email"].fillna(rows["signer"]).str.strip().str.lower()
+
+
+def is_accepted(standing: pd.DataFrame) -> bool:
+    """An internal approver and a second, different approver (internal or vendor)."""
+    return bool((standing["side"] == "internal").any() and _signer_key(standing).nunique() >= 2)
+
+
+def sign(engine: Engine, m: EngagementMetrics, milestone_id: str, signer: Signer, comment: str,
+         now: dt.datetime | None = None) -> int:
+    """Record a signature of a met milestone over its current evidence; returns the row id."""
+    now = now or dt.datetime.now(dt.UTC)
+    ms = milestone(m, milestone_id)
+    if not comment.strip():
+        raise AcceptanceError("a signature needs a comment")
+    if not signer.name.strip():
+        raise AcceptanceError("a signature needs the signer's name")
+    proof = evidence_document(m, ms)
+    if proof.met_week is None:
+        raise AcceptanceError(f"milestone {ms.id} is not met: only a met milestone can be signed")
+    side = _signer_side(m.cfg, signer, now)
+    standing = standing_signatures(review_store.load_signatures(engine, m.cfg.engagement.name), ms.id)
+    if (_signer_key(standing) == signer.key).any():
+        raise AcceptanceError(f"{signer.name} has signed milestone {ms.id} already")
+    return review_store.append_signature(engine, {
+        "engagement": m.cfg.engagement.name, "milestone": ms.id, "action": "sign", "revokes_id": None,
+        "signer": signer.name.strip(), "email": signer.email, "verified": signer.verified, "side": side,
+        "comment": comment.strip(), "signed_at": now, "met_week": proof.met_week,
+        "evidence_sha256": digest(proof.document), "evidence_json": canonical_json(proof.document)})
+
+
+def revoke(engine: Engine, m: EngagementMetrics, milestone_id: str, signer: Signer, comment: str,
+           now: dt.datetime | None = None) -> int:
+    """Withdraw the signer's standing signature by appending a revocation; returns the new row id."""
+    now = now or dt.datetime.now(dt.UTC)
+    ms = milestone(m, milestone_id)
+    if not comment.strip():
+        raise AcceptanceError("a revocation needs a comment")
+    standing = standing_signatures(review_store.load_signatures(engine, m.cfg.engagement.name), ms.id)
+    mine = standing[_signer_key(standing) == signer.key]
+    if mine.empty:
+        raise AcceptanceError(f"{signer.name} has no standing signature of milestone {ms.id} to revoke")
+    row = mine.iloc[-1]
+    return review_store.append_signature(engine, {
+        "engagement": m.cfg.engagement.name, "milestone": ms.id, "action": "revoke", "revokes_id": int(row["id"]),
+        "signer": signer.name.strip(), "email": signer.email, "verified": signer.verified, "side": row["side"],
+        "comment": comment.strip(), "signed_at": now, "met_week": row["met_week"],
+        "evidence_sha256": row["evidence_sha256"], "evidence_json": row["evidence_json"]})
+
+
+def accepted_milestones(engine: Engine, cfg: EngagementConfig) -> set[str]:
+    signatures = review_store.load_signatures(engine, cfg.engagement.name)
+    standing = standing_signatures(signatures)
+    configured = {ms.id for ms in cfg.milestones}
+    return {mid for mid, rows in standing.groupby("milestone") if mid in configured and is_accepted(rows)}
+
+
+def compute_reviewed(cfg: EngagementConfig, engine: Engine, source_names=None,
+                     today: dt.datetime | None = None) -> EngagementMetrics:
+    """compute() from the DB with the milestones accepted so far feeding the ladder's stage 4."""
+    from db.queries import load_source_frames
+
+    data = SourceData(**load_source_frames(engine, source_names))
+    return compute(cfg, data, accepted_milestones=accepted_milestones(engine, cfg), today=today)
+
+
+def _row_label(row: dict) -> str:
+    short = str(row.get("item", ""))[:10]
+    title = row.get("title")
+    return f"{row.get('kind') or 'item'} {short}" + (f" ({title})" if title else "")
+
+
+def evidence_changes(old: dict, new: dict, limit: int = 20) -> list[str]:
+    """What differs between two evidence documents, one line per change (at most `limit` lines)."""
+    lines = []
+    if old.get("met_week") != new.get("met_week"):
+        if new.get("met_week") is None:
+            lines.append(f"no longer met (was met in week {old.get('met_week')})")
+        else:
+            lines.append(f"week first met: {old.get('met_week')} → {new.get('met_week')}")
+    old_c = {c["criterion"]: c for c in old.get("criteria", [])}
+    new_c = {c["criterion"]: c for c in new.get("criteria", [])}
+    for j in sorted(set(old_c) | set(new_c)):
+        a, b = old_c.get(j, {}), new_c.get(j, {})
+        label = f"criterion {j} ({b.get('asks') or a.get('asks')})"
+        if a.get("value") != b.get("value"):
+            lines.append(f"{label}: value {_plain(a.get('value'))} → {_plain(b.get('value'))}")
+        rows_a = {r.get("item"): r for r in a.get("rows", [])}
+        rows_b = {r.get("item"): r for r in b.get("rows", [])}
+        for item in sorted(set(rows_a) - set(rows_b), key=str):
+            lines.append(f"{label}: {_row_label(rows_a[item])} no longer counts")
+        for item in sorted(set(rows_b) - set(rows_a), key=str):
+            lines.append(f"{label}: {_row_label(rows_b[item])} now counts")
+        for item in sorted(set(rows_a) & set(rows_b), key=str):
+            ra, rb = _plain(rows_a[item]), _plain(rows_b[item])
+            diffs = [f"{k} {ra.get(k)} → {rb.get(k)}" for k in sorted(set(ra) | set(rb)) if ra.get(k) != rb.get(k)]
+            if diffs:
+                lines.append(f"{label}: {_row_label(rows_b[item])}: " + ", ".join(diffs))
+    if not lines and canonical_json(old) != canonical_json(new):
+        lines.append("the milestone's definition (title, due week or criteria) changed")
+    return lines[:limit] + ([f"… and {len(lines) - limit} more"] if len(lines) > limit else [])
+
+
+ACCEPTANCE_COLUMNS = ["milestone", "title", "met_week", "signatures", "internal_signed", "second_signed",
+                      "accepted", "evidence_changed", "changes"]
+
+
+def acceptance_table(engine: Engine, m: EngagementMetrics) -> pd.DataFrame:
+    """Per milestone: standing signatures ("name (side, unverified)"), whether each key is there, accepted,
+    and whether the evidence changed since any standing signature (with what changed)."""
+    signatures = review_store.load_signatures(engine, m.cfg.engagement.name)
+    rows = []
+    for ms in m.cfg.milestones:
+        standing = standing_signatures(signatures, ms.id)
+        proof = evidence_document(m, ms)
+        current = digest(proof.document)
+        changed = standing[standing["evidence_sha256"] != current]
+        changes = []
+        for sig in changed.itertuples():
+            changes += [f"since {sig.signer}'s signature: {line}"
+                        for line in evidence_changes(json.loads(sig.evidence_json), proof.document)]
+        internal = standing[standing["side"] == "internal"]
+        rows.append({
+            "milestone": ms.id, "title": ms.title, "met_week": met_week(m, ms),
+            "signatures": [f"{r.signer} ({r.side}{'' if r.verified else ', unverified'}, "
+                           f"{r.signed_at:%Y-%m-%d %H:%M} UTC): {r.comment}" for r in standing.itertuples()],
+            "internal_signed": len(internal) > 0,
+            "second_signed": _signer_key(standing).nunique() >= 2 and len(internal) > 0,
+            "accepted": is_accepted(standing) if len(standing) else False,
+            "evidence_changed": len(changed) > 0, "changes": changes,
+        })
+    return pd.DataFrame(rows, columns=ACCEPTANCE_COLUMNS)

@@ -1,0 +1,181 @@
+"""`python -m metrics milestones|sign|revoke|freeze|role|pack`: milestones, acceptance and the weekly review, scripted.
+
+Signatures from the command line are typed-in names, stored as unverified (no login vouches for them).
+Errors (unknown milestone, unmet milestone, week frozen already) are one line on stderr, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+
+from metrics.cli import add_engagement_args
+
+
+def _open(args: argparse.Namespace):
+    from db.engine import make_engine, resolve_db_url
+    from metrics.acceptance import compute_reviewed
+    from metrics.config import load_config
+
+    cfg = load_config(args.config)
+    engine = make_engine(resolve_db_url(args.db, cfg.file))
+    return cfg, engine, compute_reviewed(cfg, engine)
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _milestones(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from metrics.acceptance import acceptance_table
+    from metrics.milestones import milestone_states
+
+    _cfg, engine, m = _open(args)
+    week = args.week if args.week is not None else (m.latest_week() or (m.weeks[-1] if m.weeks else 0))
+    states = milestone_states(m)
+    states = states[states["week"] == week]
+    accept = acceptance_table(engine, m).set_index("milestone")
+    records = []
+    for row in states.itertuples():
+        acc = accept.loc[row.milestone]
+        records.append({"milestone": row.milestone, "week": week, "state": row.state, "due_week": row.due_week,
+                        "met_week": None if pd.isna(row.met_week) else int(row.met_week),
+                        "accepted": bool(acc["accepted"]), "signatures": len(acc["signatures"]),
+                        "evidence_changed": bool(acc["evidence_changed"]), "title": row.title})
+    if args.format == "json":
+        json.dump(records, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        table = pd.DataFrame(records).astype({"met_week": "Int64"}) if records else None
+        print(table.to_string(index=False, na_rep="—") if records else "No milestones configured.")
+    return 0
+
+
+def _signer(args: argparse.Namespace):
+    from metrics.acceptance import Signer
+
+    return Signer(args.name, args.email, verified=False, side=args.side)
+
+
+def _sign(args: argparse.Namespace) -> int:
+    from metrics.acceptance import AcceptanceError, accepted_milestones, sign
+
+    cfg, engine, m = _open(args)
+    try:
+        row_id = sign(engine, m, args.milestone, _signer(args), args.comment)
+    except (AcceptanceError, KeyError) as exc:
+        return _fail(str(exc).strip("'\""))
+    from db.review_store import load_signatures
+
+    row = load_signatures(engine, cfg.engagement.name).set_index("id").loc[row_id]
+    accepted = args.milestone in accepted_milestones(engine, cfg)
+    print(f"signed {args.milestone} as {row['signer']} ({row['side']}, unverified); evidence of week "
+          f"{row['met_week']} sha256 {row['evidence_sha256']}; "
+          + ("accepted (two keys)" if accepted else "not accepted yet (needs an internal and a second approver)"))
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    from metrics.acceptance import AcceptanceError, accepted_milestones, revoke
+
+    cfg, engine, m = _open(args)
+    try:
+        revoke(engine, m, args.milestone, _signer(args), args.comment)
+    except (AcceptanceError, KeyError) as exc:
+        return _fail(str(exc).strip("'\""))
+    accepted = args.milestone in accepted_milestones(engine, cfg)
+    print(f"revoked {args.name}'s signature of {args.milestone} (appended; nothing deleted); "
+          + ("still accepted" if accepted else "not accepted"))
+    return 0
+
+
+def _freeze(args: argparse.Namespace) -> int:
+    from metrics.snapshots import FreezeError, freeze
+
+    _cfg, engine, m = _open(args)
+    try:
+        row = freeze(engine, m, args.week, args.by or f"{getpass.getuser()} (command line)")
+    except FreezeError as exc:
+        return _fail(str(exc))
+    figures = json.loads(row["figures_json"])
+    print(f"froze week {args.week}: {len(figures)} KPI rows, evidence sha256 {row['evidence_sha256']}, "
+          f"data {row['data_version']}")
+    return 0
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from metrics.pack import write_pack
+
+    cfg, engine, m = _open(args)
+    if args.week not in m.weeks:
+        return _fail(f"week {args.week} is not an engagement week (weeks: {m.weeks[0]}..{m.weeks[-1]})")
+    paths = write_pack(engine, m, args.week, args.out, pdf=not args.no_pdf)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _role(args: argparse.Namespace) -> int:
+    from db.engine import make_engine, resolve_db_url
+    from db.review_store import load_roles, set_role
+    from metrics.config import load_config
+
+    cfg = load_config(args.config)
+    engine = make_engine(resolve_db_url(args.db, cfg.file))
+    if args.email:
+        roles = [r.strip().lower() for r in (args.role or "").split(",") if r.strip()]
+        unknown = [r for r in roles if r not in ROLES]
+        if not roles or unknown:
+            return _fail(f"--role: expected one or more of {', '.join(ROLES)} (comma-separated), got {args.role!r}")
+        if "@" not in args.email:
+            return _fail(f"--email: expected an email address, got {args.email!r}")
+        set_role(engine, args.email, ",".join(roles), granted_by=f"{getpass.getuser()} (command line)")
+    print(load_roles(engine).to_string(index=False) if len(load_roles(engine)) else "No roles granted yet.")
+    return 0
+
+
+ROLES = ("viewer", "editor", "signer")
+
+
+def add_review_commands(sub) -> None:
+    """Add the milestone/acceptance/review sub-commands to `python -m metrics`."""
+    p = sub.add_parser("milestones", help="each milestone's state in a week, acceptance, evidence changes")
+    add_engagement_args(p)
+    p.add_argument("--week", type=int, help="engagement week (default: the latest week with activity)")
+    p.add_argument("--format", choices=["json", "table"], default="table")
+    p.set_defaults(run=_milestones)
+
+    for name, run, text in (("sign", _sign, "sign a met milestone (one of the two keys)"),
+                            ("revoke", _revoke, "revoke your signature (appends a revocation)")):
+        p = sub.add_parser(name, help=text)
+        add_engagement_args(p)
+        p.add_argument("--milestone", required=True, help="milestone id, e.g. M3")
+        p.add_argument("--name", required=True, help="the signer's name (stored as unverified)")
+        p.add_argument("--email", help="the signer's email (matches the roster)")
+        p.add_argument("--side", choices=["internal", "vendor"], help="needed when the signer is not on the roster")
+        p.add_argument("--comment", required=True)
+        p.set_defaults(run=run)
+
+    p = sub.add_parser("freeze", help="freeze week N: store its KPI figures and evidence digest for good")
+    add_engagement_args(p)
+    p.add_argument("--week", type=int, required=True)
+    p.add_argument("--by", help="who freezes (default: the OS user)")
+    p.set_defaults(run=_freeze)
+
+    p = sub.add_parser("role", help="grant roles to a login email (with [auth]); without --email: list them")
+    add_engagement_args(p)
+    p.add_argument("--email", help="the login email")
+    p.add_argument("--role", help="viewer, editor, signer (comma-separated for several)")
+    p.set_defaults(run=_role)
+
+    p = sub.add_parser("pack", help="steering pack of week N: HTML, PDF and CSVs in DIR")
+    add_engagement_args(p)
+    p.add_argument("--week", type=int, required=True)
+    p.add_argument("--out", required=True, help="folder to write into (created)")
+    p.add_argument("--no-pdf", action="store_true", help="skip the PDF (no Chromium needed)")
+    p.set_defaults(run=_pack)

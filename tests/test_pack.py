@@ -1,0 +1,210 @@
+"""The steering pack: HTML (parsed), CSVs (parsed), PDF (first page rendered with pdftoppm) of a demo week,
+with a token in the environment that must not appear anywhere in it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from collectors import demo
+from collectors.__main__ import main as collectors_main
+from db.engine import make_engine
+from metrics.acceptance import Signer, compute_reviewed, sign
+from metrics.config import load_config
+from metrics.review import kpi_cards, ladder_week, milestone_board
+
+TOKEN = "ghp_PackMustNeverContainThis0123456789"
+WEEK = 5
+
+
+class PackParser(HTMLParser):
+    """Tables by id (rows of cell texts), cards by data-kpi (their texts), scripts (sources and bodies), ids' text."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.cards: dict[str, list[str]] = {}
+        self.scripts: list[tuple[str | None, int]] = []
+        self.texts: dict[str, str] = {}
+        self._table = self._card = self._id = None
+        self._cell: list[str] | None = None
+        self._script = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and a.get("id"):
+            self._table = a["id"]
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self.tables[self._table].append([])
+        elif tag in ("td", "th") and self._table:
+            self._cell = []
+        elif tag == "div" and "data-kpi" in a:
+            self._card = a["data-kpi"]
+            self.cards[self._card] = []
+        elif tag == "script":
+            self._script = [a.get("src"), 0]
+        elif tag == "p" and a.get("id"):
+            self._id = a["id"]
+            self.texts[self._id] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._table = None
+        elif tag in ("td", "th") and self._cell is not None:
+            self.tables[self._table][-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "script" and self._script:
+            self.scripts.append(tuple(self._script))
+            self._script = None
+        elif tag == "p":
+            self._id = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._card and data.strip() and self._table is None:
+            self.cards[self._card].append(data.strip())
+        if self._script:
+            self._script[1] += len(data)
+        if self._id:
+            self.texts[self._id] += data
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    """The demo collected, M1 signed by two keys, week 5 frozen, then the pack written by the CLI with a token set."""
+    out = tmp_path_factory.mktemp("pack-demo")
+    toml = demo.build_demo(out)
+    url = f"sqlite:///{out / 'baton.db'}"
+    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
+    cfg = load_config(toml)
+    engine = make_engine(url)
+    m = compute_reviewed(cfg, engine)
+    sign(engine, m, "M1", Signer("Ines Ortiz"), "ours")
+    sign(engine, m, "M1", Signer("Marco Bianchi"), "agreed")
+    env = {**os.environ, "GITHUB_TOKEN": TOKEN, "JIRA_TOKEN": TOKEN, "BATON_DB_URL": url}
+    frz = subprocess.run([sys.executable, "-m", "metrics", "freeze", "--config", str(toml), "--week", str(WEEK),
+                          "--by", "Ines Ortiz"], capture_output=True, text=True, env=env)
+    assert frz.returncode == 0, frz.stderr
+    folder = out / "pack"
+    run = subprocess.run([sys.executable, "-m", "metrics", "pack", "--config", str(toml), "--week", str(WEEK),
+                          "--out", str(folder)], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    m = compute_reviewed(cfg, engine)
+    return {"dir": folder, "m": m, "engine": engine, "cfg": cfg, "stdout": run.stdout}
+
+
+def parsed(pack) -> PackParser:
+    parser = PackParser()
+    parser.feed((pack["dir"] / f"steering-pack-week-{WEEK}.html").read_text(encoding="utf-8"))
+    return parser
+
+
+def read_csv(pack, name) -> list[dict]:
+    return list(csv.DictReader(io.StringIO((pack["dir"] / name).read_text(encoding="utf-8"))))
+
+
+def test_pack_writes_html_pdf_and_csvs(pack):
+    names = sorted(p.name for p in pack["dir"].iterdir())
+    assert names == [f"about-week-{WEEK}.csv", f"evidence-week-{WEEK}.csv", f"kpi-rows-week-{WEEK}.csv",
+                     f"milestones-week-{WEEK}.csv", f"steering-pack-week-{WEEK}.html",
+                     f"steering-pack-week-{WEEK}.pdf"]
+    assert sorted(Path(line).name for line in pack["stdout"].split()) == names
+
+
+def test_html_is_self_contained_with_one_plotly_copy(pack):
+    text = (pack["dir"] / f"steering-pack-week-{WEEK}.html").read_text(encoding="utf-8")
+    p = parsed(pack)
+    assert all(src is None for src, _ in p.scripts), "no script may load from the network"
+    assert text.count("* plotly.js v") == 1  # the library's banner: embedded exactly once
+    big = [n for src, n in p.scripts if n > 1_000_000]
+    assert len(big) == 1
+    assert text.count("Plotly.newPlot(") == 2  # the ladder and the share chart
+    assert "<link" not in text and "<script src" not in text  # nothing fetched when the file opens
+
+
+def test_html_names_engagement_week_freshness_and_frozen(pack):
+    p = parsed(pack)
+    assert f"week {WEEK} (Oct 5 – Oct 11, 2026)" in p.texts["week"]
+    assert "git fraud-model: 20" in p.texts["freshness"]
+    assert p.texts["frozen"].startswith(f"Week {WEEK} frozen on ") and "by Ines Ortiz (unverified)" in p.texts["frozen"]
+    assert "no figure restated since" in p.texts["frozen"]
+    assert demo.DEMO_NAME in (pack["dir"] / f"steering-pack-week-{WEEK}.html").read_text(encoding="utf-8")
+
+
+def test_html_shows_what_the_page_shows(pack):
+    p = parsed(pack)
+    cards = kpi_cards(pack["m"], WEEK).set_index("kpi")
+    week5 = demo.INTENDED_WEEKLY_COMMITS[WEEK]
+    share = week5["internal"] / (week5["internal"] + week5["vendor"])
+    assert cards.loc["internal_commit_share", "shown"] == f"{share:.0%}"
+    card = p.cards["internal_commit_share"]
+    assert card[:2] == ["Internal commit share", f"{share:.0%}"]
+    assert "target ≥ 50%: met" in card
+    ladder = p.tables["ladder"]
+    assert ladder[0] == ["capability", "planned", "measured", "behind plan", "internal", "vendor"]
+    expected = ladder_week(pack["m"], WEEK)
+    assert [r[:3] for r in ladder[1:]] == [[c, str(pl), str(me)] for c, pl, me in
+                                          zip(expected["capability"], expected["planned"], expected["measured"],
+                                              strict=True)]
+    assert [r[2] for r in ladder[1:]] == [str(demo.INTENDED_STAGES[c][WEEK]) for c in demo.CAPABILITIES]
+    milestones = {r[0]: r for r in p.tables["milestones"][1:]}
+    header = p.tables["milestones"][0]
+    assert {k: v[header.index("state")] for k, v in milestones.items()} == {
+        ms: states[WEEK - 1] for ms, states in demo.INTENDED_MILESTONE_STATES.items()}
+    assert milestones["M1"][header.index("accepted")] == "yes"
+    board = milestone_board(pack["engine"], pack["m"], WEEK)
+    assert board["accepted"].tolist() == [True, False, False]
+
+
+def test_csvs_hold_the_kpi_rows_evidence_and_milestones(pack):
+    about = {r["key"]: r["value"] for r in read_csv(pack, f"about-week-{WEEK}.csv")}
+    assert about["engagement"] == demo.DEMO_NAME and about["week"] == str(WEEK) and about["frozen"] == "yes"
+    assert about["data_freshness"].startswith("git fraud-model: ")
+    rows = read_csv(pack, f"kpi-rows-week-{WEEK}.csv")
+    m = pack["m"]
+    assert len(rows) == int((m.weekly["week"] <= WEEK).sum())
+    week5 = next(r for r in rows if r["kpi"] == "internal_commit_share" and r["week"] == str(WEEK)
+                 and r["capability"] == "")
+    assert int(week5["internal"]) == demo.INTENDED_WEEKLY_COMMITS[WEEK]["internal"]
+    evidence = read_csv(pack, f"evidence-week-{WEEK}.csv")
+    overall = [r for r in evidence if r["source"] == "kpi internal_commit_share" and r["capability"] == ""]
+    counts = demo.INTENDED_WEEKLY_COMMITS[WEEK]
+    assert len(overall) == sum(counts.values())
+    m1 = [r for r in evidence if r["source"] == "milestone M1 criterion 1"]
+    assert len(m1) == demo.INTENDED_COUNTS["data"][3][0] and {r["week"] for r in m1} == {"3"}
+    states = {r["milestone"]: r["state"] for r in read_csv(pack, f"milestones-week-{WEEK}.csv")}
+    assert states == {ms: s[WEEK - 1] for ms, s in demo.INTENDED_MILESTONE_STATES.items()}
+
+
+def test_no_token_anywhere_in_the_pack(pack):
+    for path in pack["dir"].iterdir():
+        data = path.read_bytes()
+        assert TOKEN.encode() not in data, path.name
+        assert b"GITHUB_TOKEN" not in data or path.suffix == ".pdf", path.name
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
+def test_pdf_first_page_renders_and_is_not_blank(pack, tmp_path):
+    from PIL import Image
+
+    pdf = pack["dir"] / f"steering-pack-week-{WEEK}.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    image = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
+    dark = sum(image.histogram()[:128])  # pixels darker than mid-grey
+    assert image.width > image.height  # landscape A4
+    assert dark / (image.width * image.height) > 0.01, "the first page is (nearly) blank"
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True)
+    if text.returncode == 0:
+        assert demo.DEMO_NAME in text.stdout and f"week {WEEK}" in text.stdout
