@@ -13,7 +13,7 @@ import zipfile
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from collectors import demo
+from collectors import demo, demo_tickets
 from collectors.__main__ import main as collectors_main
 from db.engine import make_engine
 from db.review_store import load_signatures, set_role
@@ -43,7 +43,9 @@ def env(demo_files, tmp_path, monkeypatch):
     """A fresh DB with the demo collected, and the engagement file (a copy, editable by the test)."""
     toml = tmp_path / "engagement.toml"
     repo = demo_files.parent / "fraud-model"
-    toml.write_text(demo_files.read_text().replace('path = "fraud-model"', f'path = "{repo}"'))
+    recording = demo_files.parent / demo_tickets.RECORDING_NAME
+    toml.write_text(demo_files.read_text().replace('path = "fraud-model"', f'path = "{repo}"')
+                    .replace(f'replay = "{demo_tickets.RECORDING_NAME}"', f'replay = "{recording}"'))
     url = f"sqlite:///{tmp_path / 'baton.db'}"
     assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     monkeypatch.setenv("BATON_CONFIG", str(toml))
@@ -101,7 +103,8 @@ def test_review_deep_link_shows_the_weeks_cards_ladder_and_milestones(env):
     metrics = {x.label: x.value for x in at.metric}
     assert (metrics["Due now"], metrics["At risk"], metrics["Met"]) == ("2", "1", "2")  # M2 and M3 due in week 5
     freshness = next(d.value for d in at.dataframe if "last_success" in d.value.columns)
-    assert freshness["source"].tolist() == ["fraud-model"] and freshness["last_status"].tolist() == ["success"]
+    assert sorted(freshness["source"]) == ["fraud-model", "fraud-model Jira"]
+    assert set(freshness["last_status"]) == {"success"}
     assert "Week 5 is not frozen" in texts(at)
 
 
