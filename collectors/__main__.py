@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -40,9 +41,34 @@ def _collect(args: argparse.Namespace) -> int:
         walk = "full walk" if result.full_walk else "incremental"
         print(f"git {result.source_name}: {result.commits_seen} commits read ({walk}), "
               f"{result.commits_removed} removed, {result.tags} tags, tip {result.cursor[:12]}")
-    if not cfg.sources.git:
+    failures += _collect_github(cfg, engine, args)
+    if not cfg.sources.git and not cfg.sources.github:
         print("No sources configured: nothing to collect.", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _collect_github(cfg, engine, args: argparse.Namespace) -> int:
+    """Collect every `[[sources.github]]` repository; prints items and API calls used. Returns failures."""
+    from collectors.github_source import collect_github
+
+    failures = 0
+    for source in cfg.sources.github:
+        if args.source and source.repo not in args.source:
+            continue
+        if not os.environ.get(source.token_env):
+            print(f"warning: {source.token_env} is not set: calling {source.base_url} without a token",
+                  file=sys.stderr)
+        try:
+            result = collect_github(engine, source.repo, source.base_url, source.token_env,
+                                    max_wait=args.max_wait)
+        except CollectError as exc:
+            print(f"error: github {source.repo}: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        renamed = f" (now {result.repo})" if result.repo != source.repo else ""
+        print(f"github {source.repo}{renamed}: {result.pulls} PRs, {result.reviews} reviews, {result.runs} runs "
+              f"written; calls used: {result.calls} ({result.not_modified} not modified)")
+    return failures
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -63,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     add_engagement_args(collect)
     collect.add_argument("--source", action="append", help="only this source name (repeatable)")
     collect.add_argument("--quiet", action="store_true", help="no progress bar")
+    collect.add_argument("--max-wait", type=float, default=900.0, metavar="SECONDS",
+                         help="longest GitHub rate-limit wait before stopping with the cursor saved (default 900)")
     collect.set_defaults(run=_collect)
     demo = sub.add_parser("demo", help="write the demo engagement (git repo + engagement.toml) into --out")
     demo.add_argument("--out", required=True, type=Path)

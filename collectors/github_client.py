@@ -74,13 +74,13 @@ class GitHubClient:
 
     def __init__(self, base_url: str, token: str | None, *, retries: int = 5, backoff_factor: float = 1.0,
                  max_wait: float = 3600.0, secondary_wait: float = 60.0, timeout: int = 30,
-                 per_page: int = 100, sleep: Callable[[float], None] = time.sleep, progress: bool | None = None):
+                 per_page: int = 100, sleep: Callable[[float], None] = time.sleep,
+                 seconds_between_requests: float = 0.25):
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.max_wait = max_wait
         self.per_page = per_page
         self._sleep = sleep
-        self._progress = sys.stderr.isatty() if progress is None else progress
         self._retried = [0]
         self.requests_made = 0
         self.not_modified = 0
@@ -90,7 +90,9 @@ class GitHubClient:
                                status_forcelist=[*range(500, 600), 429], raise_on_status=True,
                                respect_retry_after_header=True)
         auth = Auth.Token(token) if token else None
-        self.github = Github(base_url=self.base_url, auth=auth, retry=retry, timeout=timeout, per_page=per_page)
+        # PyGithub spaces requests (0.25 s by default), which keeps clear of GitHub's secondary limits.
+        self.github = Github(base_url=self.base_url, auth=auth, retry=retry, timeout=timeout, per_page=per_page,
+                             seconds_between_requests=seconds_between_requests)
         self._requester: Requester = self.github.requester
 
     @classmethod

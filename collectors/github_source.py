@@ -10,7 +10,8 @@ Streams and cursors (JSON in `cursors.value`):
   sweep ends, so an interrupted sweep is simply redone (upserts: no duplicates, no gaps).
 - `runs`: Actions runs windowed by `created>=DATE`. The window starts at the oldest run not yet
   completed (so it is fetched again until it completes) or a few days before the newest run seen
-  (re-runs keep their original `created_at`). Earlier attempts of a re-run are fetched once.
+  (re-runs keep their original `created_at`). When the window moves, its first page is read at once
+  so that its ETag is known. Earlier attempts of a re-run are fetched once.
 A rerun with nothing new sends the stored ETag: a 304, one call per stream, free of rate limit.
 A deleted account (`user: null`) is stored with no login; `ghost` is kept as GitHub reports it.
 """
@@ -193,25 +194,36 @@ class GitHubSource:
         window = cursor.get("created_from")
         etag = cursor.get("etag") if cursor.get("etag_for", "") == window else None
         params = {"created": f">={window}"} if window else {}
-        used_window, new_etag, runs = window, None, 0
+        new_etag, seen = None, set()
         for i, page in enumerate(self.client.iter_pages(f"{base}/actions/runs", params, etag=etag)):
             if page is None:
                 return 0
             if i == 0:
                 new_etag = page.etag
-            rows = [run_row(self.source_id, r) for r in page.items]
-            rows += self._earlier_attempts(base, rows)
-            with self.engine.begin() as conn:  # one transaction per page
-                upsert(conn, GitHubWorkflowRun.__table__, rows, key=["source_id", "run_id", "run_attempt"],
-                       update=[c for c in RUN_COLUMNS if c not in ("source_id", "run_id", "run_attempt")])
-                ids = _identity_rows(*[r["actor_login"] for r in rows], *[r["triggering_login"] for r in rows])
-                upsert(conn, Identity.__table__, list({r["value"]: r for r in ids}.values()), key=["kind", "value"])
-            runs += len(rows)
+            seen |= self._write_runs(base, page.items)
         with self.engine.begin() as conn:
             next_window = self._next_window(conn)
+        if next_window != window:
+            # The window moved: read its first page now, so the next run can send that URL's ETag.
+            page = self.client.get_page(f"{base}/actions/runs",
+                                        {"created": f">={next_window}", "per_page": self.client.per_page})
+            seen |= self._write_runs(base, page.items)
+            new_etag, window = page.etag, next_window
+        with self.engine.begin() as conn:
             write_cursor(conn, self.source_id, "runs", json.dumps(
-                {"created_from": next_window, "etag": new_etag, "etag_for": used_window}))
-        return runs
+                {"created_from": self._next_window(conn), "etag": new_etag, "etag_for": window}))
+        return len(seen)
+
+    def _write_runs(self, base: str, items: list[dict]) -> set[tuple[int, int]]:
+        """Write one page of runs (and missing earlier attempts) in one transaction; their keys."""
+        rows = [run_row(self.source_id, r) for r in items]
+        rows += self._earlier_attempts(base, rows)
+        with self.engine.begin() as conn:  # one transaction per page
+            upsert(conn, GitHubWorkflowRun.__table__, rows, key=["source_id", "run_id", "run_attempt"],
+                   update=[c for c in RUN_COLUMNS if c not in ("source_id", "run_id", "run_attempt")])
+            ids = _identity_rows(*[r["actor_login"] for r in rows], *[r["triggering_login"] for r in rows])
+            upsert(conn, Identity.__table__, list({r["value"]: r for r in ids}.values()), key=["kind", "value"])
+        return {(r["run_id"], r["run_attempt"]) for r in rows}
 
     def _earlier_attempts(self, base: str, rows: list[dict]) -> list[dict]:
         """Attempts before the latest of each re-run that the DB does not hold yet (fetched once)."""

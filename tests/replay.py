@@ -39,6 +39,7 @@ class Exchange:
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: str = ""
+    delay: float = 0.0  # seconds to wait before answering (to kill a client mid-request)
 
 
 def request_key(method: str, target: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
@@ -62,6 +63,7 @@ class ReplayServer:
         self._queues: dict[tuple, deque[Exchange]] = defaultdict(deque)
         self.received: list[Received] = []
         self.unmatched: list[str] = []
+        self.waiting: list[str] = []  # requests held by a delayed exchange
         self._lock = threading.Lock()
         for ex in exchanges or []:
             self.add_exchange(ex)
@@ -76,13 +78,13 @@ class ReplayServer:
             self._queues[request_key(ex.method, ex.target)].append(ex)
 
     def add(self, method: str, target: str, body: Any = None, status: int = 200,
-            headers: dict[str, str] | list[tuple[str, str]] | None = None) -> None:
+            headers: dict[str, str] | list[tuple[str, str]] | None = None, delay: float = 0.0) -> None:
         """Script one answer; `body` may be JSON-able data or a string."""
         text = body if isinstance(body, str) else ("" if body is None else json.dumps(body))
         hdrs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
         if text and not any(k.lower() == "content-type" for k, _ in hdrs):
             hdrs.append(("Content-Type", "application/json; charset=utf-8"))
-        self.add_exchange(Exchange(method.upper(), target, status, hdrs, text))
+        self.add_exchange(Exchange(method.upper(), target, status, hdrs, text, delay))
 
     def replace(self, method: str, target: str, body: Any = None, status: int = 200,
                 headers: dict[str, str] | None = None) -> None:
@@ -110,6 +112,7 @@ class ReplayServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stalls
 
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
@@ -126,6 +129,9 @@ class ReplayServer:
                                        "documentation_url": "https://docs.github.com/rest"})
                 else:
                     status, headers, body = ex.status, list(ex.headers), server._rewrite(ex.body)
+                    if ex.delay:
+                        server.waiting.append(f"{self.command} {self.path}")
+                        time.sleep(ex.delay)
                 names = {k.lower() for k, _ in headers}
                 if "x-ratelimit-limit" not in names:
                     headers += [("X-RateLimit-Limit", "5000"), ("X-RateLimit-Remaining", "4999"),
