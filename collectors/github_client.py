@@ -39,6 +39,14 @@ class RateLimitStop(CollectError):
     """The rate limit resets later than `--max-wait` allows: the collection stops cleanly, cursor saved."""
 
 
+class GitHubHTTPError(CollectError):
+    """GitHub answered an error status; `status` is the HTTP status."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 class _CountingRetry(GithubRetry):
     """PyGithub's GithubRetry that also counts each retried attempt into a shared counter."""
 
@@ -160,7 +168,7 @@ class GitHubClient:
                 wait = float(reset) - time.time() + 1 if reset and str(reset).isdigit() else self.max_wait + 1
                 self._wait(wait, url)
                 return self.get_page(url, params, etag)
-            raise CollectError(self._describe_error(url, status, exc)) from None
+            raise GitHubHTTPError(self._describe_error(url, status, exc), status) from None
         if isinstance(data, dict) and "workflow_runs" in data:
             items = data["workflow_runs"]
         elif isinstance(data, dict) and "jobs" in data and "total_count" in data:

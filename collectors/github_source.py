@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
-from collectors.github_client import GitHubClient, parse_time
+from collectors.github_client import GitHubClient, GitHubHTTPError, parse_time
 from collectors.runs import collection_run, ensure_source, read_cursor, write_cursor
 from db.models import GitHubPullRequest, GitHubPullRequestFile, GitHubReview, GitHubWorkflowRun, Identity
 from db.upsert import upsert
@@ -234,8 +234,16 @@ class GitHubSource:
             have = set(conn.execute(select(GitHubWorkflowRun.run_id, GitHubWorkflowRun.run_attempt).where(
                 GitHubWorkflowRun.source_id == self.source_id,
                 tuple_(GitHubWorkflowRun.run_id, GitHubWorkflowRun.run_attempt).in_(wanted))).all())
-        return [run_row(self.source_id, self.client.get_json(f"{base}/actions/runs/{rid}/attempts/{n}"))
-                for rid, n in wanted if (rid, n) not in have]
+        rows = []
+        for rid, n in wanted:
+            if (rid, n) in have:
+                continue
+            try:
+                rows.append(run_row(self.source_id, self.client.get_json(f"{base}/actions/runs/{rid}/attempts/{n}")))
+            except GitHubHTTPError as exc:
+                if exc.status != 404:  # an attempt GitHub no longer has is skipped, anything else stops
+                    raise
+        return rows
 
     def _next_window(self, conn: Connection) -> str | None:
         pending = conn.execute(select(GitHubWorkflowRun.created_at).where(

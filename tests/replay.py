@@ -38,7 +38,7 @@ class Exchange:
     target: str  # path?query as requested
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
-    body: str = ""
+    body: str | bytes = ""  # bytes: binary (zip logs), served as recorded
     delay: float = 0.0  # seconds to wait before answering (to kill a client mid-request)
 
 
@@ -128,7 +128,8 @@ class ReplayServer:
                     body = json.dumps({"message": "Not Found",
                                        "documentation_url": "https://docs.github.com/rest"})
                 else:
-                    status, headers, body = ex.status, list(ex.headers), server._rewrite(ex.body)
+                    status, headers = ex.status, list(ex.headers)
+                    body = server._rewrite(ex.body) if isinstance(ex.body, str) else ex.body
                     if ex.delay:
                         server.waiting.append(f"{self.command} {self.path}")
                         time.sleep(ex.delay)
@@ -139,11 +140,12 @@ class ReplayServer:
                                 ("X-RateLimit-Resource", "core")]
                 etag = next((v for k, v in headers if k.lower() == "etag"), None)
                 if status == 200 and etag is None:
-                    etag = 'W/"' + hashlib.sha1(body.encode()).hexdigest() + '"'
+                    digest = hashlib.sha1(body if isinstance(body, bytes) else body.encode()).hexdigest()
+                    etag = f'W/"{digest}"'
                     headers.append(("ETag", etag))
                 if status == 200 and etag and self.headers.get("If-None-Match") == etag:
                     status, body = 304, ""
-                payload = body.encode()
+                payload = body.encode() if isinstance(body, str) else body
                 server.received.append(Received(self.command, self.path, dict(self.headers.items()), status))
                 self.send_response(status)
                 skip = {"content-length", "transfer-encoding", "connection", "content-encoding"}
@@ -206,7 +208,11 @@ def load_wiremock(scenario: Path) -> list[Exchange]:
         target = req.get("url") or req.get("urlPath") or req.get("urlPattern", "")
         body = resp.get("body", "")
         if resp.get("bodyFileName"):
-            body = (scenario / "__files" / resp["bodyFileName"]).read_text(encoding="utf-8")
+            raw = (scenario / "__files" / resp["bodyFileName"]).read_bytes()
+            try:
+                body = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                body = raw
         hdrs = []
         for k, v in (resp.get("headers") or {}).items():
             hdrs.append((k, ", ".join(v) if isinstance(v, list) else str(v)))

@@ -325,3 +325,29 @@ def test_kill_9_mid_collection_resumes_to_the_same_db(tmp_path, server):
     assert snapshot(engine) == _uninterrupted(tmp_path)
     statuses = pd.read_sql(text("SELECT status FROM collection_runs ORDER BY id"), engine)["status"].tolist()
     assert statuses == ["abandoned", "success"]
+
+
+def test_collect_cli_prints_calls_used_and_a_rerun_costs_one_call_per_stream(tmp_path, server):
+    repo = fake_repo()
+    for r in repo.runs:
+        r.update(status="completed", conclusion="success")
+    repo.script(server)
+    toml = tmp_path / "engagement.toml"
+    toml.write_text(textwrap.dedent(f"""
+        [engagement]
+        name = "x"
+        start = 2026-09-07
+        [[sources.github]]
+        repo = "acme/model"
+        token_env = "BATON_TEST_GH_TOKEN"
+        base_url = "{server.base_url}"
+    """))
+    env = {**os.environ, "BATON_TEST_GH_TOKEN": "s3cret-token"}
+    cmd = [sys.executable, "-m", "collectors", "collect", "--config", str(toml)]
+    outs = [subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env) for _ in range(3)]
+    assert [o.returncode for o in outs] == [0, 0, 0], outs[0].stderr
+    assert outs[0].stdout.startswith("github acme/model: 5 PRs, 3 reviews, 4 runs written; calls used: ")
+    assert outs[2].stdout.strip() == ("github acme/model: 0 PRs, 0 reviews, 0 runs written; calls used: 2 "
+                                      "(2 not modified)")
+    assert all(r.headers.get("Authorization") == "token s3cret-token" for r in server.received)
+    assert all("s3cret-token" not in o.stdout + o.stderr for o in outs)
