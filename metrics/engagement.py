@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,12 +16,16 @@ import pandas as pd
 from metrics.capabilities import commit_capabilities
 from metrics.commits import countable_commits, internal_commit_share
 from metrics.config import EngagementConfig
+from metrics.github_kpis import GitHubMetrics, github_metrics
 from metrics.identity import attribute
 from metrics.ladder import ladder
 from metrics.weeks import current_week, engagement_weeks, week_start
 
 WEEKLY_COLUMNS = ["week", "week_start", "kpi", "capability", "value", "internal", "vendor", "unattributed",
                   "bots", "planned"]
+# Columns added by the GitHub KPIs (README): n = events or cycles behind the value, p90 = time_to_retrain's
+# 90th percentile in hours, scheduled = scheduled train runs counted apart from internal_train_share.
+WEEKLY_COLUMNS += ["n", "p90", "scheduled"]
 UNATTRIBUTED_WARNING = 0.05  # SPEC §3: warn when over 5% of a week's events are unattributed
 
 
@@ -31,6 +35,11 @@ class SourceData:
 
     commits: pd.DataFrame
     commit_files: pd.DataFrame
+    pull_requests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pr_files: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reviews: pd.DataFrame = field(default_factory=pd.DataFrame)
+    workflow_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tags: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,7 @@ class EngagementMetrics:
     commit_share: pd.DataFrame  # internal_commit_share rows (capability None = engagement-wide)
     ladder: pd.DataFrame  # per (capability, week)
     weekly: pd.DataFrame  # the documented row contract of `python -m metrics weekly`
+    github: GitHubMetrics | None = None  # PRs, reviews, runs and retrain cycles behind the GitHub KPIs
 
     @property
     def is_empty(self) -> bool:
@@ -94,8 +104,9 @@ def _contract_rows(kpi: str, frame: pd.DataFrame, start: dt.date) -> pd.DataFram
     out = frame.copy()
     out["kpi"] = kpi
     out["week_start"] = [week_start(int(w), start) for w in out["week"]]
-    if "planned" not in out:
-        out["planned"] = np.nan
+    for col in WEEKLY_COLUMNS:
+        if col not in out:
+            out[col] = np.nan
     return out[WEEKLY_COLUMNS]
 
 
@@ -105,7 +116,9 @@ def compute(cfg: EngagementConfig, data: SourceData, accepted_milestones: Collec
     commits = _attributed_commits(cfg, data.commits)
     caps = commit_capabilities(data.commit_files, cfg.capabilities)
     now_week = current_week(cfg.engagement.start, cfg.engagement.timezone, today)
-    weeks = engagement_weeks(cfg.engagement.weeks, commits["week"].unique(), through_week=now_week)
+    gh = github_metrics(cfg, data, commits, caps)
+    event_weeks = set(commits["week"].unique()) | gh.event_weeks()
+    weeks = engagement_weeks(cfg.engagement.weeks, event_weeks, through_week=now_week)
 
     share = internal_commit_share(commits, caps)
     # Every week appears for the engagement-wide series and for each capability, with zero counts.
@@ -118,11 +131,15 @@ def compute(cfg: EngagementConfig, data: SourceData, accepted_milestones: Collec
         share[col] = share[col].fillna(0).astype("int64")
     if 0 not in weeks:
         share = share[share["week"] != 0]
-    steps = ladder(_commit_activity(commits, caps), cfg, weeks, accepted_milestones)
+    activity = pd.concat([_commit_activity(commits, caps), gh.ladder_activity(cfg)], ignore_index=True)
+    steps = ladder(activity, cfg, weeks, accepted_milestones)
 
     start = cfg.engagement.start
     ladder_rows = steps.rename(columns={"stage": "value"})
     weekly = pd.concat([_contract_rows("internal_commit_share", share, start),
-                        _contract_rows("ladder_stage", ladder_rows, start)], ignore_index=True)
-    weekly = weekly.astype({"value": "float64", "planned": "float64"})
-    return EngagementMetrics(cfg, weeks, commits, caps, share, steps, weekly)
+                        _contract_rows("ladder_stage", ladder_rows, start),
+                        *[_contract_rows(kpi, rows, start) for kpi, rows in gh.weekly_rows(cfg, weeks).items()]],
+                       ignore_index=True)
+    weekly = weekly.astype({"value": "float64", "planned": "float64", "n": "float64", "p90": "float64",
+                            "scheduled": "float64"})
+    return EngagementMetrics(cfg, weeks, commits, caps, share, steps, weekly, gh)
