@@ -10,6 +10,7 @@ Matching runs once per distinct (path, name), then joins back.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from metrics.config import Capability, Pipeline
@@ -45,13 +46,13 @@ def tag_kinds(tags: pd.DataFrame, pipeline: Pipeline) -> pd.Series:
     """The pipeline kind of each git tag by its name (None when no kind's `tags` pattern matches)."""
     if tags.empty:
         return pd.Series([], index=tags.index, dtype=object)
-    out = pd.Series(None, index=tags.index, dtype=object)
+    out = np.full(len(tags), None, dtype=object)
     for kind in reversed(KINDS):  # earlier kinds win
         regex = glob_regex(getattr(pipeline, kind).tags)
         if regex is not None:
-            hit = tags["name"].map(lambda n, r=regex: bool(r.match(n or "")))
-            out[hit.to_numpy()] = kind
-    return out
+            hit = tags["name"].map(lambda n, r=regex: bool(r.match(n or ""))).to_numpy(dtype=bool)
+            out[hit] = kind
+    return pd.Series(out, index=tags.index, dtype=object)
 
 
 def run_capabilities(runs: pd.DataFrame, capabilities: list[Capability]) -> pd.DataFrame:
