@@ -41,10 +41,19 @@ def _collect(args: argparse.Namespace) -> int:
         walk = "full walk" if result.full_walk else "incremental"
         print(f"git {result.source_name}: {result.commits_seen} commits read ({walk}), "
               f"{result.commits_removed} removed, {result.tags} tags, tip {result.cursor[:12]}")
+        _collect_eval_tests(cfg, engine, source)
     failures += _collect_github(cfg, engine, args)
     if not cfg.sources.git and not cfg.sources.github:
         print("No sources configured: nothing to collect.", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _collect_eval_tests(cfg, engine, source) -> None:
+    """Evaluation test counts per week from the git source (eval_coverage)."""
+    from collectors.eval_tests import collect_eval_tests
+
+    tests = collect_eval_tests(engine, cfg, cfg.resolve_path(source.path), source.branch, source.display_name)
+    print(f"git {source.display_name}: {tests} evaluation tests at the tip")
 
 
 def _collect_github(cfg, engine, args: argparse.Namespace) -> int:

@@ -238,3 +238,16 @@ class GitHubWorkflowRun(Base):
     run_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # ~ completion once completed
     html_url: Mapped[str | None] = mapped_column(Text)
+
+
+class EvalTestCount(Base):
+    """Automated evaluation tests per file under the evaluation paths, as the tracked branch stood at the
+    end of an engagement week (for eval_coverage)."""
+
+    __tablename__ = "eval_test_counts"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    sha: Mapped[str] = mapped_column(String(64))  # the branch's last commit at the week's end
+    tests: Mapped[int] = mapped_column(Integer)

@@ -13,6 +13,7 @@ from db.models import (
     Commit,
     CommitFile,
     Cursor,
+    EvalTestCount,
     GitHubPullRequest,
     GitHubPullRequestFile,
     GitHubReview,
@@ -154,4 +155,12 @@ def load_github_frames(engine: Engine, source_names: Sequence[str] | None = None
         "reviews": load_reviews(engine, source_names),
         "workflow_runs": load_workflow_runs(engine, source_names),
         "tags": load_tags(engine, source_names),
+        "eval_tests": load_eval_tests(engine, source_names),
     }
+
+
+def load_eval_tests(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Evaluation test counts per (source, week, file) as the tracked branch stood at each week's end."""
+    t = EvalTestCount
+    stmt = select(t.source_id, t.week, t.path, t.sha, t.tests).order_by(t.source_id, t.week, t.path)
+    return _frame(engine, _in_sources(stmt, t.source_id, source_names))

@@ -40,6 +40,7 @@ class SourceData:
     reviews: pd.DataFrame = field(default_factory=pd.DataFrame)
     workflow_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
     tags: pd.DataFrame = field(default_factory=pd.DataFrame)
+    eval_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)

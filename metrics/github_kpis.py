@@ -23,6 +23,7 @@ from metrics.delivery import (
     two_key_compliance,
 )
 from metrics.pipeline import run_capabilities
+from metrics.quality import eval_coverage
 from metrics.retraining import attributed_runs, data_cuts, internal_train_share, retrain_cycles, time_to_retrain
 
 COUNTS = ("internal", "vendor", "unattributed", "bots")
@@ -43,6 +44,7 @@ class GitHubMetrics:
     two_key: pd.DataFrame
     train_share: pd.DataFrame
     retrain: pd.DataFrame
+    eval_coverage: pd.DataFrame
 
     def event_weeks(self) -> set[int]:
         weeks = set()
@@ -86,7 +88,10 @@ class GitHubMetrics:
             "two_key_compliance": _grid(self.two_key, weeks, []),
             "internal_train_share": _grid(self.train_share, weeks, []),
             "time_to_retrain": _grid(self.retrain, weeks, []),
+            "eval_coverage": _grid(self.eval_coverage, weeks, []),
         }
+        if not len(self.eval_coverage):
+            out.pop("eval_coverage")
         if self.pr_source == "git":
             out.pop("internal_review_share")
             out.pop("two_key_compliance")
@@ -140,7 +145,7 @@ def github_metrics(cfg: EngagementConfig, data, commits: pd.DataFrame, commit_ca
     cuts = data_cuts(runs, data.tags, cfg)
     cycles = retrain_cycles(runs, cuts, cfg) if len(runs) else retrain_cycles(runs.iloc[0:0], cuts, cfg)
     return GitHubMetrics(source, merged, pr_caps, approvals, runs, cuts, cycles, pr_share, review_share, two_key,
-                         internal_train_share(runs), time_to_retrain(cycles))
+                         internal_train_share(runs), time_to_retrain(cycles), eval_coverage(data.eval_tests))
 
 
 def _empty_prs() -> pd.DataFrame:
