@@ -265,3 +265,19 @@ def test_weekly_contract_carries_the_github_kpis_for_every_week():
     assert np.isnan(pr3["value"]) and pr3["internal"] == 0  # a week without approvals has a row, value null
     assert set(weekly["kpi"]) >= {"internal_pr_share", "internal_review_share", "two_key_compliance",
                                   "internal_train_share", "time_to_retrain", "internal_commit_share", "ladder_stage"}
+
+
+def test_ladder_counts_prs_reviews_and_runs_besides_commits():
+    runs, tags = retrain_inputs()
+    data = SourceData(commits=pd.DataFrame(columns=["source_id", "repo", "sha", "parents", "is_merge", "name",
+                                                    "email", "at", "committed_at"]),
+                      commit_files=pd.DataFrame(columns=["source_id", "sha", "path", "old_path"]),
+                      pull_requests=prs_frame(), pr_files=files_frame(), reviews=reviews_frame(),
+                      workflow_runs=runs, tags=tags)
+    steps = compute(CFG, data, today=dt.datetime(2026, 9, 30, tzinfo=dt.UTC)).ladder.set_index(["capability", "week"])
+    # training, week 1: PR #1 by Ines; its approvals by Marco and Priya; train.yml runs 10, 11 (failed runs
+    # count as activity), 12, 13 by Ines and 14 by Marco -> internal 1 + 1 + 4 = 6, vendor 1 + 1 = 2
+    assert steps.loc[("training", 1), ["internal", "vendor"]].tolist() == [6, 2]
+    assert steps.loc[("training", 2), ["internal", "vendor"]].tolist() == [1, 0]  # run 15
+    # data, week 1: PR #2 by Marco and Ines's approval of it
+    assert steps.loc[("data", 1), ["internal", "vendor"]].tolist() == [1, 1]
