@@ -77,6 +77,30 @@ def internal_review_share(approvals: pd.DataFrame, caps: pd.DataFrame) -> pd.Dat
     return _with_capabilities(approvals, caps, ["source_id", "number"])
 
 
+def two_key_prs(merged: pd.DataFrame, approvals: pd.DataFrame, tracked_branches: set[str]) -> pd.DataFrame:
+    """Merged PRs into a tracked branch with `approvers` (distinct non-bot approvers other than the author),
+    `internal_approver` (one of them internal) and `compliant` (both keys: internal approver + a second)."""
+    if merged.empty:
+        return merged.assign(approvers=pd.Series(dtype="int64"), internal_approver=pd.Series(dtype=bool),
+                             compliant=pd.Series(dtype=bool))
+    into = merged[merged["base_ref"].isin(tracked_branches)].copy()
+    approvers = pd.Series(0, index=into.index, dtype="int64")
+    internal = pd.Series(False, index=into.index)
+    if len(approvals) and len(into):
+        ap = approvals[approvals["side"].ne("bot") & approvals["reviewer_login"].notna()]
+        ap = ap[ap["reviewer_login"].str.lower() != ap["author_login"].fillna("").str.lower()]
+        per_pr = ap.groupby(["source_id", "number"]).agg(
+            approvers=("reviewer_login", lambda s: s.str.lower().nunique()),
+            internal=("side", lambda s: bool((s == "internal").any())))
+        keys = list(zip(into["source_id"], into["number"], strict=True))
+        approvers = pd.Series([int(per_pr["approvers"].get(k, 0)) for k in keys], index=into.index)
+        internal = pd.Series([bool(per_pr["internal"].get(k, False)) for k in keys], index=into.index)
+    into["approvers"] = approvers.astype("int64")
+    into["internal_approver"] = internal.astype(bool)
+    into["compliant"] = into["internal_approver"] & (into["approvers"] >= 2)
+    return into
+
+
 def two_key_compliance(merged: pd.DataFrame, approvals: pd.DataFrame, tracked_branches: set[str]) -> pd.DataFrame:
     """two_key_compliance: per week of `merged_at`, merged PRs into a tracked branch that have an
     approving review from an internal person other than the author AND a second approver (another
@@ -85,23 +109,9 @@ def two_key_compliance(merged: pd.DataFrame, approvals: pd.DataFrame, tracked_br
     Rows: week, capability None, value = compliant / merged, n = merged PRs into a tracked branch,
     compliant; internal/vendor/unattributed/bots count those PRs by author side."""
     cols = [*PR_SIDE_COLUMNS, "n", "compliant"]
-    if merged.empty:
-        return pd.DataFrame(columns=cols)
-    into = merged[merged["base_ref"].isin(tracked_branches)]
+    into = two_key_prs(merged, approvals, tracked_branches)
     if into.empty:
         return pd.DataFrame(columns=cols)
-    ok = pd.Series(False, index=into.index)
-    if len(approvals):
-        ap = approvals[approvals["side"].ne("bot") & approvals["reviewer_login"].notna()]
-        ap = ap[ap["reviewer_login"].str.lower() != ap["author_login"].fillna("").str.lower()]
-        per_pr = ap.groupby(["source_id", "number"]).agg(
-            approvers=("reviewer_login", lambda s: s.str.lower().nunique()),
-            internal=("side", lambda s: bool((s == "internal").any())))
-        per_pr = per_pr[(per_pr["approvers"] >= 2) & per_pr["internal"]]
-        keys = set(per_pr.index)
-        ok = pd.Series([(s, n) in keys for s, n in zip(into["source_id"], into["number"], strict=True)],
-                       index=into.index)
-    into = into.assign(compliant=ok.to_numpy())
     counts = side_counts(into, ["week"]).drop(columns="value")
     totals = into.groupby("week").agg(n=("number", "size"), compliant=("compliant", "sum")).reset_index()
     out = counts.merge(totals, on="week")

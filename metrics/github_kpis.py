@@ -21,6 +21,7 @@ from metrics.delivery import (
     pr_capabilities,
     tracked_branches,
     two_key_compliance,
+    two_key_prs,
 )
 from metrics.pipeline import run_capabilities
 from metrics.quality import eval_coverage
@@ -45,6 +46,8 @@ class GitHubMetrics:
     train_share: pd.DataFrame
     retrain: pd.DataFrame
     eval_coverage: pd.DataFrame
+    two_key_detail: pd.DataFrame  # merged PRs into a tracked branch with approvers and compliance
+    eval_tests: pd.DataFrame  # evaluation test counts per (source, week, file)
 
     def event_weeks(self) -> set[int]:
         weeks = set()
@@ -79,6 +82,37 @@ class GitHubMetrics:
                                                     "/" + hit["run_attempt"].astype(str)).to_numpy()}))
         parts = [p for p in parts if len(p)]
         return pd.concat(parts, ignore_index=True) if parts else EMPTY_ACTIVITY
+
+    def evidence(self, kpi: str, week: int) -> pd.DataFrame:
+        """The rows behind one KPI value of one week, each with a `link` to its PR or run on GitHub."""
+        def pick(frame: pd.DataFrame, cols: list[str], sort: str) -> pd.DataFrame:
+            if frame.empty or "week" not in frame:
+                return pd.DataFrame(columns=cols)
+            rows = frame[frame["week"] == week]
+            return rows.reindex(columns=cols).sort_values(sort).reset_index(drop=True)
+
+        if kpi == "internal_pr_share":
+            cols = ["merged_at", "repo", "number", "title", "author_login", "person", "side", "base_ref", "html_url"]
+            return pick(self.merged, cols, "merged_at").rename(columns={"html_url": "link"})
+        if kpi == "internal_review_share":
+            cols = ["submitted_at", "number", "reviewer_login", "person", "side", "author_login", "html_url"]
+            return pick(self.approvals, cols, "submitted_at").rename(columns={"html_url": "link"})
+        if kpi == "two_key_compliance":
+            cols = ["merged_at", "repo", "number", "title", "author_login", "approvers", "internal_approver",
+                    "compliant", "html_url"]
+            return pick(self.two_key_detail, cols, "merged_at").rename(columns={"html_url": "link"})
+        if kpi == "internal_train_share":
+            train = self.runs[self.runs["kind"].eq("train")] if len(self.runs) else self.runs
+            cols = ["created_at", "repo", "run_id", "run_attempt", "name", "event", "triggering_login", "actor_login",
+                    "person", "side", "conclusion", "html_url"]
+            return pick(train, cols, "created_at").rename(columns={"html_url": "link"})
+        if kpi == "time_to_retrain":
+            cols = ["train_completed_at", "cut_ref", "cut_at", "cut_side", "train_run_id", "train_started_at",
+                    "train_side", "hours", "owner", "train_url"]
+            return pick(self.cycles, cols, "train_completed_at").rename(columns={"train_url": "link"})
+        if kpi == "eval_coverage":
+            return pick(self.eval_tests, ["path", "tests", "sha"], "path")
+        raise KeyError(kpi)
 
     def weekly_rows(self, cfg: EngagementConfig, weeks: list[int]) -> dict[str, pd.DataFrame]:
         """Rows for the weekly contract, every reported week present (counts 0, value null when empty)."""
@@ -144,8 +178,10 @@ def github_metrics(cfg: EngagementConfig, data, commits: pd.DataFrame, commit_ca
         columns=["source_id", "run_id", "run_attempt", "kind", "event", "week", "side"])
     cuts = data_cuts(runs, data.tags, cfg)
     cycles = retrain_cycles(runs, cuts, cfg) if len(runs) else retrain_cycles(runs.iloc[0:0], cuts, cfg)
+    detail = two_key_prs(merged, approvals, tracked_branches(cfg)) if source == "github" else merged.iloc[0:0]
     return GitHubMetrics(source, merged, pr_caps, approvals, runs, cuts, cycles, pr_share, review_share, two_key,
-                         internal_train_share(runs), time_to_retrain(cycles), eval_coverage(data.eval_tests))
+                         internal_train_share(runs), time_to_retrain(cycles), eval_coverage(data.eval_tests), detail,
+                         data.eval_tests)
 
 
 def _empty_prs() -> pd.DataFrame:

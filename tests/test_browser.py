@@ -31,6 +31,9 @@ PAGES = {
     "ladder": ("Evidence:", 1),
     "people": ("Unattributed identities", 1),
     "sources": ("Collection runs", 0),
+    "delivery": ("Internal PR share", 2),
+    "retraining": ("Time to retrain (hours)", 0),
+    "quality": ("Two-key compliance", 1),
 }
 
 

@@ -9,4 +9,7 @@ def app_pages() -> list:
         st.Page("pages/ladder.py", title="Ladder", url_path="ladder"),
         st.Page("pages/people.py", title="People", url_path="people"),
         st.Page("pages/sources.py", title="Sources", url_path="sources"),
+        st.Page("pages/delivery.py", title="Delivery", url_path="delivery"),
+        st.Page("pages/retraining.py", title="Retraining", url_path="retraining"),
+        st.Page("pages/quality.py", title="Quality gates", url_path="quality"),
     ]
