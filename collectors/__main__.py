@@ -88,6 +88,13 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_github(args: argparse.Namespace) -> int:
+    from collectors.demo_github import serve
+
+    serve(Path(args.config), args.port)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m collectors", description="Collect engagement data into the DB.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="write the demo engagement (git repo + engagement.toml) into --out")
     demo.add_argument("--out", required=True, type=Path)
     demo.set_defaults(run=_demo)
+    demo_gh = sub.add_parser("demo-github", help="serve the demo's GitHub data locally (until stopped) and point "
+                                                 "the demo engagement file at it")
+    demo_gh.add_argument("--config", required=True, type=Path, help="the demo's engagement.toml")
+    demo_gh.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    demo_gh.set_defaults(run=_demo_github)
     return run_command(parser.parse_args(argv))
 
 
