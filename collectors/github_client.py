@@ -2,8 +2,9 @@
 
 - Auth: a token from the environment variable the engagement file names (never stored or logged).
 - Retries: PyGithub's `GithubRetry` (urllib3) retries 5xx and connection resets with exponential
-  backoff, and secondary rate limits that carry `Retry-After` (slept as told); the number of attempts
-  is bounded by `retries`.
+  backoff, and 403 secondary rate limits that carry `Retry-After` (slept as told); the number of attempts
+  is bounded by `retries`; urllib3 also honours `Retry-After` on 429. A 429 without it comes back to us
+  and is waited out like the primary limit (until the reset when `X-RateLimit-Remaining` is 0).
 - Primary rate limit (403/429 with `X-RateLimit-Remaining: 0`) and secondary limits without
   `Retry-After`: `GithubRetry` is given `max_rate_limit_wait=0` so it hands the wait back to us; we
   wait with a visible countdown when the wait is within `max_wait`, else raise `RateLimitStop`
@@ -93,9 +94,10 @@ class GitHubClient:
         self.requests_made = 0
         self.not_modified = 0
         self.rate_remaining: int | None = None
+        self.secondary_wait = secondary_wait
         retry = _CountingRetry(counter=self._retried, total=retries, backoff_factor=backoff_factor,
                                secondary_rate_wait=secondary_wait, max_rate_limit_wait=0,
-                               status_forcelist=[*range(500, 600), 429], raise_on_status=True,
+                               status_forcelist=list(range(500, 600)), raise_on_status=True,
                                respect_retry_after_header=True)
         auth = Auth.Token(token) if token else None
         # PyGithub spaces requests (0.25 s by default), which keeps clear of GitHub's secondary limits.
@@ -148,7 +150,8 @@ class GitHubClient:
             remaining -= step
         print("\rGitHub rate limit: reset reached, resuming          ", file=sys.stderr, flush=True)
 
-    def get_page(self, url: str, params: dict | None = None, etag: str | None = None) -> Page | None:
+    def get_page(self, url: str, params: dict | None = None, etag: str | None = None,
+                 _limited: int = 0) -> Page | None:
         """GET one page (a path, or a next link). None means 304 Not Modified for `etag`."""
         headers = {"Accept": "application/vnd.github+json"}
         if etag:
@@ -163,11 +166,10 @@ class GitHubClient:
         data = _json(body)
         if status >= 400:
             exc = Requester.createException(status, resp_headers, data if isinstance(data, dict) else {})
-            if status in (403, 429) and str(remaining) == "0":
-                reset = resp_headers.get("x-ratelimit-reset")
-                wait = float(reset) - time.time() + 1 if reset and str(reset).isdigit() else self.max_wait + 1
+            wait = self._limit_wait(status, resp_headers, exc)
+            if wait is not None and _limited < 10:  # 429s (and 403s GithubRetry left to us): wait, then retry
                 self._wait(wait, url)
-                return self.get_page(url, params, etag)
+                return self.get_page(url, params, etag, _limited + 1)
             raise GitHubHTTPError(self._describe_error(url, status, exc), status) from None
         if isinstance(data, dict) and "workflow_runs" in data:
             items = data["workflow_runs"]
@@ -179,6 +181,22 @@ class GitHubClient:
             items = [data]
         match = LINK_NEXT.search(resp_headers.get("link", ""))
         return Page(items, match.group(1) if match else None, resp_headers.get("etag"), resp_headers)
+
+    def _limit_wait(self, status: int, headers: dict, exc: GithubException) -> float | None:
+        """Seconds to wait for a rate-limited answer: until X-RateLimit-Reset when the primary limit is used
+        up, Retry-After when given, `secondary_wait` for a secondary-limit message; None if not limited."""
+        if status not in (403, 429):
+            return None
+        if str(headers.get("x-ratelimit-remaining")) == "0":
+            reset = str(headers.get("x-ratelimit-reset", ""))
+            return float(reset) - time.time() + 1 if reset.isdigit() else self.max_wait + 1
+        retry_after = str(headers.get("retry-after", ""))
+        if retry_after.isdigit():
+            return float(retry_after)
+        message = exc.data.get("message", "") if isinstance(exc.data, dict) else ""
+        if status == 429 or Requester.isSecondaryRateLimitError(message or ""):
+            return self.secondary_wait
+        return None
 
     def _describe_error(self, url: str, status: int, exc: GithubException) -> str:
         message = exc.data.get("message") if isinstance(exc.data, dict) else None

@@ -134,10 +134,10 @@ class ReplayServer:
                         server.waiting.append(f"{self.command} {self.path}")
                         time.sleep(ex.delay)
                 names = {k.lower() for k, _ in headers}
-                if "x-ratelimit-limit" not in names:
-                    headers += [("X-RateLimit-Limit", "5000"), ("X-RateLimit-Remaining", "4999"),
-                                ("X-RateLimit-Reset", str(int(time.time()) + 3600)), ("X-RateLimit-Used", "1"),
-                                ("X-RateLimit-Resource", "core")]
+                defaults = [("X-RateLimit-Limit", "5000"), ("X-RateLimit-Remaining", "4999"),
+                            ("X-RateLimit-Reset", str(int(time.time()) + 3600)), ("X-RateLimit-Used", "1"),
+                            ("X-RateLimit-Resource", "core")]
+                headers += [(k, v) for k, v in defaults if k.lower() not in names]
                 etag = next((v for k, v in headers if k.lower() == "etag"), None)
                 if status == 200 and etag is None:
                     digest = hashlib.sha1(body if isinstance(body, bytes) else body.encode()).hexdigest()

@@ -351,3 +351,21 @@ def test_collect_cli_prints_calls_used_and_a_rerun_costs_one_call_per_stream(tmp
                                       "(2 not modified)")
     assert all(r.headers.get("Authorization") == "token s3cret-token" for r in server.received)
     assert all("s3cret-token" not in o.stdout + o.stderr for o in outs)
+
+
+def test_429_primary_limit_waits_for_the_reset_and_429_with_retry_after_waits_as_told(db_url, server):
+    repo = fake_repo()
+    server.add("GET", "/repositories/4242/pulls/1/files?per_page=2", {"message": "API rate limit exceeded"},
+               status=429, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 30)})
+    server.add("GET", "/repositories/4242/pulls/2/files?per_page=2", {"message": "Too many requests"}, status=429,
+               headers={"Retry-After": "1"})
+    repo.script(server, per_page=2)
+    slept = []
+    started = time.monotonic()
+    result = collect(make_engine(db_url), server, max_wait=60, sleep=slept.append)
+    assert result.pulls == 5
+    assert time.monotonic() - started >= 1  # Retry-After honoured (by urllib3's retry, as GithubRetry configures)
+    assert 28 <= sum(slept) <= 31  # the primary limit: a countdown until the reset (+1 s)
+    for n in (1, 2):
+        assert [r.status for r in server.received if r.target == f"/repositories/4242/pulls/{n}/files?per_page=2"
+                ] == [429, 200]
