@@ -1,11 +1,18 @@
-"""Delivery, Retraining and Quality gates pages (AppTest) on the demo plus GitHub data collected from the
-replay server: each KPI has its chart, and the table behind the selected week matches metrics, with links."""
+"""Delivery, Retraining and Quality gates pages (AppTest) on the demo with its GitHub data collected from the
+replay server: each KPI has its chart with the values the demo intends, and the table behind the selected
+week matches metrics, with links to GitHub."""
 
 from __future__ import annotations
 
+import base64
+import json
+
+import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from collectors import demo_github
 from collectors.__main__ import main as collectors_main
 from collectors.demo import build_demo
 from db.engine import make_engine
@@ -13,7 +20,7 @@ from db.queries import load_source_frames
 from metrics.config import load_config
 from metrics.engagement import SourceData, compute
 from tests.replay import ReplayServer
-from tests.test_github_collector import ROOT, fake_repo
+from tests.test_github_collector import ROOT
 
 APP = str(ROOT / "app.py")
 
@@ -23,9 +30,8 @@ def engagement(tmp_path_factory):
     out = tmp_path_factory.mktemp("ghdemo")
     toml = build_demo(out)
     with ReplayServer() as server:
-        fake_repo().script(server)
-        source = f'\n[[sources.github]]\nrepo = "acme/model"\nbase_url = "{server.base_url}"\n'
-        toml.write_text(toml.read_text() + source + 'token_env = "BATON_TEST_NO_TOKEN"\n')
+        demo_github.demo_repo().script(server)
+        demo_github.add_github_source(toml, server.base_url)
         url = f"sqlite:///{out / 'baton.db'}"
         assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     cfg = load_config(toml)
@@ -58,10 +64,26 @@ def test_delivery_table_lists_the_prs_of_the_selected_week_with_links(monkeypatc
     m = engagement["metrics"]
     at = run_page(monkeypatch, engagement, "pages/delivery.py")
     picker = next(s for s in at.selectbox if s.key == "internal_pr_share_week")
-    picker.set_value(2).run()  # week 2 (14-20 Sep): PRs 1, 2 and 5 of the fixture were merged 9-13 Sep = week 1
-    picker = next(s for s in at.selectbox if s.key == "internal_pr_share_week")
-    picker.set_value(1).run()
-    expected = m.github.evidence("internal_pr_share", 1)
+    picker.set_value(3).run()
+    expected = m.github.evidence("internal_pr_share", 3)
     shown = next(d.value for d in at.dataframe if "author_login" in d.value.columns and "base_ref" in d.value.columns)
-    assert shown["number"].tolist() == expected["number"].tolist() == [1, 2, 5]
-    assert shown["link"].tolist() == [f"https://github.com/acme/model/pull/{n}" for n in (1, 2, 5)]
+    assert shown["number"].tolist() == expected["number"].tolist() == [6, 7, 8]  # demo_github.PRS, week 3
+    assert shown["link"].tolist() == [f"https://github.com/client/fraud-model/pull/{n}" for n in (6, 7, 8)]
+    assert shown["author_login"].tolist()[:2] == ["iortiz", "mbianchi-acme"] and pd.isna(shown["author_login"][2])
+
+
+def _values(spec) -> list:
+    """Plotly JSON arrays: a plain list, or a typed array {"dtype", "bdata" (base64)}."""
+    if isinstance(spec, dict) and "bdata" in spec:
+        return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=np.dtype(spec["dtype"])).tolist()
+    return list(spec)
+
+
+def test_retraining_chart_shows_the_intended_medians_and_p90(monkeypatch, engagement):
+    at = run_page(monkeypatch, engagement, "pages/retraining.py")
+    figure = json.loads(at.get("plotly_chart")[1].proto.spec)
+    bars, p90 = figure["data"][0], figure["data"][1]
+    by_week = dict(zip(_values(bars["x"]), _values(bars["y"]), strict=True))
+    p90_by_week = dict(zip(_values(p90["x"]), _values(p90["y"]), strict=True))
+    for week, (median, high, _n, _internal) in demo_github.INTENDED_TIME_TO_RETRAIN.items():
+        assert by_week[week] == pytest.approx(median) and p90_by_week[week] == pytest.approx(high)
