@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -40,11 +41,45 @@ def _collect(args: argparse.Namespace) -> int:
         walk = "full walk" if result.full_walk else "incremental"
         print(f"git {result.source_name}: {result.commits_seen} commits read ({walk}), "
               f"{result.commits_removed} removed, {result.tags} tags, tip {result.cursor[:12]}")
+        _collect_eval_tests(cfg, engine, source)
+    failures += _collect_github(cfg, engine, args)
     failures += _collect_jira(cfg, engine, args)
     failures += _collect_github_issues(cfg, engine, args)
     if not cfg.sources.git and not cfg.sources.jira and not cfg.sources.github:
         print("No sources configured: nothing to collect.", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _collect_eval_tests(cfg, engine, source) -> None:
+    """Evaluation test counts per week from the git source (eval_coverage)."""
+    from collectors.eval_tests import collect_eval_tests
+
+    tests = collect_eval_tests(engine, cfg, cfg.resolve_path(source.path), source.branch, source.display_name)
+    print(f"git {source.display_name}: {tests} evaluation tests at the tip")
+
+
+def _collect_github(cfg, engine, args: argparse.Namespace) -> int:
+    """Collect every `[[sources.github]]` repository; prints items and API calls used. Returns failures."""
+    from collectors.github_source import collect_github
+
+    failures = 0
+    for source in cfg.sources.github:
+        if args.source and source.repo not in args.source:
+            continue
+        if not os.environ.get(source.token_env):
+            print(f"warning: {source.token_env} is not set: calling {source.base_url} without a token",
+                  file=sys.stderr)
+        try:
+            result = collect_github(engine, source.repo, source.base_url, source.token_env,
+                                    max_wait=args.max_wait)
+        except CollectError as exc:
+            print(f"error: github {source.repo}: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        renamed = f" (now {result.repo})" if result.repo != source.repo else ""
+        print(f"github {source.repo}{renamed}: {result.pulls} PRs, {result.reviews} reviews, {result.runs} runs "
+              f"written; calls used: {result.calls} ({result.not_modified} not modified)")
+    return failures
 
 
 def _collect_jira(cfg, engine, args: argparse.Namespace) -> int:
@@ -75,6 +110,8 @@ def _collect_github_issues(cfg, engine, args: argparse.Namespace) -> int:
     for source in cfg.sources.github:
         if args.source and source.repo not in args.source:
             continue
+        if not source.issues:  # GitHub Issues as tickets only when asked
+            continue
         try:
             result = collect_github_issues(engine, source)
         except CollectError as exc:
@@ -94,6 +131,13 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_github(args: argparse.Namespace) -> int:
+    from collectors.demo_github import serve
+
+    serve(Path(args.config), args.port)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m collectors", description="Collect engagement data into the DB.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,10 +148,17 @@ def main(argv: list[str] | None = None) -> int:
     add_engagement_args(collect)
     collect.add_argument("--source", action="append", help="only this source name (repeatable)")
     collect.add_argument("--quiet", action="store_true", help="no progress bar")
+    collect.add_argument("--max-wait", type=float, default=900.0, metavar="SECONDS",
+                         help="longest GitHub rate-limit wait before stopping with the cursor saved (default 900)")
     collect.set_defaults(run=_collect)
     demo = sub.add_parser("demo", help="write the demo engagement (git repo + engagement.toml) into --out")
     demo.add_argument("--out", required=True, type=Path)
     demo.set_defaults(run=_demo)
+    demo_gh = sub.add_parser("demo-github", help="serve the demo's GitHub data locally (until stopped) and point "
+                                                 "the demo engagement file at it")
+    demo_gh.add_argument("--config", required=True, type=Path, help="the demo's engagement.toml")
+    demo_gh.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    demo_gh.set_defaults(run=_demo_github)
     return run_command(parser.parse_args(argv))
 
 

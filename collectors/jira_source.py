@@ -253,7 +253,7 @@ def collect_jira(engine: Engine, source: JiraSource, *, severity_field: str | No
                  client: JiraClient | None = None, replay_path: Path | None = None) -> JiraCollectResult:
     """Collect one Jira source incrementally; see the module docstring."""
     if client is None and replay_path is not None:
-        from collectors.replay import ReplayServer, load_jira_recording
+        from collectors.jira_replay import ReplayServer, load_jira_recording
 
         try:
             site = load_jira_recording(replay_path)

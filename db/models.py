@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -148,6 +149,110 @@ class Tag(Base):
 
 
 
+class GitHubPullRequest(Base):
+    """A pull request of a GitHub repository (all states); the author is stored by login AND numeric id."""
+
+    __tablename__ = "github_pull_requests"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pr_id: Mapped[int | None] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20))
+    html_url: Mapped[str | None] = mapped_column(Text)
+    author_login: Mapped[str | None] = mapped_column(String(100))  # None: deleted account (user: null)
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    author_type: Mapped[str | None] = mapped_column(String(20))  # User | Bot | Organization
+    author_association: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    merged_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)  # set only when merged
+    base_ref: Mapped[str | None] = mapped_column(Text)
+    head_ref: Mapped[str | None] = mapped_column(Text)
+    head_sha: Mapped[str | None] = mapped_column(String(64))
+    merge_commit_sha: Mapped[str | None] = mapped_column(String(64))
+    labels: Mapped[str] = mapped_column(Text, default="")  # newline-separated label names
+    draft: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class GitHubPullRequestFile(Base):
+    """A file a pull request changes (for capabilities); a rename keeps its previous path."""
+
+    __tablename__ = "github_pr_files"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["source_id", "number"], ["github_pull_requests.source_id", "github_pull_requests.number"],
+            ondelete="CASCADE", name="fk_github_pr_files_pr",
+        ),
+    )
+
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    previous_path: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(20))
+
+
+class GitHubReview(Base):
+    """A review of a pull request: reviewer (login and id), state, submitted time, reviewed commit."""
+
+    __tablename__ = "github_reviews"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    review_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, index=True)  # the pull request
+    reviewer_login: Mapped[str | None] = mapped_column(String(100))
+    reviewer_id: Mapped[int | None] = mapped_column(BigInteger)
+    reviewer_type: Mapped[str | None] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(30))  # APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # missing on PENDING
+    commit_id: Mapped[str | None] = mapped_column(String(64))
+    html_url: Mapped[str | None] = mapped_column(Text)
+
+
+class GitHubWorkflowRun(Base):
+    """One attempt of a GitHub Actions workflow run; re-runs are further attempts of the same run id."""
+
+    __tablename__ = "github_workflow_runs"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    run_attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[int | None] = mapped_column(BigInteger)
+    workflow_path: Mapped[str | None] = mapped_column(Text)  # .github/workflows/train.yml
+    name: Mapped[str | None] = mapped_column(Text)  # workflow display name
+    display_title: Mapped[str | None] = mapped_column(Text)
+    event: Mapped[str] = mapped_column(String(50))
+    actor_login: Mapped[str | None] = mapped_column(String(100))  # started the first attempt
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_type: Mapped[str | None] = mapped_column(String(20))
+    triggering_login: Mapped[str | None] = mapped_column(String(100))  # started this attempt
+    triggering_id: Mapped[int | None] = mapped_column(BigInteger)
+    triggering_type: Mapped[str | None] = mapped_column(String(20))
+    head_sha: Mapped[str | None] = mapped_column(String(64))
+    head_branch: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(30))  # queued, in_progress, completed, ...
+    conclusion: Mapped[str | None] = mapped_column(String(30))  # null while running
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # UTC
+    run_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # ~ completion once completed
+    html_url: Mapped[str | None] = mapped_column(Text)
+
+
+class EvalTestCount(Base):
+    """Automated evaluation tests per file under the evaluation paths, as the tracked branch stood at the
+    end of an engagement week (for eval_coverage)."""
+
+    __tablename__ = "eval_test_counts"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    sha: Mapped[str] = mapped_column(String(64))  # the branch's last commit at the week's end
+    tests: Mapped[int] = mapped_column(Integer)
+
+
 class Ticket(Base):
     """A ticket from Jira or GitHub Issues, keyed by (source, key): `MLOPS-12` or `#34`.
 
@@ -262,6 +367,8 @@ class TicketStatus(Base):
     status_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     name: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str | None] = mapped_column(String(20))
+
+
 class MilestoneSignature(Base):
     """One signature of a met milestone, or the revocation of one (SPEC §7 two-key acceptance).
 

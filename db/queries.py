@@ -14,6 +14,11 @@ from db.models import (
     Commit,
     CommitFile,
     Cursor,
+    EvalTestCount,
+    GitHubPullRequest,
+    GitHubPullRequestFile,
+    GitHubReview,
+    GitHubWorkflowRun,
     Identity,
     Source,
     Tag,
@@ -108,6 +113,7 @@ def load_source_frames(engine: Engine, source_names: Sequence[str] | None = None
         "tickets": load_tickets(engine, source_names),
         "ticket_events": load_ticket_events(engine, source_names),
         "checklist_items": load_checklist_items(engine, source_names),
+        **load_github_frames(engine, source_names),
     }
 
 
@@ -139,3 +145,58 @@ def load_checklist_items(engine: Engine, source_names: Sequence[str] | None = No
                    c.checked_by_name, c.checked_by_login, c.checked_by_jira_id)
             .order_by(c.source_id, c.ticket_key, c.position))
     return _frame(engine, _in_sources(stmt, c.source_id, source_names), ["checked_at"])
+
+
+def load_pull_requests(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """GitHub pull requests with their repository name; times UTC."""
+    t = GitHubPullRequest
+    stmt = (select(t.source_id, Source.name.label("repo"), t.number, t.title, t.state, t.html_url, t.author_login,
+                   t.author_id, t.author_type, t.created_at, t.updated_at, t.closed_at, t.merged_at, t.base_ref,
+                   t.head_ref, t.merge_commit_sha, t.labels)
+            .join(Source, Source.id == t.source_id).order_by(t.source_id, t.number))
+    return _frame(engine, _in_sources(stmt, t.source_id, source_names),
+                  ["created_at", "updated_at", "closed_at", "merged_at"])
+
+
+def load_pr_files(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    t = GitHubPullRequestFile
+    stmt = select(t.source_id, t.number, t.path, t.previous_path)
+    return _frame(engine, _in_sources(stmt, t.source_id, source_names))
+
+
+def load_reviews(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    t = GitHubReview
+    stmt = (select(t.source_id, t.number, t.review_id, t.reviewer_login, t.reviewer_id, t.reviewer_type, t.state,
+                   t.submitted_at, t.commit_id, t.html_url).order_by(t.source_id, t.review_id))
+    return _frame(engine, _in_sources(stmt, t.source_id, source_names), ["submitted_at"])
+
+
+def load_workflow_runs(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every stored attempt of every Actions run, with its repository name; times UTC."""
+    t = GitHubWorkflowRun
+    stmt = (select(t.source_id, Source.name.label("repo"), t.run_id, t.run_attempt, t.workflow_path, t.name,
+                   t.display_title, t.event, t.actor_login, t.actor_type, t.triggering_login, t.triggering_type,
+                   t.head_sha, t.head_branch, t.status, t.conclusion, t.created_at, t.run_started_at, t.updated_at,
+                   t.html_url)
+            .join(Source, Source.id == t.source_id).order_by(t.created_at, t.run_id, t.run_attempt))
+    return _frame(engine, _in_sources(stmt, t.source_id, source_names),
+                  ["created_at", "run_started_at", "updated_at"])
+
+
+def load_github_frames(engine: Engine, source_names: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """PRs, their files and reviews, workflow runs and git tags (data cuts can be tags)."""
+    return {
+        "pull_requests": load_pull_requests(engine, source_names),
+        "pr_files": load_pr_files(engine, source_names),
+        "reviews": load_reviews(engine, source_names),
+        "workflow_runs": load_workflow_runs(engine, source_names),
+        "tags": load_tags(engine, source_names),
+        "eval_tests": load_eval_tests(engine, source_names),
+    }
+
+
+def load_eval_tests(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Evaluation test counts per (source, week, file) as the tracked branch stood at each week's end."""
+    t = EvalTestCount
+    stmt = select(t.source_id, t.week, t.path, t.sha, t.tests).order_by(t.source_id, t.week, t.path)
+    return _frame(engine, _in_sources(stmt, t.source_id, source_names))

@@ -1,7 +1,7 @@
 """Command line: `python -m metrics weekly --config F [--db URL] [--format json|csv|table]` (no UI needed).
 
 Row contract (documented in README.md): one row per (week, kpi, capability) with keys week, week_start,
-kpi, capability, value, internal, vendor, unattributed, bots, planned.
+kpi, capability, value, internal, vendor, unattributed, bots, planned, n, p90, scheduled.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ def weekly_records(frame) -> list[dict]:
                 rec[key] = None
             elif key == "week_start":
                 rec[key] = value.isoformat()
+            elif key in ("n", "scheduled"):  # counts added with the GitHub KPIs
+                rec[key] = int(value)
             elif key in ("week", "internal", "vendor", "unattributed", "bots"):
                 rec[key] = int(value)
             elif key in ("planned",) or (key == "value" and row["kpi"] == "ladder_stage"):

@@ -140,6 +140,8 @@ class GitHubSource(_Strict):
     repo: str
     token_env: str = "GITHUB_TOKEN"
     base_url: str = "https://api.github.com"
+    # Collect the repository's GitHub Issues as tickets (runbooks, drills) too; off unless asked.
+    issues: bool = False
 
 
 class JiraSource(_Strict):

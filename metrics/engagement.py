@@ -16,6 +16,7 @@ import pandas as pd
 from metrics.capabilities import commit_capabilities
 from metrics.commits import countable_commits, internal_commit_share
 from metrics.config import EngagementConfig
+from metrics.github_kpis import GitHubMetrics, github_metrics
 from metrics.identity import attribute
 from metrics.ladder import ladder
 from metrics.weeks import current_week, engagement_weeks, week_start
@@ -25,6 +26,9 @@ WEEKLY_COLUMNS = ["week", "week_start", "kpi", "capability", "value", "internal"
 # KPI-specific counts some rows carry beside the contract (README): runbook_completion and drill_outcome.
 TICKET_COUNT_COLUMNS = ["started", "completed", "unprompted_internal", "items_checked", "items_total", "drills",
                         "passes", "internal_passes"]
+# Columns added by the GitHub KPIs (README): n = events or cycles behind the value, p90 = time_to_retrain's
+# 90th percentile in hours, scheduled = scheduled train runs counted apart from internal_train_share.
+WEEKLY_COLUMNS += ["n", "p90", "scheduled"]
 UNATTRIBUTED_WARNING = 0.05  # SPEC §3: warn when over 5% of a week's events are unattributed
 
 
@@ -37,6 +41,12 @@ class SourceData:
     tickets: pd.DataFrame = field(default_factory=pd.DataFrame)
     ticket_events: pd.DataFrame = field(default_factory=pd.DataFrame)
     checklist_items: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pull_requests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pr_files: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reviews: pd.DataFrame = field(default_factory=pd.DataFrame)
+    workflow_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tags: pd.DataFrame = field(default_factory=pd.DataFrame)
+    eval_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class EngagementMetrics:
     weekly: pd.DataFrame  # the documented row contract of `python -m metrics weekly`
     runbook_executions: pd.DataFrame = field(default_factory=pd.DataFrame)  # metrics.runbooks, one row each
     drills: pd.DataFrame = field(default_factory=pd.DataFrame)  # metrics.drills, one row per drill
+    github: GitHubMetrics | None = None  # PRs, reviews, runs and retrain cycles behind the GitHub KPIs
 
     @property
     def is_empty(self) -> bool:
@@ -102,8 +113,9 @@ def _contract_rows(kpi: str, frame: pd.DataFrame, start: dt.date) -> pd.DataFram
     out = frame.copy()
     out["kpi"] = kpi
     out["week_start"] = [week_start(int(w), start) for w in out["week"]]
-    if "planned" not in out:
-        out["planned"] = np.nan
+    for col in WEEKLY_COLUMNS:
+        if col not in out:
+            out[col] = np.nan
     return out[WEEKLY_COLUMNS]
 
 
@@ -113,7 +125,9 @@ def compute(cfg: EngagementConfig, data: SourceData, accepted_milestones: Collec
     commits = _attributed_commits(cfg, data.commits)
     caps = commit_capabilities(data.commit_files, cfg.capabilities)
     now_week = current_week(cfg.engagement.start, cfg.engagement.timezone, today)
-    weeks = engagement_weeks(cfg.engagement.weeks, commits["week"].unique(), through_week=now_week)
+    gh = github_metrics(cfg, data, commits, caps)
+    event_weeks = set(commits["week"].unique()) | gh.event_weeks()
+    weeks = engagement_weeks(cfg.engagement.weeks, event_weeks, through_week=now_week)
 
     share = internal_commit_share(commits, caps)
     # Every week appears for the engagement-wide series and for each capability, with zero counts.
@@ -126,18 +140,23 @@ def compute(cfg: EngagementConfig, data: SourceData, accepted_milestones: Collec
         share[col] = share[col].fillna(0).astype("int64")
     if 0 not in weeks:
         share = share[share["week"] != 0]
-    steps = ladder(_commit_activity(commits, caps), cfg, weeks, accepted_milestones)
+    activity = pd.concat([_commit_activity(commits, caps), gh.ladder_activity(cfg)], ignore_index=True)
+    steps = ladder(activity, cfg, weeks, accepted_milestones)
 
     start = cfg.engagement.start
     ladder_rows = steps.rename(columns={"stage": "value"})
     weekly = pd.concat([_contract_rows("internal_commit_share", share, start),
-                        _contract_rows("ladder_stage", ladder_rows, start)], ignore_index=True)
-    weekly = weekly.astype({"value": "float64", "planned": "float64"})
+                        _contract_rows("ladder_stage", ladder_rows, start),
+                        *[_contract_rows(kpi, rows, start) for kpi, rows in gh.weekly_rows(cfg, weeks).items()]],
+                       ignore_index=True)
+    weekly = weekly.astype({"value": "float64", "planned": "float64", "n": "float64", "p90": "float64",
+                            "scheduled": "float64"})
     executions, drill_rows, ticket_weekly = _ticket_kpis(cfg, data, today)
     if len(ticket_weekly):
         weekly = pd.concat([weekly, ticket_weekly], ignore_index=True)
         weekly = weekly.astype({"value": "float64", "planned": "float64"})
-    return EngagementMetrics(cfg, weeks, commits, caps, share, steps, weekly, executions, drill_rows)
+    return EngagementMetrics(cfg, weeks, commits, caps, share, steps, weekly, runbook_executions=executions,
+                             drills=drill_rows, github=gh)
 
 
 def _ticket_kpis(cfg: EngagementConfig, data: SourceData,
@@ -170,6 +189,7 @@ def _ticket_kpis(cfg: EngagementConfig, data: SourceData,
             if len(frame):
                 rows = frame.assign(kpi=kpi, capability=capability, planned=np.nan,
                                     week_start=[week_start(int(w), start) for w in frame["week"]])
-                parts.append(rows[[*WEEKLY_COLUMNS, *[c for c in TICKET_COUNT_COLUMNS if c in rows]]])
+                parts.append(rows.reindex(columns=[*WEEKLY_COLUMNS, *[c for c in TICKET_COUNT_COLUMNS if c in rows]]))
     weekly = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     return executions, drill_rows, weekly
+

@@ -1,6 +1,5 @@
-"""The replay server and Jira site the collector tests use (they live in collectors/replay.py, shared with
-the demo)."""
+"""The replay server lives in collectors/replay.py (the demo serves GitHub data with it too)."""
 
-from collectors.replay import JiraSite, ReplayServer
+from collectors.replay import Exchange, ReplayServer, load_octokit, load_pygithub, load_wiremock, request_key
 
-__all__ = ["JiraSite", "ReplayServer"]
+__all__ = ["Exchange", "ReplayServer", "load_octokit", "load_pygithub", "load_wiremock", "request_key"]

@@ -35,6 +35,9 @@ PAGES = {
     "drills": ("Internal passes", 1),
     "review": ("Weekly review", 0),
     "milestones": ("Your name (as on the roster", 0),
+    "delivery": ("Internal PR share", 2),
+    "retraining": ("Time to retrain (hours)", 0),
+    "quality": ("Two-key compliance", 1),
 }
 
 

@@ -68,7 +68,7 @@ def test_metrics_cli_json_contract_on_the_demo(demo_result):
                           "--format", "json"], capture_output=True, text=True, check=True)
     rows = json.loads(out.stdout)
     keys = {"week", "week_start", "kpi", "capability", "value", "internal", "vendor", "unattributed", "bots",
-            "planned"}
+            "planned", "n", "p90", "scheduled"}
     assert all(set(r) == keys for r in rows)
     week5 = next(r for r in rows if r["kpi"] == "internal_commit_share" and r["week"] == 5 and r["capability"] is None)
     assert week5["week_start"] == "2026-10-05"

@@ -20,11 +20,11 @@ from collectors.github_issues_source import (
     issue_ticket,
     timeline_events,
 )
+from collectors.jira_replay import ReplayServer
 from collectors.runs import CollectError
 from db.engine import make_engine
 from db.models import ChecklistItem, Ticket, TicketEvent
 from metrics.config import GitHubSource
-from tests.replay import ReplayServer
 
 SAMPLES = Path("/work/shared/api-samples")
 csv.field_size_limit(10**9)

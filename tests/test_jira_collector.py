@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from collectors.jira_client import JiraClient, parse_jira_time
+from collectors.jira_replay import JiraSite, ReplayServer
 from collectors.jira_source import collect_jira
 from collectors.runs import CollectError
 from db.engine import make_engine
@@ -31,7 +32,6 @@ from tests.jira_fixtures import (
     status_item,
     user,
 )
-from tests.replay import JiraSite, ReplayServer
 
 ROOT = Path(__file__).resolve().parents[1]
 ANA = user("acc-ana", "Ana Internal")

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from collectors.jira_client import JiraClient
+from collectors.jira_replay import JiraSite, ReplayServer
 from collectors.jira_source import actor, collect_jira, issue_rows
 from db.engine import make_engine
 from db.models import Ticket, TicketEvent
 from metrics.config import JiraSource
-from tests.replay import JiraSite, ReplayServer
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "api-samples"
 if not SAMPLES.is_dir():

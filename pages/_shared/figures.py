@@ -193,3 +193,28 @@ def sides_timeline(roster: pd.DataFrame, start: dt.date, weeks: int) -> go.Figur
     fig.update_layout(height=120 + 36 * max(1, frame["person"].nunique()), margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       legend_title_text="Side", font=_FONT)
     return fig
+
+
+def value_figure(rows: pd.DataFrame, start: dt.date, y_title: str, target: float | None = None,
+                 p90: bool = False) -> go.Figure:
+    """Weekly values as bars (a count or hours), `p90` as markers when asked, the target as a dashed line.
+
+    `rows`: one row per week with columns week, value (NaN when none), n, and p90 when `p90`."""
+    rows = rows.sort_values("week")
+    weeks = [int(w) for w in rows["week"]]
+    hover = [f"<b>Week {w}</b> ({week_label(w, start)})<br>{y_title}: {'–' if _missing(v) else f'{v:.1f}'}"
+             f"<br>n: {'–' if _missing(n) else int(n)}"
+             for w, v, n in zip(weeks, rows["value"], rows["n"], strict=True)]
+    fig = go.Figure(go.Bar(x=weeks, y=rows["value"], name="median" if p90 else y_title,
+                           marker_color=SIDE_COLOURS["internal"], hovertext=hover,
+                           hovertemplate="%{hovertext}<extra></extra>"))
+    if p90:
+        fig.add_trace(go.Scatter(x=weeks, y=rows["p90"], mode="markers", name="p90",
+                                 marker={"symbol": "line-ew-open", "size": 18, "color": BEHIND_COLOUR}))
+    if target is not None:
+        fig.add_hline(y=target, line_dash="dash", line_color=BEHIND_COLOUR, annotation_text=f"target {target:g}",
+                      annotation_position="top left")
+    _week_axis(fig, weeks)
+    fig.update_yaxes(title_text=y_title, rangemode="tozero")
+    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=p90, font=_FONT)
+    return fig

@@ -1,0 +1,180 @@
+"""GitHub data for the demo engagement, served to the real GitHub collector by the local replay server.
+
+`python -m collectors demo-github --config demo/engagement.toml [--port 8599]` adds a `[[sources.github]]`
+entry (repo client/fraud-model, base_url the local server) to the demo's engagement file and serves the
+repository's PRs, reviews, files and Actions runs in GitHub's shapes until stopped; `make run` starts it,
+collects, and stops it. The story follows the git demo: the vendor (Marco, Sofia, Tom until his hire on
+2026-10-07) opens and runs everything at first, the client team (Ines, Ivan, Priya, then Tom) takes over.
+
+Deliberate cases: squash merges (a merge sha per PR), a dependabot PR (type Bot), a PR by a deleted
+account (`user: null`), PRs closed unmerged or still open; a failed train re-run by someone else
+(actor ≠ triggering_actor), a scheduled train (counted apart), a data cut superseded by a newer one, a
+train started before the cut (does not close it), deploys and a rollback.
+
+The `INTENDED_*` tables are written by hand; tests/test_demo_github.py checks the pipeline reproduces them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from collectors.github_fixtures import FakeRepo, pull, review, run, user
+
+REPO = "client/fraud-model"
+REPO_ID = 70001
+DEFAULT_PORT = 0  # a free port; the engagement file gets the actual one
+PIPELINE = """
+[pipeline]
+data_cut = { workflows = ["data-cut.yml"], tags = ["data-v*"] }
+train = { workflows = ["train.yml"] }
+deploy = { workflows = ["deploy.yml"] }
+rollback = { workflows = ["rollback.yml"] }
+"""
+START = dt.date(2026, 9, 7)
+TZ = ZoneInfo("Europe/Berlin")
+
+USERS = {
+    "marco": user("mbianchi-acme", 5001), "sofia": user("slindqvist", 5002), "tom": user("tbecker", 5003),
+    "ines": user("iortiz", 5004), "ivan": user("ivan-k", 5005), "priya": user("pnair", 5006),
+    "bot": user("dependabot[bot]", 49699333, "Bot"), "deleted": None,
+}
+
+
+def at(week: int, day: int, hour: float) -> str:
+    """UTC ISO time of local (Berlin) `hour` on weekday `day` (0 = Monday) of engagement week `week`."""
+    local = dt.datetime.combine(START + dt.timedelta(days=7 * (week - 1) + day), dt.time(0), tzinfo=TZ)
+    local += dt.timedelta(hours=hour)
+    return local.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# number, author, week, day, hour merged (None: not merged), files, approvers (reviewer keys)
+PRS = [
+    (1, "marco", 1, 1, 15, ["train/model.py"], ["sofia"]),
+    (2, "sofia", 1, 3, 15, ["data/ingest.py"], ["marco"]),
+    (3, "marco", 2, 1, 15, ["train/features.py"], ["ines", "sofia"]),
+    (4, "sofia", 2, 2, 15, ["eval/metrics.py"], ["marco"]),
+    (5, "bot", 2, 3, 15, ["requirements.txt"], ["marco"]),
+    (6, "ines", 3, 1, 15, ["data/validate.py"], ["marco", "priya"]),
+    (7, "marco", 3, 2, 15, ["deploy/serve.py"], ["ivan"]),
+    (8, "deleted", 3, 3, 15, ["docs/notes.md"], ["sofia"]),
+    (9, "ivan", 4, 1, 15, ["train/loop.py"], ["priya", "marco"]),
+    (10, "priya", 4, 2, 15, ["eval/bias.py"], ["ines", "sofia"]),
+    (11, "sofia", 4, 3, 15, ["ops/alerts.yml"], ["ines"]),
+    (12, "ines", 5, 1, 15, ["data/split.py"], ["ivan", "priya"]),
+    (13, "tom", 5, 3, 15, ["deploy/rollout.py"], ["ines", "sofia"]),  # Thursday 8 Oct: Tom is internal
+    (14, "ivan", 6, 1, 15, ["train/tune.py"], ["priya", "tom"]),
+    (15, "marco", 6, 2, 15, ["ops/runbook.md"], ["ines", "priya"]),
+    (16, "priya", 7, 1, 15, ["eval/drift.py"], ["ivan", "ines"]),
+    (17, "ines", 8, 1, 15, ["data/refresh.py"], ["tom", "ivan"]),
+    (18, "ivan", 8, 2, 15, ["train/schedule.py"], ["priya", "ines"]),
+]
+UNMERGED = [(19, "sofia", 6, 0, None), (20, "marco", 7, 0, 10)]  # open; closed without merge
+
+TRAIN, CUT = ".github/workflows/train.yml", ".github/workflows/data-cut.yml"
+DEPLOY, ROLLBACK = ".github/workflows/deploy.yml", ".github/workflows/rollback.yml"
+# run id, workflow, event, actor, triggering actor, week, day, start hour, hours, conclusion, attempt
+RUNS = [
+    (101, CUT, "workflow_dispatch", "marco", "marco", 1, 1, 9, 1, "success", 1),
+    (102, TRAIN, "workflow_dispatch", "marco", "marco", 1, 1, 11, 3, "success", 1),  # cycle 4 h (vendor)
+    (201, CUT, "workflow_dispatch", "marco", "marco", 2, 0, 9, 1, "success", 1),
+    (202, TRAIN, "push", "sofia", "sofia", 2, 0, 12, 1, "failure", 1),  # fails ...
+    (202, TRAIN, "push", "sofia", "ines", 2, 1, 9, 3, "success", 2),  # ... Ines re-runs it: cycle 26 h (vendor)
+    (203, TRAIN, "schedule", "marco", "marco", 2, 6, 2, 3, "success", 1),  # scheduled: counted apart
+    (301, CUT, "workflow_dispatch", "ines", "ines", 3, 2, 9, 1, "success", 1),
+    (302, TRAIN, "workflow_dispatch", "ines", "ines", 3, 2, 11, 2, "success", 1),  # cycle 3 h (internal)
+    (303, DEPLOY, "workflow_dispatch", "marco", "marco", 3, 3, 10, 1, "success", 1),
+    (401, CUT, "workflow_dispatch", "ivan", "ivan", 4, 0, 9, 1, "success", 1),  # superseded by 402
+    (402, CUT, "workflow_dispatch", "ivan", "ivan", 4, 0, 15, 1, "success", 1),
+    (403, TRAIN, "workflow_dispatch", "ivan", "ivan", 4, 1, 9, 2, "success", 1),  # cycle 19 h (internal)
+    (404, TRAIN, "push", "marco", "marco", 4, 2, 10, 2, "success", 1),
+    (405, ROLLBACK, "workflow_dispatch", "tom", "tom", 4, 3, 10, 0.5, "success", 1),
+    (501, CUT, "workflow_dispatch", "ines", "ines", 5, 1, 9, 1, "success", 1),
+    (502, TRAIN, "workflow_dispatch", "priya", "priya", 5, 1, 9.5, 2, "success", 1),  # started before the cut
+    (503, TRAIN, "workflow_dispatch", "priya", "priya", 5, 1, 12, 2, "success", 1),  # cycle 4 h
+    (601, CUT, "workflow_dispatch", "ivan", "ivan", 6, 0, 9, 1, "success", 1),
+    (602, TRAIN, "workflow_dispatch", "ivan", "ivan", 6, 0, 11, 1, "success", 1),  # cycle 2 h
+    (603, CUT, "workflow_dispatch", "ines", "ines", 6, 3, 9, 1, "success", 1),
+    (604, TRAIN, "workflow_dispatch", "tom", "tom", 6, 3, 11, 2, "success", 1),  # cycle 3 h
+    (701, CUT, "workflow_dispatch", "priya", "priya", 7, 1, 9, 1, "success", 1),
+    (702, TRAIN, "workflow_dispatch", "ivan", "ivan", 7, 1, 10.5, 2, "success", 1),  # cycle 2.5 h
+    (801, CUT, "workflow_dispatch", "ines", "ines", 8, 0, 9, 1, "success", 1),
+    (802, TRAIN, "workflow_dispatch", "ines", "ines", 8, 0, 11, 2, "success", 1),  # cycle 3 h
+    (803, DEPLOY, "workflow_dispatch", "priya", "priya", 8, 2, 10, 1, "success", 1),
+]
+
+# By hand from the tables above. week -> (internal, vendor, unattributed, bots) merged PRs by author.
+INTENDED_PR_SHARE = {1: (0, 2, 0, 0), 2: (0, 2, 0, 1), 3: (1, 1, 1, 0), 4: (2, 1, 0, 0), 5: (2, 0, 0, 0),
+                     6: (1, 1, 0, 0), 7: (1, 0, 0, 0), 8: (2, 0, 0, 0)}
+# week -> (internal, vendor) approving reviews on merged PRs
+INTENDED_REVIEW_SHARE = {1: (0, 2), 2: (1, 3), 3: (2, 2), 4: (3, 2), 5: (3, 1), 6: (4, 0), 7: (2, 0), 8: (4, 0)}
+# week -> (compliant, merged into main)
+INTENDED_TWO_KEY = {1: (0, 2), 2: (1, 3), 3: (1, 3), 4: (2, 3), 5: (2, 2), 6: (2, 2), 7: (1, 1), 8: (2, 2)}
+# week -> (internal, vendor, scheduled) train runs by triggering actor
+INTENDED_TRAIN_SHARE = {1: (0, 1, 0), 2: (1, 1, 1), 3: (1, 0, 0), 4: (1, 1, 0), 5: (2, 0, 0), 6: (2, 0, 0),
+                        7: (1, 0, 0), 8: (1, 0, 0)}
+# week -> (median hours, p90 hours, cycles, internal-owned cycles)
+INTENDED_TIME_TO_RETRAIN = {1: (4.0, 4.0, 1, 0), 2: (26.0, 26.0, 1, 0), 3: (3.0, 3.0, 1, 1), 4: (19.0, 19.0, 1, 1),
+                            5: (4.0, 4.0, 1, 1), 6: (2.5, 2.9, 2, 2), 7: (2.5, 2.5, 1, 1), 8: (3.0, 3.0, 1, 1)}
+
+
+def demo_repo() -> FakeRepo:
+    repo = FakeRepo(full_name=REPO, repo_id=REPO_ID)
+    for number, author, week, day, hour, files, approvers in PRS:
+        merged = at(week, day, hour)
+        created = at(week, 0, 8)
+        repo.pulls.append(pull(number, USERS[author], created, merged, merged=merged, repo=REPO))
+        repo.files[number] = files
+        repo.reviews[number] = [review(number * 10 + i, USERS[r], "APPROVED", at(week, day, hour - 1 + i / 10),
+                                       repo=REPO, number=number) for i, r in enumerate(approvers)]
+    for number, author, week, day, closed_hour in UNMERGED:
+        closed = at(week, day, closed_hour) if closed_hour is not None else None
+        repo.pulls.append(pull(number, USERS[author], at(week, 0, 8), closed or at(week, 0, 9), closed=closed,
+                               repo=REPO))
+    latest: dict[int, dict] = {}
+    for rid, path, event, actor, trig, week, day, hour, hours, conclusion, attempt in RUNS:
+        body = run(rid, path, event, USERS[actor], at(week, day, hour), triggering=USERS[trig], attempt=attempt,
+                   conclusion=conclusion, started=at(week, day, hour), updated=at(week, day, hour + hours),
+                   repo=REPO)
+        if attempt == 1:
+            body["created_at"] = at(week, day, hour)
+        else:  # a re-run keeps the run's creation time
+            body["created_at"] = latest[rid]["created_at"]
+            repo.attempts[(rid, attempt - 1)] = latest[rid]
+        latest[rid] = body
+    repo.runs = list(latest.values())
+    return repo
+
+
+def add_github_source(toml: Path, base_url: str) -> None:
+    """Point the demo's engagement file at `base_url`: a `[[sources.github]]` entry (replacing an earlier
+    demo one) and the `[pipeline]` that classifies its workflows (added once)."""
+    text = toml.read_text(encoding="utf-8")
+    marker = "\n# GitHub source of the demo (collectors/demo_github.py)\n"
+    text = text.split(marker)[0]
+    if "[pipeline]" not in text:
+        text += PIPELINE
+    text += (marker + f'[[sources.github]]\nrepo = "{REPO}"\ntoken_env = "BATON_DEMO_GITHUB_TOKEN"\n'
+             f'base_url = "{base_url}"\n')
+    toml.write_text(text, encoding="utf-8")
+
+
+def serve(toml: Path, port: int = DEFAULT_PORT) -> None:
+    """Serve the demo repository on 127.0.0.1:`port` until interrupted (SIGTERM or Ctrl-C)."""
+    import signal
+    import threading
+
+    from collectors.replay import ReplayServer
+
+    server = ReplayServer(port=port)
+    demo_repo().script(server)
+    add_github_source(toml, server.base_url)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with server:
+        print(f"Serving the demo's GitHub data on {server.base_url}", flush=True)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,191 @@
+"""The GitHub-sourced KPIs of one engagement, computed together: PR and review shares, two-key
+compliance, internal train share, time to retrain, and the ladder activity of PRs, reviews and runs.
+
+`github_metrics(cfg, data, commits, commit_caps)` is pure; the KPI definitions live in
+metrics/delivery.py and metrics/retraining.py (docstrings) and docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from metrics.config import EngagementConfig
+from metrics.delivery import (
+    approving_reviews,
+    git_merged_prs,
+    internal_pr_share,
+    internal_review_share,
+    merged_prs,
+    pr_capabilities,
+    tracked_branches,
+    two_key_compliance,
+    two_key_prs,
+)
+from metrics.pipeline import run_capabilities
+from metrics.quality import eval_coverage
+from metrics.retraining import attributed_runs, data_cuts, internal_train_share, retrain_cycles, time_to_retrain
+
+COUNTS = ("internal", "vendor", "unattributed", "bots")
+EMPTY_ACTIVITY = pd.DataFrame(columns=["capability", "week", "side", "kind", "item"])
+
+
+@dataclass(frozen=True)
+class GitHubMetrics:
+    pr_source: str  # "github" (PRs collected) or "git" (merge / first-parent commits stand in)
+    merged: pd.DataFrame  # merged PRs attributed to their author at merged_at
+    pr_caps: pd.DataFrame  # (source_id, number, capability)
+    approvals: pd.DataFrame  # approving reviews on merged PRs, attributed to the reviewer
+    runs: pd.DataFrame  # every run attempt with kind, attributed to its triggering actor
+    cuts: pd.DataFrame  # data cuts (runs and tags)
+    cycles: pd.DataFrame  # retrain cycles
+    pr_share: pd.DataFrame
+    review_share: pd.DataFrame
+    two_key: pd.DataFrame
+    train_share: pd.DataFrame
+    retrain: pd.DataFrame
+    eval_coverage: pd.DataFrame
+    two_key_detail: pd.DataFrame  # merged PRs into a tracked branch with approvers and compliance
+    eval_tests: pd.DataFrame  # evaluation test counts per (source, week, file)
+
+    def event_weeks(self) -> set[int]:
+        weeks = set()
+        for frame in (self.merged, self.approvals, self.runs):
+            if len(frame):
+                weeks |= {int(w) for w in frame["week"].unique()}
+        return weeks
+
+    def ladder_activity(self, cfg: EngagementConfig) -> pd.DataFrame:
+        """Ladder items (SPEC §6) besides commits: merged PRs whose files match a capability (by author),
+        approving reviews of those PRs (by reviewer) and runs of the capability's `ci_workflows` (by
+        triggering actor; scheduled runs are left out, their actor is whoever edited the cron)."""
+        parts = []
+        if self.pr_source == "github" and len(self.merged) and len(self.pr_caps):
+            prs = self.merged.merge(self.pr_caps, on=["source_id", "number"])
+            parts.append(pd.DataFrame({"capability": prs["capability"], "week": prs["week"], "side": prs["side"],
+                                       "kind": "pr", "item": prs["source_id"].astype(str) + "#" +
+                                       prs["number"].astype(str)}))
+            if len(self.approvals):
+                rev = self.approvals.merge(self.pr_caps, on=["source_id", "number"])
+                parts.append(pd.DataFrame({"capability": rev["capability"], "week": rev["week"],
+                                           "side": rev["side"], "kind": "review",
+                                           "item": rev["review_id"].astype(str)}))
+        if len(self.runs):
+            runs = self.runs[self.runs["event"].ne("schedule")]
+            pairs = run_capabilities(runs, cfg.capabilities)
+            if len(pairs):
+                hit = runs.loc[pairs["row"].to_numpy()]
+                parts.append(pd.DataFrame({"capability": pairs["capability"].to_numpy(), "week": hit["week"].to_numpy(),
+                                           "side": hit["side"].to_numpy(), "kind": "run",
+                                           "item": (hit["source_id"].astype(str) + ":" + hit["run_id"].astype(str) +
+                                                    "/" + hit["run_attempt"].astype(str)).to_numpy()}))
+        parts = [p for p in parts if len(p)]
+        return pd.concat(parts, ignore_index=True) if parts else EMPTY_ACTIVITY
+
+    def evidence(self, kpi: str, week: int) -> pd.DataFrame:
+        """The rows behind one KPI value of one week, each with a `link` to its PR or run on GitHub."""
+        def pick(frame: pd.DataFrame, cols: list[str], sort: str) -> pd.DataFrame:
+            if frame.empty or "week" not in frame:
+                return pd.DataFrame(columns=cols)
+            rows = frame[frame["week"] == week]
+            return rows.reindex(columns=cols).sort_values(sort).reset_index(drop=True)
+
+        if kpi == "internal_pr_share":
+            cols = ["merged_at", "repo", "number", "title", "author_login", "person", "side", "base_ref", "html_url"]
+            return pick(self.merged, cols, "merged_at").rename(columns={"html_url": "link"})
+        if kpi == "internal_review_share":
+            cols = ["submitted_at", "number", "reviewer_login", "person", "side", "author_login", "html_url"]
+            return pick(self.approvals, cols, "submitted_at").rename(columns={"html_url": "link"})
+        if kpi == "two_key_compliance":
+            cols = ["merged_at", "repo", "number", "title", "author_login", "approvers", "internal_approver",
+                    "compliant", "html_url"]
+            return pick(self.two_key_detail, cols, "merged_at").rename(columns={"html_url": "link"})
+        if kpi == "internal_train_share":
+            train = self.runs[self.runs["kind"].eq("train")] if len(self.runs) else self.runs
+            cols = ["created_at", "repo", "run_id", "run_attempt", "name", "event", "triggering_login", "actor_login",
+                    "person", "side", "conclusion", "html_url"]
+            return pick(train, cols, "created_at").rename(columns={"html_url": "link"})
+        if kpi == "time_to_retrain":
+            cols = ["train_completed_at", "cut_ref", "cut_at", "cut_side", "train_run_id", "train_started_at",
+                    "train_side", "hours", "owner", "train_url"]
+            return pick(self.cycles, cols, "train_completed_at").rename(columns={"train_url": "link"})
+        if kpi == "eval_coverage":
+            return pick(self.eval_tests, ["path", "tests", "sha"], "path")
+        raise KeyError(kpi)
+
+    def weekly_rows(self, cfg: EngagementConfig, weeks: list[int]) -> dict[str, pd.DataFrame]:
+        """Rows for the weekly contract, every reported week present (counts 0, value null when empty)."""
+        out = {
+            "internal_pr_share": _grid(self.pr_share, weeks, cfg.capability_keys),
+            "internal_review_share": _grid(self.review_share, weeks, cfg.capability_keys),
+            "two_key_compliance": _grid(self.two_key, weeks, []),
+            "internal_train_share": _grid(self.train_share, weeks, []),
+            "time_to_retrain": _grid(self.retrain, weeks, []),
+            "eval_coverage": _grid(self.eval_coverage, weeks, []),
+        }
+        if not len(self.eval_coverage):
+            out.pop("eval_coverage")
+        if self.pr_source == "git":
+            out.pop("internal_review_share")
+            out.pop("two_key_compliance")
+        if not len(self.runs):
+            out.pop("internal_train_share")
+            out.pop("time_to_retrain")
+        return out
+
+
+def _grid(rows: pd.DataFrame, weeks: list[int], capability_keys: list[str]) -> pd.DataFrame:
+    everything = "\0all"
+    caps = [everything, *capability_keys]
+    grid = pd.MultiIndex.from_product([caps, weeks], names=["capability", "week"])
+    rows = rows.copy()
+    rows["capability"] = rows["capability"].astype(object).where(rows["capability"].notna(), everything)
+    rows["week"] = rows["week"].astype("int64")
+    full = rows.set_index(["capability", "week"]).reindex(grid).reset_index()
+    full["capability"] = full["capability"].astype(object).where(full["capability"] != everything, None)
+    for col in COUNTS:
+        full[col] = full[col].fillna(0).astype("int64") if col in full else 0
+    for col in ("n", "scheduled"):
+        if col in full:
+            full[col] = full[col].fillna(0).astype("float64")
+    return full
+
+
+def github_metrics(cfg: EngagementConfig, data, commits: pd.DataFrame, commit_caps: pd.DataFrame) -> GitHubMetrics:
+    """Everything GitHub-sourced for the engagement (see the module docstring)."""
+    prs = data.pull_requests
+    has_github = bool(cfg.sources.github) or len(prs) > 0
+    if has_github:
+        merged = merged_prs(prs if len(prs) else _empty_prs(), cfg)
+        pr_caps = pr_capabilities(data.pr_files, cfg.capabilities) if len(data.pr_files) else pd.DataFrame(
+            columns=["source_id", "number", "capability"])
+        approvals = approving_reviews(data.reviews, merged, cfg) if len(data.reviews) else pd.DataFrame(
+            columns=["source_id", "number", "review_id", "reviewer_login", "author_login", "side", "week"])
+        two_key = two_key_compliance(merged, approvals, tracked_branches(cfg))
+        review_share = internal_review_share(approvals, pr_caps)
+        source = "github"
+    else:
+        merged = git_merged_prs(data.commits, cfg) if len(data.commits) else pd.DataFrame(
+            columns=["source_id", "number", "week", "side"])
+        pr_caps = commit_caps.rename(columns={"sha": "number"})[["source_id", "number", "capability"]] if len(
+            commit_caps) else pd.DataFrame(columns=["source_id", "number", "capability"])
+        approvals = pd.DataFrame(columns=["source_id", "number", "week", "side"])
+        two_key = review_share = pd.DataFrame(columns=["week", "capability", *COUNTS, "value"])
+        source = "git"
+    pr_share = internal_pr_share(merged, pr_caps)
+    runs = attributed_runs(data.workflow_runs, cfg) if len(data.workflow_runs) else pd.DataFrame(
+        columns=["source_id", "run_id", "run_attempt", "kind", "event", "week", "side"])
+    cuts = data_cuts(runs, data.tags, cfg)
+    cycles = retrain_cycles(runs, cuts, cfg) if len(runs) else retrain_cycles(runs.iloc[0:0], cuts, cfg)
+    detail = two_key_prs(merged, approvals, tracked_branches(cfg)) if source == "github" else merged.iloc[0:0]
+    return GitHubMetrics(source, merged, pr_caps, approvals, runs, cuts, cycles, pr_share, review_share, two_key,
+                         internal_train_share(runs), time_to_retrain(cycles), eval_coverage(data.eval_tests), detail,
+                         data.eval_tests)
+
+
+def _empty_prs() -> pd.DataFrame:
+    return pd.DataFrame({"source_id": pd.Series(dtype="int64"), "number": pd.Series(dtype="int64"),
+                         "author_login": pd.Series(dtype=object), "author_type": pd.Series(dtype=object),
+                         "merged_at": pd.Series(dtype="datetime64[ns, UTC]"), "base_ref": pd.Series(dtype=object),
+                         "html_url": pd.Series(dtype=object), "title": pd.Series(dtype=object)})

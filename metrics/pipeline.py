@@ -1,0 +1,70 @@
+"""Pipeline classification (SPEC §5): CI runs and tags -> data_cut / train / deploy / rollback.
+
+A `[pipeline]` (or a capability's `ci_workflows`) entry matches a workflow run by its path
+(`.github/workflows/train.yml`), its file name (`train.yml`) or its display name (`Train model`);
+`*` and `?` are the only wildcards, everything else is literal, case-insensitive. A run matching
+several kinds takes the first in the order data_cut, train, deploy, rollback. Tags match the
+kind's `tags` patterns (data cuts can be tags such as `data-v*`).
+Matching runs once per distinct (path, name), then joins back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from metrics.config import Capability, Pipeline
+from metrics.identity import glob_regex
+
+KINDS = ("data_cut", "train", "deploy", "rollback")
+
+
+def _matches(patterns: list[str], path: str | None, name: str | None) -> bool:
+    regex = glob_regex(patterns)
+    if regex is None:
+        return False
+    path = path or ""
+    candidates = [path, path.rsplit("/", 1)[-1], name or ""]
+    return any(c and regex.match(c) for c in candidates)
+
+
+def run_kinds(runs: pd.DataFrame, pipeline: Pipeline) -> pd.Series:
+    """The pipeline kind of each run (None when no `[pipeline]` entry matches), aligned with `runs`."""
+    if runs.empty:
+        return pd.Series([], index=runs.index, dtype=object)
+    distinct = runs[["workflow_path", "name"]].drop_duplicates()
+    kinds = []
+    for path, name in distinct.itertuples(index=False, name=None):
+        kind = next((k for k in KINDS if _matches(getattr(pipeline, k).workflows, path, name)), None)
+        kinds.append(kind)
+    distinct = distinct.assign(kind=kinds)
+    merged = runs[["workflow_path", "name"]].merge(distinct, on=["workflow_path", "name"], how="left")
+    return pd.Series(merged["kind"].to_numpy(), index=runs.index, dtype=object)
+
+
+def tag_kinds(tags: pd.DataFrame, pipeline: Pipeline) -> pd.Series:
+    """The pipeline kind of each git tag by its name (None when no kind's `tags` pattern matches)."""
+    if tags.empty:
+        return pd.Series([], index=tags.index, dtype=object)
+    out = np.full(len(tags), None, dtype=object)
+    for kind in reversed(KINDS):  # earlier kinds win
+        regex = glob_regex(getattr(pipeline, kind).tags)
+        if regex is not None:
+            hit = tags["name"].map(lambda n, r=regex: bool(r.match(n or ""))).to_numpy(dtype=bool)
+            out[hit] = kind
+    return pd.Series(out, index=tags.index, dtype=object)
+
+
+def run_capabilities(runs: pd.DataFrame, capabilities: list[Capability]) -> pd.DataFrame:
+    """Pairs (row index of `runs`, capability) for runs of each capability's `ci_workflows`."""
+    pairs = []
+    if runs.empty:
+        return pd.DataFrame(columns=["row", "capability"])
+    distinct = runs[["workflow_path", "name"]].drop_duplicates()
+    for cap in capabilities:
+        hits = [(p, n) for p, n in distinct.itertuples(index=False, name=None) if _matches(cap.ci_workflows, p, n)]
+        if hits:
+            keys = pd.DataFrame(hits, columns=["workflow_path", "name"])
+            rows = runs.reset_index(names="row").merge(keys, on=["workflow_path", "name"])
+            pairs.append(pd.DataFrame({"row": rows["row"], "capability": cap.key}))
+    return pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=["row", "capability"])
