@@ -165,10 +165,12 @@ def test_freeze_stores_every_kpi_row_once_and_never_overwrites(db_url):
     row = freeze(engine, m, 3, "Ann Client", now=NOW)
     frozen = snapshot(engine, m.cfg.engagement.name, 3)
     figures = {(f["kpi"], f["capability"]): f for f in frozen["figures"]}
-    # internal_commit_share x (all, data, training) + ladder_stage x (data, training)
+    # internal_commit_share and internal_pr_share (git fallback: no GitHub source) x (all, data, training)
+    # + ladder_stage x (data, training)
     assert set(figures) == {("internal_commit_share", None), ("internal_commit_share", "data"),
-                            ("internal_commit_share", "training"), ("ladder_stage", "data"),
-                            ("ladder_stage", "training")}
+                            ("internal_commit_share", "training"), ("internal_pr_share", None),
+                            ("internal_pr_share", "data"), ("internal_pr_share", "training"),
+                            ("ladder_stage", "data"), ("ladder_stage", "training")}
     assert figures[("internal_commit_share", None)]["value"] == 0.8
     assert (figures[("internal_commit_share", None)]["internal"], figures[("internal_commit_share", None)]["vendor"]) \
         == (4, 1)
