@@ -71,7 +71,8 @@ def _collect_github(cfg, engine, args: argparse.Namespace) -> int:
                   file=sys.stderr)
         try:
             result = collect_github(engine, source.repo, source.base_url, source.token_env,
-                                    max_wait=args.max_wait)
+                                    max_wait=args.max_wait, junit_workflows=source.junit_workflows,
+                                    junit_artifacts=source.junit_artifacts)
         except CollectError as exc:
             print(f"error: github {source.repo}: {exc}", file=sys.stderr)
             failures += 1
@@ -79,6 +80,8 @@ def _collect_github(cfg, engine, args: argparse.Namespace) -> int:
         renamed = f" (now {result.repo})" if result.repo != source.repo else ""
         print(f"github {source.repo}{renamed}: {result.pulls} PRs, {result.reviews} reviews, {result.runs} runs "
               f"written; calls used: {result.calls} ({result.not_modified} not modified)")
+        if source.junit_workflows:
+            print(f"github {source.repo}: JUnit reports of {result.junit_runs} new completed runs examined")
     return failures
 
 

@@ -220,6 +220,27 @@ class GitHubClient:
             page = self.get_page(page.next_url)
             yield page
 
+    def download(self, url: str) -> bytes:
+        """GET a binary download (an artifact zip): GitHub answers 302 to a signed blob URL, which is
+        fetched without the token (the signature is the credential). Both requests are counted."""
+        status, headers, _body = self._raw(url, None, {"Accept": "application/vnd.github+json"})
+        if status in (301, 302, 303, 307, 308) and headers.get("location"):
+            self.requests_made += 1
+            try:
+                resp = requests.get(headers["location"], timeout=60)
+            except requests.exceptions.RequestException as exc:
+                raise CollectError(f"GitHub {self.base_url}{url.split('?')[0]}: download failed "
+                                   f"({self._reason(exc)}); rerun to resume") from None
+            if resp.status_code >= 400:
+                raise GitHubHTTPError(f"GitHub {self.base_url}{url.split('?')[0]}: the download link answered "
+                                      f"HTTP {resp.status_code}", resp.status_code)
+            return resp.content
+        if status >= 400:
+            raise GitHubHTTPError(self._describe_error(url, status, Requester.createException(
+                status, headers, _json(_body) if isinstance(_json(_body), dict) else {})), status)
+        raise GitHubHTTPError(f"GitHub {self.base_url}{url.split('?')[0]}: expected a redirect to the download, "
+                              f"got HTTP {status}", status)
+
     def close(self) -> None:
         self.github.close()
 

@@ -45,6 +45,7 @@ class GitHubCollectResult:
     runs: int
     calls: int
     not_modified: int
+    junit_runs: int = 0  # runs whose JUnit artifacts were examined
 
 
 def _user(u: dict | None) -> tuple[str | None, int | None, str | None]:
@@ -114,9 +115,11 @@ def _load(value: str | None) -> dict:
 class GitHubSource:
     """Collect one repository through one client; see the module docstring."""
 
-    def __init__(self, engine: Engine, client: GitHubClient, repo: str, name: str | None = None):
+    def __init__(self, engine: Engine, client: GitHubClient, repo: str, name: str | None = None,
+                 junit_workflows: list[str] | None = None, junit_artifacts: list[str] | None = None):
         self.engine, self.client, self.repo = engine, client, repo
         self.name = name or repo
+        self.junit_workflows, self.junit_artifacts = list(junit_workflows or []), junit_artifacts
         with engine.begin() as conn:
             self.source_id = ensure_source(conn, "github", f"{client.base_url}#{repo}", self.name)
 
@@ -270,21 +273,34 @@ class GitHubSource:
             base = f"/repositories/{repo_id}"
             pulls, reviews = self.collect_pulls(base)
             runs = self.collect_runs(base)
+            junit = self.collect_junit(base)
             log.items_seen = log.items_written = pulls + reviews + runs
             log.notes.append(f"calls {self.client.calls - calls_before}")
             with self.engine.begin() as conn:
                 log.cursor_after = read_cursor(conn, self.source_id, "pulls")
         return GitHubCollectResult(self.name, full_name, pulls, reviews, runs, self.client.calls - calls_before,
-                                   self.client.not_modified - nm_before)
+                                   self.client.not_modified - nm_before, junit)
+
+    # --- JUnit reports (collectors/junit.py) ------------------------------------------------------
+    def collect_junit(self, base: str) -> int:
+        """JUnit XML reports of the configured workflows' completed runs; returns the runs examined."""
+        if not self.junit_workflows:
+            return 0
+        from collectors.junit import JUnitCollector
+
+        return JUnitCollector(self.engine, self.client, self.source_id, self.junit_workflows,
+                              self.junit_artifacts).collect(base)
 
 
 def collect_github(engine: Engine, repo: str, base_url: str, token_env: str, *, name: str | None = None,
-                   max_wait: float = 900.0, client: GitHubClient | None = None) -> GitHubCollectResult:
+                   max_wait: float = 900.0, client: GitHubClient | None = None,
+                   junit_workflows: list[str] | None = None,
+                   junit_artifacts: list[str] | None = None) -> GitHubCollectResult:
     """Collect one configured `[[sources.github]]` repository into the DB."""
     own = client is None
     client = client or GitHubClient.from_env(base_url, token_env, max_wait=max_wait)
     try:
-        return GitHubSource(engine, client, repo, name).collect()
+        return GitHubSource(engine, client, repo, name, junit_workflows, junit_artifacts).collect()
     finally:
         if own:
             client.close()

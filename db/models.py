@@ -253,6 +253,27 @@ class EvalTestCount(Base):
     tests: Mapped[int] = mapped_column(Integer)
 
 
+class JUnitRun(Base):
+    """JUnit XML test reports of one completed Actions run of a workflow configured to publish them
+    (`junit_workflows`), summed over its matching artifacts' *.xml files (for eval_coverage). One row per
+    run once examined, even when it had no report, so a rerun downloads nothing again; `problems` lists
+    the corrupt or empty reports that were skipped."""
+
+    __tablename__ = "junit_runs"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    run_attempt: Mapped[int] = mapped_column(Integer)  # the attempt whose artifacts were read
+    workflow_path: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # the run's updated_at, UTC
+    artifacts: Mapped[int] = mapped_column(Integer, default=0)  # matching artifacts downloaded
+    reports: Mapped[int] = mapped_column(Integer, default=0)  # JUnit XML files parsed
+    tests: Mapped[int] = mapped_column(Integer, default=0)  # testcases in them
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # testcases failed or in error
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[str] = mapped_column(Text, default="")  # newline-separated skipped reports
+
+
 class Ticket(Base):
     """A ticket from Jira or GitHub Issues, keyed by (source, key): `MLOPS-12` or `#34`.
 

@@ -20,6 +20,7 @@ from db.models import (
     GitHubReview,
     GitHubWorkflowRun,
     Identity,
+    JUnitRun,
     Source,
     Tag,
     Ticket,
@@ -192,6 +193,7 @@ def load_github_frames(engine: Engine, source_names: Sequence[str] | None = None
         "workflow_runs": load_workflow_runs(engine, source_names),
         "tags": load_tags(engine, source_names),
         "eval_tests": load_eval_tests(engine, source_names),
+        "junit_runs": load_junit_runs(engine, source_names),
     }
 
 
@@ -200,3 +202,14 @@ def load_eval_tests(engine: Engine, source_names: Sequence[str] | None = None) -
     t = EvalTestCount
     stmt = select(t.source_id, t.week, t.path, t.sha, t.tests).order_by(t.source_id, t.week, t.path)
     return _frame(engine, _in_sources(stmt, t.source_id, source_names))
+
+
+def load_junit_runs(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """JUnit report counts per examined Actions run (runs without a report included); times UTC."""
+    t, r = JUnitRun, GitHubWorkflowRun
+    stmt = (select(t.source_id, Source.name.label("repo"), t.run_id, t.run_attempt, t.workflow_path, t.completed_at,
+                   t.artifacts, t.reports, t.tests, t.failures, t.skipped, t.problems, r.html_url)
+            .join(Source, Source.id == t.source_id)
+            .outerjoin(r, (r.source_id == t.source_id) & (r.run_id == t.run_id) & (r.run_attempt == t.run_attempt))
+            .order_by(t.source_id, t.completed_at, t.run_id))
+    return _frame(engine, _in_sources(stmt, t.source_id, source_names), ["completed_at"])

@@ -142,6 +142,11 @@ class GitHubSource(_Strict):
     base_url: str = "https://api.github.com"
     # Collect the repository's GitHub Issues as tickets (runbooks, drills) too; off unless asked.
     issues: bool = False
+    # JUnit XML reports for eval_coverage: the workflows (file name `eval.yml`, path
+    # `.github/workflows/eval.yml` or display name) whose completed runs publish JUnit XML in artifacts,
+    # and which artifacts (name globs) hold them. Off (empty) unless asked.
+    junit_workflows: list[str] = Field(default_factory=list)
+    junit_artifacts: list[str] = Field(default_factory=lambda: ["*"])
 
 
 class JiraSource(_Strict):

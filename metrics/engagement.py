@@ -47,6 +47,7 @@ class SourceData:
     workflow_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
     tags: pd.DataFrame = field(default_factory=pd.DataFrame)
     eval_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    junit_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ metrics/delivery.py and metrics/retraining.py (docstrings) and docs/metrics.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -23,8 +23,8 @@ from metrics.delivery import (
     two_key_compliance,
     two_key_prs,
 )
+from metrics.junit import eval_coverage_with_junit, junit_week_runs
 from metrics.pipeline import run_capabilities
-from metrics.quality import eval_coverage
 from metrics.retraining import attributed_runs, data_cuts, internal_train_share, retrain_cycles, time_to_retrain
 
 COUNTS = ("internal", "vendor", "unattributed", "bots")
@@ -48,6 +48,7 @@ class GitHubMetrics:
     eval_coverage: pd.DataFrame
     two_key_detail: pd.DataFrame  # merged PRs into a tracked branch with approvers and compliance
     eval_tests: pd.DataFrame  # evaluation test counts per (source, week, file)
+    junit_weeks: pd.DataFrame = field(default_factory=pd.DataFrame)  # the JUnit run counted per (source, week)
 
     def event_weeks(self) -> set[int]:
         weeks = set()
@@ -111,6 +112,10 @@ class GitHubMetrics:
                     "train_side", "hours", "owner", "train_url"]
             return pick(self.cycles, cols, "train_completed_at").rename(columns={"train_url": "link"})
         if kpi == "eval_coverage":
+            if len(self.junit_weeks) and (self.junit_weeks["week"] == week).any():
+                cols = ["completed_at", "repo", "run_id", "workflow_path", "reports", "tests", "failures", "skipped",
+                        "link"]
+                return pick(self.junit_weeks, cols, "completed_at")
             return pick(self.eval_tests, ["path", "tests", "sha"], "path")
         raise KeyError(kpi)
 
@@ -178,10 +183,11 @@ def github_metrics(cfg: EngagementConfig, data, commits: pd.DataFrame, commit_ca
         columns=["source_id", "run_id", "run_attempt", "kind", "event", "week", "side"])
     cuts = data_cuts(runs, data.tags, cfg)
     cycles = retrain_cycles(runs, cuts, cfg) if len(runs) else retrain_cycles(runs.iloc[0:0], cuts, cfg)
+    junit_weeks = junit_week_runs(getattr(data, "junit_runs", None), cfg)
     detail = two_key_prs(merged, approvals, tracked_branches(cfg)) if source == "github" else merged.iloc[0:0]
     return GitHubMetrics(source, merged, pr_caps, approvals, runs, cuts, cycles, pr_share, review_share, two_key,
-                         internal_train_share(runs), time_to_retrain(cycles), eval_coverage(data.eval_tests), detail,
-                         data.eval_tests)
+                         internal_train_share(runs), time_to_retrain(cycles),
+                         eval_coverage_with_junit(data.eval_tests, junit_weeks), detail, data.eval_tests, junit_weeks)
 
 
 def _empty_prs() -> pd.DataFrame:

@@ -1,0 +1,50 @@
+"""eval_coverage from JUnit XML reports (collected by collectors/junit.py), with the git count as fallback.
+
+A week's JUnit count is the `tests` of the latest completed run (by completion time, bucketed into the
+engagement week in the engagement timezone) of a configured JUnit workflow that produced at least one
+readable report, summed over repositories. Weeks with such a run take the JUnit count; the other weeks
+keep the count of test functions in git (metrics/quality.py).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from metrics.config import EngagementConfig
+from metrics.quality import COLUMNS, eval_coverage
+from metrics.weeks import local_dates, week_of
+
+JUNIT_COLUMNS = ["source_id", "repo", "run_id", "run_attempt", "workflow_path", "completed_at", "week", "reports",
+                 "tests", "failures", "skipped", "problems", "link"]
+
+
+def junit_week_runs(junit_runs: pd.DataFrame, cfg: EngagementConfig) -> pd.DataFrame:
+    """The run each (repository, week) counts: its latest completed run with a readable JUnit report."""
+    if junit_runs is None or junit_runs.empty:
+        return pd.DataFrame(columns=JUNIT_COLUMNS)
+    runs = junit_runs[(junit_runs["reports"] > 0) & junit_runs["completed_at"].notna()].copy()
+    if runs.empty:
+        return pd.DataFrame(columns=JUNIT_COLUMNS)
+    runs["week"] = week_of(local_dates(runs["completed_at"], cfg.engagement.timezone), cfg.engagement.start)
+    latest = (runs.sort_values(["completed_at", "run_id"])
+              .drop_duplicates(["source_id", "week"], keep="last").sort_values(["week", "source_id"]))
+    latest["link"] = latest["html_url"] if "html_url" in latest else None
+    return latest.reindex(columns=JUNIT_COLUMNS).reset_index(drop=True)
+
+
+def eval_coverage_with_junit(eval_tests: pd.DataFrame, junit_weeks: pd.DataFrame) -> pd.DataFrame:
+    """eval_coverage: per week, the number of testcases in the JUnit reports of the latest completed run of
+    the configured JUnit workflows (`junit_workflows`; every testcase of the workflow's matching artifacts
+    counts as an evaluation test) when that week has one, else the number of Python test functions under
+    the `evaluation` capability's paths in git at the week's end. `value` = `n` = that number; side
+    counts are 0 (a count, not a share)."""
+    git = eval_coverage(eval_tests)
+    if junit_weeks is None or junit_weeks.empty:
+        return git
+    per_week = junit_weeks.groupby("week", as_index=False)["tests"].sum()
+    junit = pd.DataFrame({"week": per_week["week"].astype("int64"), "capability": None, "internal": 0, "vendor": 0,
+                          "unattributed": 0, "bots": 0, "value": per_week["tests"].astype("float64"),
+                          "n": per_week["tests"].astype("float64")})
+    keep = git[~git["week"].isin(junit["week"])]
+    parts = [p for p in (keep, junit[COLUMNS]) if len(p)]
+    return pd.concat(parts, ignore_index=True).sort_values("week").reset_index(drop=True)[COLUMNS]
