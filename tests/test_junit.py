@@ -186,3 +186,14 @@ def test_junit_artifacts_collected_once_and_counted_in_eval_coverage(db_url, git
     assert evidence[["run_id", "tests"]].values.tolist() == [[201, other_tests]]
     assert evidence["link"].tolist() == ["https://github.com/acme/model/actions/runs/201"]
     assert m.github.evidence("eval_coverage", 2)["path"].tolist() == ["eval/test_a.py"]
+
+
+def test_junit_config_keys_default_and_validation():
+    from metrics.config import ConfigError
+
+    base = {"engagement": {"name": "X", "start": dt.date(2026, 9, 7), "timezone": "UTC"}}
+    cfg = parse_config({**base, "sources": {"github": [{"repo": "acme/model"}]}})
+    assert (cfg.sources.github[0].junit_workflows, cfg.sources.github[0].junit_artifacts) == ([], ["*"])
+    with pytest.raises(ConfigError) as err:
+        parse_config({**base, "sources": {"github": [{"repo": "acme/model", "junit_workflows": "eval.yml"}]}})
+    assert err.value.problems == ['engagement: sources.github[0].junit_workflows: expected a list, got "eval.yml"']
