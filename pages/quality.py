@@ -12,5 +12,6 @@ kpi_section(ctx, m, "two_key_compliance", "Two-key compliance",
             "Merged PRs into the tracked branch approved by an internal person other than the author plus a second "
             "approver / all merged PRs into the tracked branch.")
 kpi_section(ctx, m, "eval_coverage", "Evaluation coverage (tests)",
-            "Automated evaluation tests (test functions under the evaluation paths) as the branch stood at the end "
-            "of each week.", y_title="tests")
+            "Automated evaluation tests: the testcases in the JUnit reports of the week's latest run of the "
+            "configured JUnit workflows when there is one, else the test functions under the evaluation paths as "
+            "the branch stood at the end of the week.", y_title="tests")
