@@ -12,8 +12,9 @@ Each metric lists its evidence rows for a week: a DataFrame with at least `item`
 `side` and `link` (None where the source has no URL). A KPI registered without an evidence reader lists
 its weekly contract row(s) as evidence. Every KPI key of SPEC §5 (`metrics.config.KPI_KEYS`) is registered
 generically; a KPI may add one `register(...)` line here for its own evidence reader or filters. Milestones,
-acceptance, frozen reviews and the steering pack need no change. Counts that are not weekly KPIs (e.g.
-`internal_train_runs`) are unknown until registered: a criterion naming them is a configuration error.
+acceptance, frozen reviews and the steering pack need no change. Counts that are not weekly KPIs are
+unknown until registered: a criterion naming them is a configuration error. Registered counts: `internal_commits`,
+`internal_train_runs` (CI runs) and `runbook_executions_internal` (tickets), the counts of the SPEC §2 example.
 """
 
 from __future__ import annotations
@@ -223,6 +224,107 @@ def _register_kpi_keys() -> None:
 
 
 _register_kpi_keys()
+
+
+# --------------------------------------------------------------------------------------------------
+# Train runs (GitHub Actions) and runbook executions (tickets): the counts of the SPEC §2 example
+# --------------------------------------------------------------------------------------------------
+
+def _iso(times: pd.Series) -> pd.Series:
+    return pd.to_datetime(times, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def internal_train_run_rows(m: EngagementMetrics, f: Filters, week: int | None = None) -> pd.DataFrame:
+    """Run attempts of the `train` kind whose triggering actor is internal, scheduled runs left out (as for
+    internal_train_share), of the capability's `ci_workflows` when f.capability is given."""
+    from metrics.pipeline import run_capabilities
+
+    runs = m.github.runs if m.github is not None else pd.DataFrame()
+    if runs.empty or "kind" not in runs:
+        return runs
+    runs = runs[runs["kind"].eq("train") & runs["event"].ne("schedule") & runs["side"].eq("internal")]
+    if f.capability is not None:
+        pairs = run_capabilities(runs, m.cfg.capabilities)
+        runs = runs.loc[pairs.loc[pairs["capability"] == f.capability, "row"].unique()]
+    if week is not None:
+        runs = runs[runs["week"] == week]
+    return runs
+
+
+def _internal_train_runs(m: EngagementMetrics, f: Filters) -> pd.Series:
+    if m.github is None or m.github.runs.empty:
+        return pd.Series(dtype="float64")  # no CI runs collected: no value, no criterion holds
+    counts = internal_train_run_rows(m, f).groupby("week").size()
+    return counts.reindex(m.weeks, fill_value=0).astype("float64")
+
+
+def _internal_train_run_evidence(m: EngagementMetrics, f: Filters, week: int) -> pd.DataFrame:
+    runs = internal_train_run_rows(m, f, week)
+    if runs.empty:
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    runs = runs.reindex(columns=[*runs.columns, *[c for c in ("repo", "conclusion") if c not in runs]])
+    runs = runs.sort_values(["created_at", "run_id", "run_attempt"])
+    return pd.DataFrame({
+        "item": (runs["run_id"].astype(str) + "/" + runs["run_attempt"].astype(str)).to_numpy(),
+        "kind": "train run", "at": _iso(runs["created_at"]).to_numpy(), "repo": runs["repo"].to_numpy(),
+        "person": runs["person"].fillna(runs["triggering_login"]).to_numpy(), "side": runs["side"].to_numpy(),
+        "title": (runs["name"].astype(str) + " (" + runs["event"].astype(str) + ", attempt " +
+                  runs["run_attempt"].astype(str) + ", " + runs["conclusion"].fillna("not concluded").astype(str) +
+                  ")").to_numpy(),
+        "link": runs["html_url"].to_numpy(),
+    }, columns=EVIDENCE_COLUMNS)
+
+
+register(MetricSpec(
+    "internal_train_runs", "Internal train runs",
+    "Count of run attempts of the `train` pipeline kind created in the week (engagement time zone) whose "
+    "triggering actor is internal, whatever their conclusion; scheduled runs are left out (their actor is "
+    "whoever last edited the cron), as for internal_train_share. With capability: runs of its `ci_workflows`.",
+    frozenset({"capability"}), frozenset(), _internal_train_runs, _internal_train_run_evidence))
+
+
+def internal_runbook_execution_rows(m: EngagementMetrics, f: Filters, week: int | None = None) -> pd.DataFrame:
+    """Runbook executions completed (first done transition) with an internal executor at completion, of the
+    runbook f.runbook (the `<name>` of its `runbook:<name>` label, case-insensitive) when given."""
+    runs = m.runbook_executions
+    if runs.empty or "completed_at" not in runs:
+        return runs
+    runs = runs[runs["completed_at"].notna() & runs["executor_side"].eq("internal")]
+    if f.runbook is not None:
+        runs = runs[runs["runbook"].str.lower() == f.runbook.lower()]
+    if week is not None:
+        runs = runs[runs["completed_week"] == week]
+    return runs
+
+
+def _internal_runbook_executions(m: EngagementMetrics, f: Filters) -> pd.Series:
+    if "completed_at" not in m.runbook_executions:
+        return pd.Series(dtype="float64")  # no tickets collected: no value, no criterion holds
+    counts = internal_runbook_execution_rows(m, f).groupby("completed_week").size()
+    counts.index = counts.index.astype("int64")
+    return counts.reindex(m.weeks, fill_value=0).astype("float64")
+
+
+def _internal_runbook_execution_evidence(m: EngagementMetrics, f: Filters, week: int) -> pd.DataFrame:
+    runs = internal_runbook_execution_rows(m, f, week)
+    if runs.empty:
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    runs = runs.sort_values(["completed_at", "key"])
+    return pd.DataFrame({
+        "item": runs["key"].to_numpy(), "kind": "runbook execution", "at": _iso(runs["completed_at"]).to_numpy(),
+        "repo": runs["repo"].to_numpy(), "person": runs["executor_person"].fillna(runs["executor"]).to_numpy(),
+        "side": runs["executor_side"].to_numpy(),
+        "title": ("runbook " + runs["runbook"].astype(str) + ": " + runs["title"].fillna("").astype(str)).to_numpy(),
+        "link": runs["url"].to_numpy(),
+    }, columns=EVIDENCE_COLUMNS)
+
+
+register(MetricSpec(
+    "runbook_executions_internal", "Internal runbook executions",
+    "Count of runbook executions (tickets labelled `runbook` and `runbook:<name>`) completed in the week "
+    "(first transition into a done-category status, engagement time zone) whose executor (the assignee at "
+    "completion) is internal, vendor interventions or not; with runbook, only executions of that runbook.",
+    frozenset({"runbook"}), frozenset(), _internal_runbook_executions, _internal_runbook_execution_evidence))
 
 
 def value_at(series: pd.Series, week: int) -> float:

@@ -97,7 +97,7 @@ def test_accepted_milestone_lets_its_capability_reach_stage_4():
 
 
 @pytest.mark.parametrize(("criterion", "message"), [
-    (crit("internal_train_runs", ">=", 1), "milestone M9, criterion 1: unknown metric 'internal_train_runs'"),
+    (crit("internal_deploy_runs", ">=", 1), "milestone M9, criterion 1: unknown metric 'internal_deploy_runs'"),
     (crit("internal_commits", ">=", 1, runbook="training"),
      "milestone M9, criterion 1: metric 'internal_commits' takes no runbook filter"),
     (crit("ladder_stage", ">=", 3), "milestone M9, criterion 1: metric 'ladder_stage' needs a capability filter"),
