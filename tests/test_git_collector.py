@@ -20,6 +20,8 @@ from db.models import Commit, CommitFile, Identity, Tag
 from db.queries import load_runs
 
 ROOT = Path(__file__).resolve().parents[1]
+# Large enough that a stop right after the first 2,000-commit batch always lands mid-run, even on a busy machine.
+BIG_REPO_COMMITS = 20000
 
 
 def snapshot(engine) -> dict[str, list[tuple]]:
@@ -119,7 +121,7 @@ def test_bad_sources_fail_with_one_line_and_keep_data(tmp_path, git_repo, sqlite
 @pytest.fixture(scope="module")
 def big_repo(tmp_path_factory) -> Path:
     repo = tmp_path_factory.mktemp("big") / "repo"
-    synthesize(repo, commits=9000, seed=3)
+    synthesize(repo, commits=BIG_REPO_COMMITS, seed=3)
     return repo
 
 
@@ -146,7 +148,7 @@ def test_stop_mid_collection_then_rerun_equals_a_clean_run(tmp_path, big_repo, d
     proc.wait()
     with engine.connect() as conn:
         partial = conn.execute(text("SELECT COUNT(*) FROM commits")).scalar_one()
-    assert 0 < partial < 9000
+    assert 0 < partial < BIG_REPO_COMMITS
     # kill -9 leaves no chance to log the end; Ctrl-C is logged as interrupted.
     assert load_runs(engine).iloc[0]["status"] == status
 
