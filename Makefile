@@ -36,10 +36,12 @@ collect: $(VENV)/.runtime
 	$(BIN)/python -m collectors collect --config "$(CONFIG)"
 
 test: $(VENV)/.dev
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 bench: $(VENV)/.runtime
 	$(BIN)/python bench/git_ingest.py

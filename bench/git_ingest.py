@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synth_repo import synthesize  # noqa: E402
-from collectors.git_client import count_commits, resolve_tip  # noqa: E402
-from collectors.git_source import collect_git  # noqa: E402
+from collectors.git.client import count_commits, resolve_tip  # noqa: E402
+from collectors.git.source import collect_git  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 
 

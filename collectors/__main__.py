@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from collectors.runs import CollectError
-from metrics.cli import add_engagement_args, run_command
-from metrics.config import load_config, summarize
+from engagement.cli import add_engagement_args, run_command
+from engagement.config import load_config, summarize
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -20,7 +20,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _collect(args: argparse.Namespace) -> int:
-    from collectors.git_source import collect_git
+    from collectors.git.source import collect_git
     from db.engine import make_engine, redact_url, resolve_db_url
 
     cfg = load_config(args.config)
@@ -52,7 +52,7 @@ def _collect(args: argparse.Namespace) -> int:
 
 def _collect_eval_tests(cfg, engine, source) -> None:
     """Evaluation test counts per week from the git source (eval_coverage)."""
-    from collectors.eval_tests import collect_eval_tests
+    from collectors.git.eval_tests import collect_eval_tests
 
     tests = collect_eval_tests(engine, cfg, cfg.resolve_path(source.path), source.branch, source.display_name)
     print(f"git {source.display_name}: {tests} evaluation tests at the tip")
@@ -60,7 +60,7 @@ def _collect_eval_tests(cfg, engine, source) -> None:
 
 def _collect_github(cfg, engine, args: argparse.Namespace) -> int:
     """Collect every `[[sources.github]]` repository; prints items and API calls used. Returns failures."""
-    from collectors.github_source import collect_github
+    from collectors.github.source import collect_github
 
     failures = 0
     for source in cfg.sources.github:
@@ -87,7 +87,7 @@ def _collect_github(cfg, engine, args: argparse.Namespace) -> int:
 
 def _collect_jira(cfg, engine, args: argparse.Namespace) -> int:
     """Collect every [[sources.jira]]; returns the number of failed sources."""
-    from collectors.jira_source import collect_jira
+    from collectors.jira.source import collect_jira
 
     failures = 0
     for source in cfg.sources.jira:
@@ -107,7 +107,7 @@ def _collect_jira(cfg, engine, args: argparse.Namespace) -> int:
 
 def _collect_github_issues(cfg, engine, args: argparse.Namespace) -> int:
     """Collect the issues of every [[sources.github]]; returns the number of failed sources."""
-    from collectors.github_issues_source import collect_github_issues
+    from collectors.github.issues_source import collect_github_issues
 
     failures = 0
     for source in cfg.sources.github:
@@ -127,7 +127,7 @@ def _collect_github_issues(cfg, engine, args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from collectors.demo import build_demo
+    from collectors.demo.build import build_demo
 
     path = build_demo(Path(args.out))
     print(path)
@@ -135,7 +135,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _demo_github(args: argparse.Namespace) -> int:
-    from collectors.demo_github import serve
+    from collectors.demo.github_data import serve
 
     serve(Path(args.config), args.port)
     return 0

@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from db.models import CollectionRun, Cursor, Source
 from db.upsert import upsert
+from engagement.errors import UserError
 
 
-class CollectError(Exception):
+class CollectError(UserError):
     """A collection that cannot proceed; the message is one clear line for the user."""
 
 

@@ -10,6 +10,8 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from engagement.errors import UserError
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 DB_URL_ENV = "BATON_DB_URL"
 
@@ -34,7 +36,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(UserError):
     """The database cannot be opened or migrated; the message names the (password-free) URL."""
 
 

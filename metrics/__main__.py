@@ -11,9 +11,9 @@ import json
 import math
 import sys
 
-from metrics.cli import add_engagement_args, run_command
-from metrics.config import load_config
+from engagement.cli import add_engagement_args, run_command
 from metrics.engagement import TICKET_COUNT_COLUMNS
+from metrics.engagement_file import load_engagement
 
 
 def weekly_records(frame) -> list[dict]:
@@ -48,7 +48,7 @@ def _weekly(args: argparse.Namespace) -> int:
     from db.queries import load_source_frames
     from metrics.engagement import SourceData, compute
 
-    cfg = load_config(args.config)
+    cfg = load_engagement(args.config)
     engine = make_engine(resolve_db_url(args.db, cfg.file))
     result = compute(cfg, SourceData(**load_source_frames(engine, args.repo)))
     frame = result.weekly

@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from db import review_store
-from metrics.config import EngagementConfig
+from engagement.config import EngagementConfig
 from metrics.engagement import EngagementMetrics, SourceData, compute
 from metrics.milestones import evidence_document, met_week, milestone
 

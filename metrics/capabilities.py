@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pathspec
 
-from metrics.config import Capability
+from engagement.config import Capability
 
 
 def path_capabilities(paths: pd.Series, capabilities: list[Capability]) -> pd.DataFrame:

@@ -1,15 +1,15 @@
 """Delivery KPIs (SPEC §5) from pull requests and reviews, with a git fallback for PRs.
 
 Each function is pure: frames in, weekly rows out (week, capability, internal, vendor, unattributed,
-bots, value[, n]). Attribution and weeks come from metrics.identity / metrics.weeks.
+bots, value[, n]). Attribution and weeks come from metrics.identity / engagement.weeks.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from engagement.config import Capability, EngagementConfig
 from metrics.capabilities import path_capabilities
-from metrics.config import Capability, EngagementConfig
 from metrics.identity import attribute, side_counts
 
 PR_SIDE_COLUMNS = ["week", "capability", "internal", "vendor", "unattributed", "bots", "value"]

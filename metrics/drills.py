@@ -21,7 +21,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from metrics.config import EngagementConfig
+from engagement.config import EngagementConfig
 from metrics.tickets import (
     TICKET_ID,
     assignee_at,

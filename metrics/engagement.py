@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from engagement.config import EngagementConfig
+from engagement.weeks import current_week, engagement_weeks, week_start
 from metrics.capabilities import commit_capabilities
 from metrics.commits import countable_commits, internal_commit_share
-from metrics.config import EngagementConfig
 from metrics.github_kpis import GitHubMetrics, github_metrics
 from metrics.identity import attribute
 from metrics.ladder import ladder
-from metrics.weeks import current_week, engagement_weeks, week_start
 
 WEEKLY_COLUMNS = ["week", "week_start", "kpi", "capability", "value", "internal", "vendor", "unattributed",
                   "bots", "planned"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from metrics.config import EngagementConfig
+from engagement.config import EngagementConfig
 from metrics.delivery import (
     approving_reviews,
     git_merged_prs,

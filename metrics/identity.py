@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics.config import EngagementConfig
-from metrics.weeks import local_dates, week_of
+from engagement.config import EngagementConfig
+from engagement.weeks import local_dates, week_of
 
 SIDES = ("internal", "vendor", "unattributed", "bot")
 IDENTITY_COLUMNS = ("name", "email", "login", "jira_id", "source_bot")

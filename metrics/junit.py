@@ -1,4 +1,4 @@
-"""eval_coverage from JUnit XML reports (collected by collectors/junit.py), with the git count as fallback.
+"""eval_coverage from JUnit XML reports (collected by collectors/github/junit.py), with the git count as fallback.
 
 A week's JUnit count is the `tests` of the latest completed run (by completion time, bucketed into the
 engagement week in the engagement timezone) of a configured JUnit workflow that produced at least one
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metrics.config import EngagementConfig
+from engagement.config import EngagementConfig
+from engagement.weeks import local_dates, week_of
 from metrics.quality import COLUMNS, eval_coverage
-from metrics.weeks import local_dates, week_of
 
 JUNIT_COLUMNS = ["source_id", "repo", "run_id", "run_attempt", "workflow_path", "completed_at", "week", "reports",
                  "tests", "failures", "skipped", "problems", "link"]

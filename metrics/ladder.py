@@ -16,7 +16,7 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
-from metrics.config import EngagementConfig
+from engagement.config import EngagementConfig
 from metrics.identity import side_counts
 
 STAGE_NAMES = {

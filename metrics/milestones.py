@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics.config import Criterion, Milestone
+from engagement.config import Criterion, Milestone
 from metrics.engagement import EngagementMetrics
 from metrics.registry import METRICS, Filters, value_at
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metrics.config import EngagementConfig
+from engagement.config import EngagementConfig
 from metrics.identity import noreply_login
 
 

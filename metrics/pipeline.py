@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.config import Capability, Pipeline
+from engagement.config import Capability, Pipeline
 from metrics.identity import glob_regex
 
 KINDS = ("data_cut", "train", "deploy", "rollback")

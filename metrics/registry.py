@@ -1,6 +1,6 @@
 """Which metric keys milestone criteria may name, how to read their weekly value and list their evidence.
 
-The registry is the single source of truth for criterion metrics: `metrics.config` validates
+The registry is the single source of truth for criterion metrics: `engagement.config` validates
 `[[milestones]] criteria` against it, `metrics.milestones` evaluates them through it. A metric is either
 
 - a weekly KPI of the row contract (`EngagementMetrics.weekly`: week, kpi, capability, value, internal,
@@ -10,7 +10,7 @@ The registry is the single source of truth for criterion metrics: `metrics.confi
 
 Each metric lists its evidence rows for a week: a DataFrame with at least `item` (a stable id), `kind`,
 `side` and `link` (None where the source has no URL). A KPI registered without an evidence reader lists
-its weekly contract row(s) as evidence. Every KPI key of SPEC §5 (`metrics.config.KPI_KEYS`) is registered
+its weekly contract row(s) as evidence. Every KPI key of SPEC §5 (`engagement.config.KPI_KEYS`) is registered
 generically; a KPI may add one `register(...)` line here for its own evidence reader or filters. Milestones,
 acceptance, frozen reviews and the steering pack need no change. Counts that are not weekly KPIs are
 unknown until registered: a criterion naming them is a configuration error. Registered counts: `internal_commits`,
@@ -212,10 +212,10 @@ register(MetricSpec(
 
 
 def _register_kpi_keys() -> None:
-    """Every other KPI key of SPEC §5 (metrics.config.KPI_KEYS) is a generic weekly-contract metric: once its
+    """Every other KPI key of SPEC §5 (engagement.config.KPI_KEYS) is a generic weekly-contract metric: once its
     rows are in `EngagementMetrics.weekly`, criteria over it work (its evidence: the contract row, unless a
     more specific reader is registered). A week without its rows has no value, so no criterion holds."""
-    from metrics.config import KPI_KEYS
+    from engagement.config import KPI_KEYS
 
     for key in sorted(KPI_KEYS - set(METRICS)):
         register(weekly_metric(key, key.replace("_", " ").capitalize(),

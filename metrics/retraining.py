@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.config import EngagementConfig
+from engagement.config import EngagementConfig
+from engagement.weeks import local_dates, week_of
 from metrics.identity import attribute, side_counts
 from metrics.pipeline import run_kinds, tag_kinds
-from metrics.weeks import local_dates, week_of
 
 CYCLE_COLUMNS = ["cut_at", "cut_ref", "cut_side", "train_run_id", "train_attempt", "train_started_at",
                  "train_completed_at", "train_side", "hours", "owner", "week", "cut_url", "train_url"]

@@ -16,12 +16,12 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from db import review_store
+from engagement.weeks import week_label
 from metrics.acceptance import acceptance_table
 from metrics.engagement import EngagementMetrics
 from metrics.milestones import milestone_states
 from metrics.registry import METRICS
 from metrics.snapshots import restatements, snapshot
-from metrics.weeks import week_label
 
 # KPIs where a smaller value is better (their target is a ceiling); every other KPI's target is a floor.
 LOWER_IS_BETTER = {"time_to_retrain"}

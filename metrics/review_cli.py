@@ -11,15 +11,15 @@ import getpass
 import json
 import sys
 
-from metrics.cli import add_engagement_args
+from engagement.cli import add_engagement_args
 
 
 def _open(args: argparse.Namespace):
     from db.engine import make_engine, resolve_db_url
     from metrics.acceptance import compute_reviewed
-    from metrics.config import load_config
+    from metrics.engagement_file import load_engagement
 
-    cfg = load_config(args.config)
+    cfg = load_engagement(args.config)
     engine = make_engine(resolve_db_url(args.db, cfg.file))
     return cfg, engine, compute_reviewed(cfg, engine)
 
@@ -109,7 +109,7 @@ def _freeze(args: argparse.Namespace) -> int:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from metrics.pack import write_pack
+    from metrics.report.pack import write_pack
 
     cfg, engine, m = _open(args)
     if args.week not in m.weeks:
@@ -123,9 +123,9 @@ def _pack(args: argparse.Namespace) -> int:
 def _role(args: argparse.Namespace) -> int:
     from db.engine import make_engine, resolve_db_url
     from db.review_store import load_roles, set_role
-    from metrics.config import load_config
+    from metrics.engagement_file import load_engagement
 
-    cfg = load_config(args.config)
+    cfg = load_engagement(args.config)
     engine = make_engine(resolve_db_url(args.db, cfg.file))
     if args.email:
         roles = [r.strip().lower() for r in (args.role or "").split(",") if r.strip()]

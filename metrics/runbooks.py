@@ -23,7 +23,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from metrics.config import EngagementConfig
+from engagement.config import EngagementConfig
 from metrics.identity import attribute
 from metrics.tickets import (
     TICKET_ID,

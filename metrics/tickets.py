@@ -12,9 +12,9 @@ import json
 import numpy as np
 import pandas as pd
 
-from metrics.config import EngagementConfig
+from engagement.config import EngagementConfig
+from engagement.weeks import local_dates, week_of
 from metrics.identity import attribute
-from metrics.weeks import local_dates, week_of
 
 TICKET_ID = ["source_id", "key"]
 IDENTITY = ["name", "email", "login", "jira_id", "source_bot"]

@@ -3,8 +3,8 @@ outcome (KPI drill_outcome, SPEC §5)."""
 
 import streamlit as st
 
+from metrics.report.ticket_figures import drill_table, drills_timeline
 from pages._shared.data import context
-from pages._shared.ticket_figures import drill_table, drills_timeline
 
 ctx = context()
 cfg, m = ctx.cfg, ctx.metrics()

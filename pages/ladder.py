@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+from engagement.weeks import week_label
 from metrics.ladder import STAGE_NAMES
-from metrics.weeks import week_label
+from metrics.report.figures import ladder_figure
 from pages._shared.data import context
-from pages._shared.figures import ladder_figure
 
 CHART_KEY, CAP_KEY, WEEK_KEY = "ladder_chart", "capability", "week"
 

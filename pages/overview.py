@@ -2,10 +2,10 @@
 
 import streamlit as st
 
+from engagement.weeks import week_label
 from metrics.engagement import UNATTRIBUTED_WARNING
-from metrics.weeks import week_label
+from metrics.report.figures import share_figure
 from pages._shared.data import context
-from pages._shared.figures import share_figure
 
 KPI = "internal_commit_share"
 DEFINITION = ("Non-merge commits reachable from the tracked branch, bucketed by author date in the engagement's "

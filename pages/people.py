@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from metrics.people import roster_table, unattributed_identities
+from metrics.report.figures import sides_timeline
 from pages._shared.data import context
-from pages._shared.figures import sides_timeline
 
 ctx = context()
 cfg, m = ctx.cfg, ctx.metrics()

@@ -4,8 +4,8 @@ vendor interventions found (KPI runbook_completion, SPEC §5)."""
 import streamlit as st
 
 from db import queries
+from metrics.report.ticket_figures import execution_table, interventions_table, runbook_weeks_figure
 from pages._shared.data import context
-from pages._shared.ticket_figures import execution_table, interventions_table, runbook_weeks_figure
 
 ctx = context()
 cfg, m = ctx.cfg, ctx.metrics()

@@ -16,8 +16,8 @@ import datetime as dt
 
 import pandas as pd
 
-from metrics.config import parse_config
 from metrics.engagement import SourceData, compute
+from metrics.engagement_file import parse_engagement
 
 START = dt.date(2026, 9, 7)
 TODAY = dt.datetime(2026, 10, 1, 12, tzinfo=dt.UTC)  # week 4
@@ -34,7 +34,7 @@ COMMITS = [
 
 
 def config(milestones: list[dict] | None = None, **extra):
-    return parse_config({
+    return parse_engagement({
         "engagement": {"name": "Tiny", "start": START, "weeks": 4, "timezone": "UTC"},
         "classify": {"internal_email_domains": ["client.com"], "vendor_email_domains": ["acme.com"]},
         "capabilities": [{"key": "data", "paths": ["data/**"]}, {"key": "training", "paths": ["train/**"]}],

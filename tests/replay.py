@@ -1,5 +1,12 @@
-"""The replay server lives in collectors/replay.py (the demo serves GitHub data with it too)."""
+"""The replay server lives in collectors/demo/github_replay.py (the demo serves GitHub data with it too)."""
 
-from collectors.replay import Exchange, ReplayServer, load_octokit, load_pygithub, load_wiremock, request_key
+from collectors.demo.github_replay import (
+    Exchange,
+    ReplayServer,
+    load_octokit,
+    load_pygithub,
+    load_wiremock,
+    request_key,
+)
 
 __all__ = ["Exchange", "ReplayServer", "load_octokit", "load_pygithub", "load_wiremock", "request_key"]

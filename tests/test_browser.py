@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from collectors.__main__ import main as collectors_main
-from collectors.demo import DEMO_NAME, build_demo
+from collectors.demo.build import DEMO_NAME, build_demo
 
 pytestmark = pytest.mark.browser
 

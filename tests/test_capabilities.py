@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from engagement.config import Capability
 from metrics.capabilities import commit_capabilities
-from metrics.config import Capability
 
 CAPS = [Capability(key="training", paths=["train/**", "pipelines/train*.py"]),
         Capability(key="evaluation", paths=["eval/*.py"]),

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from metrics.config import ConfigError, load_config
+from engagement.config import ConfigError
+from metrics.engagement_file import load_engagement
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
 MINIMAL = '[engagement]\nname = "X"\nstart = 2026-09-07\n'
@@ -23,12 +24,12 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def problems(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(ConfigError) as info:
-        load_config(write(tmp_path, text))
+        load_engagement(write(tmp_path, text))
     return info.value.problems
 
 
 def test_minimal_file_gets_the_spec_defaults(tmp_path):
-    cfg = load_config(write(tmp_path, MINIMAL))
+    cfg = load_engagement(write(tmp_path, MINIMAL))
     assert cfg.engagement.weeks == 8 and cfg.engagement.timezone == "UTC"
     assert cfg.capability_keys == ["data", "training", "evaluation", "deployment", "operations"]
     assert cfg.classify.bots == ["*[bot]", "dependabot*", "renovate*", "github-actions*"]
@@ -39,7 +40,7 @@ def test_minimal_file_gets_the_spec_defaults(tmp_path):
 @pytest.mark.skipif(not SPEC.exists(), reason="../shared/SPEC.md not present")
 def test_the_spec_example_is_valid(tmp_path):
     toml = re.search(r"```toml\n(.*?)```", SPEC.read_text(), re.S).group(1)
-    cfg = load_config(write(tmp_path, toml))
+    cfg = load_engagement(write(tmp_path, toml))
     assert cfg.people[0].affiliations[1].from_.isoformat() == "2026-10-01"
     assert cfg.plan == {"training": {1: 0, 3: 1, 5: 2, 7: 3, 8: 4}}
     assert cfg.resolve_path(cfg.sources.git[0].path) == (tmp_path / "../fraud-model").resolve()
@@ -120,12 +121,12 @@ def test_adjacent_affiliations_do_not_overlap(tmp_path):
 name = "Dana"
 affiliations = [{ side = "vendor", until = 2026-10-01 }, { side = "internal", from = 2026-10-01 }]
 """
-    assert len(load_config(write(tmp_path, text)).people[0].affiliations) == 2
+    assert len(load_engagement(write(tmp_path, text)).people[0].affiliations) == 2
 
 
 def test_missing_file_is_one_clear_line(tmp_path):
     with pytest.raises(ConfigError) as info:
-        load_config(tmp_path / "nope.toml")
+        load_engagement(tmp_path / "nope.toml")
     assert info.value.problems == [f"{tmp_path / 'nope.toml'}: cannot read the engagement file (No such file or "
                                    "directory)"]
 

@@ -33,7 +33,7 @@ import pytest
 
 from db.engine import make_engine
 from db.queries import load_source_frames
-from metrics.config import ConfigError
+from engagement.config import ConfigError
 from metrics.engagement import SourceData
 from metrics.milestones import criterion_evidence, criterion_values, milestone, milestone_states, state_table
 from metrics.registry import METRICS, Filters

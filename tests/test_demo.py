@@ -8,19 +8,19 @@ import sys
 
 import pytest
 
-from collectors import demo
-from collectors.git_source import collect_git
+from collectors.demo import build as demo
+from collectors.git.source import collect_git
 from db.engine import make_engine
 from db.queries import load_source_frames
-from metrics.config import load_config
 from metrics.engagement import SourceData, compute
+from metrics.engagement_file import load_engagement
 
 
 @pytest.fixture(scope="module")
 def demo_result(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     toml = demo.build_demo(out)
-    cfg = load_config(toml)
+    cfg = load_engagement(toml)
     engine = make_engine(f"sqlite:///{out / 'baton.db'}")
     for src in cfg.sources.git:
         collect_git(engine, cfg.resolve_path(src.path), src.branch, source_name=src.display_name)

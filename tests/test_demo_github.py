@@ -1,5 +1,5 @@
 """The demo's GitHub data, collected by the real GitHub collector from the local replay server, gives the
-KPI values the demo intends (collectors/demo_github.py INTENDED_* tables, written by hand)."""
+KPI values the demo intends (collectors/demo/github_data.py INTENDED_* tables, written by hand)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from collectors import demo_github as gh
 from collectors.__main__ import main as collectors_main
-from collectors.demo import build_demo
-from collectors.replay import ReplayServer
+from collectors.demo import github_data as gh
+from collectors.demo.build import build_demo
+from collectors.demo.github_replay import ReplayServer
 from db.engine import make_engine
 from db.queries import load_source_frames
-from metrics.config import load_config
 from metrics.engagement import SourceData, compute
+from metrics.engagement_file import load_engagement
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,7 +34,7 @@ def weekly(tmp_path_factory):
         gh.add_github_source(toml, server.base_url)
         assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
         assert server.unmatched == []
-    m = compute(load_config(toml), SourceData(**load_source_frames(make_engine(url))))
+    m = compute(load_engagement(toml), SourceData(**load_source_frames(make_engine(url))))
     return m.weekly[m.weekly["capability"].isna()].set_index(["kpi", "week"])
 
 

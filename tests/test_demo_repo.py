@@ -1,4 +1,4 @@
-"""The demo engagement (collectors/demo.py) builds the repository its INTENDED_* tables describe.
+"""The demo engagement (collectors/demo/build.py) builds the repository its INTENDED_* tables describe.
 
 Deliberately independent of the project's attribution and metrics code: sides come from the explicit
 email table below, weeks from the author date's local calendar day, capabilities from a tiny glob matcher.
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from collectors import demo
+from collectors.demo import build as demo
 
 START = datetime.date(2026, 9, 7)
 TZ = ZoneInfo("Europe/Berlin")

@@ -1,5 +1,5 @@
 """The demo's tickets end to end: recording -> local replay server -> real Jira collector -> DB -> KPIs -> CLI
-and pages, equal to what the demo intends (collectors/demo_tickets.py INTENDED_* tables)."""
+and pages, equal to what the demo intends (collectors/demo/tickets.py INTENDED_* tables)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors import demo, demo_tickets
+from collectors.demo import build as demo
+from collectors.demo import tickets as demo_tickets
 from tests.test_pages import app  # noqa: F401 - the AppTest fixture
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from collectors.eval_tests import collect_eval_tests
+from collectors.git.eval_tests import collect_eval_tests
 from db.engine import make_engine
 from db.queries import load_eval_tests
-from metrics.config import parse_config
+from metrics.engagement_file import parse_engagement
 from metrics.quality import eval_coverage
 
 
 def test_eval_tests_counted_per_week_from_the_branch_as_it_stood(git_repo, db_url):
-    cfg = parse_config({"engagement": {"name": "X", "start": dt.date(2026, 9, 7), "timezone": "Europe/Berlin"},
+    cfg = parse_engagement({"engagement": {"name": "X", "start": dt.date(2026, 9, 7), "timezone": "Europe/Berlin"},
                         "capabilities": [{"key": "evaluation", "paths": ["eval/**"]}]})
     two = "def test_auc():\n    pass\n\nasync def test_latency():\n    pass\n\ndef helper():\n    pass\n"
     git_repo.commit("baseline", {"eval/test_model.py": "def test_old():\n    pass\n"}, date="2026-09-01T10:00:00+02:00")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from collectors.git_client import list_tags, resolve_tip, stream_commits
+from collectors.git.client import list_tags, resolve_tip, stream_commits
 
 
 def commits_by_subject(repo):

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bench.synth_repo import synthesize
-from collectors.git_source import collect_git
+from collectors.git.source import collect_git
 from collectors.runs import CollectError
 from db.engine import make_engine
 from db.models import Commit, CommitFile, Identity, Tag

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from collectors.github_client import GitHubClient, RateLimitStop
-from collectors.github_source import GitHubSource
+from collectors.github.client import GitHubClient, RateLimitStop
+from collectors.github.source import GitHubSource
 from collectors.runs import CollectError
 from db.engine import make_engine
 from tests.github_fixtures import FakeRepo, pull, review, run, user
@@ -295,8 +295,8 @@ def test_bad_token_is_one_clear_line_without_the_token(db_url, server):
 
 KILL_SCRIPT = textwrap.dedent("""
     import sys
-    from collectors.github_client import GitHubClient
-    from collectors.github_source import GitHubSource
+    from collectors.github.client import GitHubClient
+    from collectors.github.source import GitHubSource
     from db.engine import make_engine
     client = GitHubClient(sys.argv[2], "tok", per_page=2, backoff_factor=0, seconds_between_requests=0)
     GitHubSource(make_engine(sys.argv[1]), client, "acme/model").collect()

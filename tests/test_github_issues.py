@@ -13,18 +13,18 @@ import pytest
 from sqlalchemy import select
 
 from collectors.checklists import parse_markdown_checklist
-from collectors.github_issues_client import GitHubIssuesClient
-from collectors.github_issues_source import (
+from collectors.demo.jira_replay import ReplayServer
+from collectors.github.issues_client import GitHubIssuesClient
+from collectors.github.issues_source import (
     collect_github_issues,
     comment_events,
     issue_ticket,
     timeline_events,
 )
-from collectors.jira_replay import ReplayServer
 from collectors.runs import CollectError
 from db.engine import make_engine
 from db.models import ChecklistItem, Ticket, TicketEvent
-from metrics.config import GitHubSource
+from engagement.config import GitHubSource
 
 SAMPLES = Path("/work/shared/api-samples")
 csv.field_size_limit(10**9)

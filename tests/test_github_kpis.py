@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.config import parse_config
 from metrics.delivery import (
     approving_reviews,
     git_merged_prs,
@@ -24,10 +23,11 @@ from metrics.delivery import (
     two_key_compliance,
 )
 from metrics.engagement import SourceData, compute
+from metrics.engagement_file import parse_engagement
 from metrics.pipeline import run_kinds, tag_kinds
 from metrics.retraining import attributed_runs, data_cuts, internal_train_share, retrain_cycles, time_to_retrain
 
-CFG = parse_config({
+CFG = parse_engagement({
     "engagement": {"name": "X", "start": dt.date(2026, 9, 7), "weeks": 3, "timezone": "Europe/Berlin"},
     "people": [
         {"name": "Ines", "emails": ["ines@client.com"], "github": ["iortiz"],

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from collectors import demo_github
 from collectors.__main__ import main as collectors_main
-from collectors.demo import build_demo
+from collectors.demo import github_data as demo_github
+from collectors.demo.build import build_demo
 from db.engine import make_engine
 from db.queries import load_source_frames
-from metrics.config import load_config
 from metrics.engagement import SourceData, compute
+from metrics.engagement_file import load_engagement
 from tests.replay import ReplayServer
 from tests.test_github_collector import ROOT
 
@@ -34,7 +34,7 @@ def engagement(tmp_path_factory):
         demo_github.add_github_source(toml, server.base_url)
         url = f"sqlite:///{out / 'baton.db'}"
         assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
-    cfg = load_config(toml)
+    cfg = load_engagement(toml)
     return {"toml": toml, "url": url, "metrics": compute(cfg, SourceData(**load_source_frames(make_engine(url))))}
 
 

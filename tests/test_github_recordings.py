@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.github_client import GitHubClient, parse_time
-from collectors.github_source import GitHubSource, pull_row, review_row, run_row
+from collectors.github.client import GitHubClient, parse_time
+from collectors.github.source import GitHubSource, pull_row, review_row, run_row
 from db.engine import make_engine
 from tests.github_fixtures import FakeRepo
 from tests.replay import Exchange, ReplayServer, load_octokit, load_pygithub, load_wiremock

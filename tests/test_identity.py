@@ -7,10 +7,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from metrics.config import parse_config
+from metrics.engagement_file import parse_engagement
 from metrics.identity import attribute, glob_regex, side_counts
 
-CFG = parse_config({
+CFG = parse_engagement({
     "engagement": {"name": "X", "start": dt.date(2026, 9, 7), "timezone": "Europe/Berlin"},
     "people": [
         {"name": "Dana Ortiz", "emails": ["dana@client.com", "Dana.Ortiz@Gmail.com"], "github": ["dortiz"],

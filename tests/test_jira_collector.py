@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from collectors.jira_client import JiraClient, parse_jira_time
-from collectors.jira_replay import JiraSite, ReplayServer
-from collectors.jira_source import collect_jira
+from collectors.demo.jira_replay import JiraSite, ReplayServer
+from collectors.jira.client import JiraClient, parse_jira_time
+from collectors.jira.source import collect_jira
 from collectors.runs import CollectError
 from db.engine import make_engine
 from db.models import ChecklistItem, CollectionRun, Identity, Ticket, TicketEvent
-from metrics.config import JiraSource
+from engagement.config import JiraSource
 from tests.jira_fixtures import (
     STATUSES,
     assignee_item,

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from collectors.jira_client import JiraClient
-from collectors.jira_replay import JiraSite, ReplayServer
-from collectors.jira_source import actor, collect_jira, issue_rows
+from collectors.demo.jira_replay import JiraSite, ReplayServer
+from collectors.jira.client import JiraClient
+from collectors.jira.source import actor, collect_jira, issue_rows
 from db.engine import make_engine
 from db.models import Ticket, TicketEvent
-from metrics.config import JiraSource
+from engagement.config import JiraSource
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "api-samples"
 if not SAMPLES.is_dir():

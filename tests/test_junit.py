@@ -1,4 +1,4 @@
-"""JUnit XML reports from Actions run artifacts (collectors/junit.py) and eval_coverage from them.
+"""JUnit XML reports from Actions run artifacts (collectors/github/junit.py) and eval_coverage from them.
 
 The replay server serves the runs, each run's artifact list and the `/actions/artifacts/{id}/zip` 302;
 a second server on another port plays the blob store the 302 points to. The zips are built here from
@@ -17,13 +17,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from collectors.github_client import GitHubClient
-from collectors.github_source import GitHubSource
-from collectors.junit import JUnitError, count_zip, parse_junit
+from collectors.github.client import GitHubClient
+from collectors.github.junit import JUnitError, count_zip, parse_junit
+from collectors.github.source import GitHubSource
 from db.engine import make_engine
 from db.queries import load_junit_runs, load_source_frames
-from metrics.config import parse_config
 from metrics.engagement import SourceData, compute
+from metrics.engagement_file import parse_engagement
 from tests.github_fixtures import FakeRepo, run, user
 from tests.replay import Exchange, ReplayServer
 
@@ -168,12 +168,12 @@ def test_junit_artifacts_collected_once_and_counted_in_eval_coverage(db_url, git
         assert [r.target for r in api.received[before:] if "artifacts" in r.target] == [
             f"{BASE}/actions/runs/203/artifacts?per_page=100", f"{BASE}/actions/artifacts/5/zip"]
 
-    cfg = parse_config({"engagement": {"name": "X", "start": dt.date(2026, 9, 7), "weeks": 4,
+    cfg = parse_engagement({"engagement": {"name": "X", "start": dt.date(2026, 9, 7), "weeks": 4,
                                        "timezone": "Europe/Berlin"},
                         "capabilities": [{"key": "evaluation", "paths": ["eval/**"]}],
                         "sources": {"github": [{"repo": "acme/model", "junit_workflows": ["eval.yml"],
                                                 "junit_artifacts": ["*junit*"]}]}})
-    from collectors.eval_tests import collect_eval_tests
+    from collectors.git.eval_tests import collect_eval_tests
 
     collect_eval_tests(engine, cfg, git_repo.path, "main", "repo", now=dt.datetime(2026, 9, 23, 12, tzinfo=dt.UTC))
     m = compute(cfg, SourceData(**load_source_frames(engine)), today=dt.datetime(2026, 9, 23, 12, tzinfo=dt.UTC))
@@ -189,11 +189,11 @@ def test_junit_artifacts_collected_once_and_counted_in_eval_coverage(db_url, git
 
 
 def test_junit_config_keys_default_and_validation():
-    from metrics.config import ConfigError
+    from engagement.config import ConfigError
 
     base = {"engagement": {"name": "X", "start": dt.date(2026, 9, 7), "timezone": "UTC"}}
-    cfg = parse_config({**base, "sources": {"github": [{"repo": "acme/model"}]}})
+    cfg = parse_engagement({**base, "sources": {"github": [{"repo": "acme/model"}]}})
     assert (cfg.sources.github[0].junit_workflows, cfg.sources.github[0].junit_artifacts) == ([], ["*"])
     with pytest.raises(ConfigError) as err:
-        parse_config({**base, "sources": {"github": [{"repo": "acme/model", "junit_workflows": "eval.yml"}]}})
+        parse_engagement({**base, "sources": {"github": [{"repo": "acme/model", "junit_workflows": "eval.yml"}]}})
     assert err.value.problems == ['engagement: sources.github[0].junit_workflows: expected a list, got "eval.yml"']

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.config import parse_config
+from metrics.engagement_file import parse_engagement
 from metrics.ladder import ladder, planned_stage
 
 
 def cfg(**extra):
-    return parse_config({"engagement": {"name": "X", "start": dt.date(2026, 9, 7)},
+    return parse_engagement({"engagement": {"name": "X", "start": dt.date(2026, 9, 7)},
                          "capabilities": [{"key": "training", "paths": ["train/**"]}], **extra})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from metrics.config import ConfigError
+from engagement.config import ConfigError
 from metrics.milestones import criteria_table, criterion_evidence, milestone, milestone_states, state_table
 from tests.engagement_factory import config, metrics, sha_of
 

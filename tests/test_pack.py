@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from collectors import demo
 from collectors.__main__ import main as collectors_main
+from collectors.demo import build as demo
 from db.engine import make_engine
 from metrics.acceptance import Signer, compute_reviewed, sign
-from metrics.config import load_config
+from metrics.engagement_file import load_engagement
 from metrics.review import kpi_cards, ladder_week, milestone_board
 
 TOKEN = "ghp_PackMustNeverContainThis0123456789"
@@ -86,7 +86,7 @@ def pack(tmp_path_factory):
     toml = demo.build_demo(out)
     url = f"sqlite:///{out / 'baton.db'}"
     assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
-    cfg = load_config(toml)
+    cfg = load_engagement(toml)
     engine = make_engine(url)
     m = compute_reviewed(cfg, engine)
     sign(engine, m, "M1", Signer("Ines Ortiz"), "ours")

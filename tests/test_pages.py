@@ -15,14 +15,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from collectors.__main__ import main as collectors_main
-from collectors.demo import BEHIND_PLAN, DEMO_NAME, build_demo
+from collectors.demo.build import BEHIND_PLAN, DEMO_NAME, build_demo
 from db.engine import make_engine
 from db.queries import load_source_frames
-from metrics.config import load_config
+from engagement.weeks import week_label
 from metrics.engagement import SourceData, compute
+from metrics.engagement_file import load_engagement
 from metrics.people import roster_table
-from metrics.weeks import week_label
-from pages._shared.figures import ladder_figure, share_figure, sides_timeline
+from metrics.report.figures import ladder_figure, share_figure, sides_timeline
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -35,7 +35,7 @@ def demo(tmp_path_factory):
     toml = build_demo(out)
     url = f"sqlite:///{out / 'baton.db'}"
     assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
-    cfg = load_config(toml)
+    cfg = load_engagement(toml)
     metrics = compute(cfg, SourceData(**load_source_frames(make_engine(url))))
     return {"toml": toml, "url": url, "cfg": cfg, "metrics": metrics, "dir": out}
 
@@ -118,7 +118,7 @@ def test_overview_warns_about_unattributed_commits(app, demo, tmp_path):
     start = toml.index('[[people]]\nname = "Ivan Kowalski"')
     end = toml.index("[[people]]", start + 1)
     edited.write_text(toml[:start] + toml[end:])
-    cfg = load_config(edited)
+    cfg = load_engagement(edited)
     m = compute(cfg, SourceData(**load_source_frames(make_engine(demo["url"]))))
     week = m.latest_week()
     assert m.unattributed_share(week) > 0.05, "the edited roster should leave some commits unattributed"

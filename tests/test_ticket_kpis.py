@@ -10,11 +10,11 @@ import pytest
 
 from db.engine import make_engine
 from db.queries import load_source_frames
-from metrics.config import parse_config
 from metrics.engagement import SourceData, compute
+from metrics.engagement_file import parse_engagement
 from tests.ticket_rows import TicketBook
 
-CFG = parse_config({
+CFG = parse_engagement({
     "engagement": {"name": "X", "start": dt.date(2026, 9, 7), "timezone": "Europe/Berlin"},
     "people": [
         {"name": "Ines", "jira": ["acc-ines"], "affiliations": [{"side": "internal"}]},

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from metrics.weeks import engagement_weeks, local_dates, week_label, week_of, week_start
+from engagement.weeks import engagement_weeks, local_dates, week_label, week_of, week_start
 
 START = dt.date(2026, 9, 7)  # a Monday
 

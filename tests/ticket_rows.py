@@ -7,8 +7,8 @@ import json
 
 from sqlalchemy.engine import Engine
 
-from collectors.jira_source import write_tickets
 from collectors.runs import ensure_source
+from collectors.tickets import write_tickets
 
 CATEGORY = {"1": ("Open", "new"), "3": ("In Progress", "indeterminate"), "5": ("Done", "done")}
 

@@ -18,8 +18,9 @@ from sqlalchemy.engine import Engine
 
 from db import engine as db_engine
 from db import queries
-from metrics.config import ConfigError, EngagementConfig, load_config
+from engagement.config import ConfigError, EngagementConfig
 from metrics.engagement import EngagementMetrics, SourceData, compute
+from metrics.engagement_file import load_engagement as read_engagement_file
 from pages._shared.nav import app_pages
 
 CONFIG_ENV = "BATON_CONFIG"
@@ -62,7 +63,7 @@ def engine_for(db_url: str) -> Engine:
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_engagement(config_path: str, stamp: tuple[int, int]) -> EngagementConfig:
     """The validated engagement file; `stamp` (mtime, size) makes an edited file load again."""
-    return load_config(config_path)
+    return read_engagement_file(config_path)
 
 
 def file_stamp(path: str) -> tuple[int, int]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from metrics.weeks import week_label
-from pages._shared.figures import share_figure, value_figure
+from engagement.weeks import week_label
+from metrics.report.figures import share_figure, value_figure
 
 SHARE_KPIS = {"internal_pr_share", "internal_commit_share", "internal_review_share", "internal_train_share",
               "two_key_compliance"}

@@ -141,7 +141,7 @@ _PACK_KEY = "_steering_pack"
 
 def _build_pack(ctx, m, week: int) -> None:
     """Button callback: write the pack into a temporary folder and keep it zipped for the download button."""
-    from metrics.pack import write_pack
+    from metrics.report.pack import write_pack
 
     if ctx.repos:
         return _say("error", FILTERED)

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from collectors.git_client import (
+from collectors.git.client import (
     ParsedCommit,
     count_commits,
     is_ancestor,

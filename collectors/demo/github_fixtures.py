@@ -11,7 +11,7 @@ import urllib.parse
 import zlib
 from dataclasses import dataclass, field
 
-from collectors.replay import ReplayServer
+from collectors.demo.github_replay import ReplayServer
 
 GHOST = {"login": "ghost", "id": 10137, "type": "User"}
 

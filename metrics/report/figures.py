@@ -13,8 +13,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from engagement.weeks import week_label
 from metrics.ladder import STAGE_NAMES
-from metrics.weeks import week_label
 
 SIDE_COLOURS = {"internal": "#1f77b4", "vendor": "#ff7f0e", "unattributed": "#9e9e9e", "bots": "#d0d0d0"}
 # One colour per measured stage 0..4 (vendor-led, light, to independent, dark).

@@ -7,8 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from db.engine import DatabaseError
-from metrics.config import ConfigError
+from engagement.errors import UserError
 
 DB_HELP = "database URL (default: $BATON_DB_URL, else baton.db beside the config)"
 
@@ -23,12 +22,9 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the chosen sub-command; configuration errors are one line each, exit code 2."""
     try:
         return args.run(args)
-    except ConfigError as exc:
-        print("\n".join(f"error: {p}" for p in exc.problems), file=sys.stderr)
-        return 2
-    except DatabaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except UserError as exc:
+        print("\n".join(f"error: {line}" for line in exc.lines), file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted: what was written is kept; rerun to resume", file=sys.stderr)
         return 130

@@ -1,5 +1,5 @@
 """A local replay HTTP server (127.0.0.1, free port) and a Jira site built on it, for the Jira and GitHub
-Issues tests and the demo (the GitHub PR and Actions replay server is collectors/replay.py).
+Issues tests and the demo (the GitHub PR and Actions replay server is collectors/demo/github_replay.py).
 
 The demo engagement's Jira tickets are a recording (`jira-recording.json`: statuses + issue documents)
 served by `serve_jira_recording(path)` to the real Jira collector (a `[[sources.jira]]` with `replay = ...`).

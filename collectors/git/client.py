@@ -1,6 +1,6 @@
 """Talking to git: resolve refs, stream `git log` (one process for all commits), list tags.
 
-Parsing is separate from storage (collectors/git_source.py) so it can be tested on its own.
+Parsing is separate from storage (collectors/git/source.py) so it can be tested on its own.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Cursor (stream "issues" of the GitHub source): the `updated_at` of the newest issue of the last committed
 page. Each run lists `/issues?state=all&sort=updated&direction=asc&since=<cursor - overlap>`; comments and
 the timeline are fetched only for issues whose `updated_at` differs from the stored ticket, and each
-page is written in one transaction with the cursor (see collectors/jira_source.py for why that resumes
+page is written in one transaction with the cursor (see collectors/jira/source.py for why that resumes
 with no gap and no duplicate). Ticket key: `#<number>`; status: open (category new) / closed (done).
 Timeline events kept: assigned/unassigned, labeled/unlabeled, closed/reopened, with actors. Checklist:
 task-list items of the current body (REST does not say who ticked them).
@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from collectors.checklists import parse_markdown_checklist
-from collectors.github_issues_client import GitHubIssuesClient
-from collectors.jira_source import utc_parts, write_tickets
+from collectors.github.issues_client import GitHubIssuesClient
 from collectors.runs import collection_run, ensure_source, read_cursor, write_cursor
+from collectors.tickets import utc_parts, write_tickets
 from db.models import Ticket
-from metrics.config import GitHubSource
+from engagement.config import GitHubSource
 
 STREAM = "issues"
 OVERLAP = dt.timedelta(minutes=5)

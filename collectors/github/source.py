@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
-from collectors.github_client import GitHubClient, GitHubHTTPError, parse_time
+from collectors.github.client import GitHubClient, GitHubHTTPError, parse_time
 from collectors.runs import collection_run, ensure_source, read_cursor, write_cursor
 from db.models import GitHubPullRequest, GitHubPullRequestFile, GitHubReview, GitHubWorkflowRun, Identity
 from db.upsert import upsert
@@ -281,12 +281,12 @@ class GitHubSource:
         return GitHubCollectResult(self.name, full_name, pulls, reviews, runs, self.client.calls - calls_before,
                                    self.client.not_modified - nm_before, junit)
 
-    # --- JUnit reports (collectors/junit.py) ------------------------------------------------------
+    # --- JUnit reports (collectors/github/junit.py) ------------------------------------------------------
     def collect_junit(self, base: str) -> int:
         """JUnit XML reports of the configured workflows' completed runs; returns the runs examined."""
         if not self.junit_workflows:
             return 0
-        from collectors.junit import JUnitCollector
+        from collectors.github.junit import JUnitCollector
 
         return JUnitCollector(self.engine, self.client, self.source_id, self.junit_workflows,
                               self.junit_artifacts).collect(base)

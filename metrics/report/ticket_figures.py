@@ -11,8 +11,8 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from metrics.weeks import week_label
-from pages._shared.figures import SIDE_COLOURS, week_tick
+from engagement.weeks import week_label
+from metrics.report.figures import SIDE_COLOURS, week_tick
 
 OUTCOME_COLOURS = {"pass": "#2ca02c", "fail": "#d62728", "open": "#9e9e9e"}
 _SIDE_KEYS = {"internal": "internal", "vendor": "vendor", "unattributed": "unattributed", "bot": "bots"}

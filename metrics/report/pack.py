@@ -87,7 +87,7 @@ def _cards_html(review: Review) -> str:
 
 
 def figures(m: EngagementMetrics, review: Review) -> list[tuple[str, object]]:
-    from pages._shared.figures import ladder_figure, share_figure
+    from metrics.report.figures import ladder_figure, share_figure
 
     share = m.commit_share[m.commit_share["capability"].isna() & (m.commit_share["week"] <= review.week)]
     ladder = m.ladder[m.ladder["week"] <= review.week]

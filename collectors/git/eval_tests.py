@@ -17,12 +17,12 @@ import pathspec
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
-from collectors.git_client import _git
+from collectors.git.client import _git
 from collectors.runs import ensure_source
 from db.models import EvalTestCount
 from db.upsert import upsert
-from metrics.config import EngagementConfig
-from metrics.weeks import current_week
+from engagement.config import EngagementConfig
+from engagement.weeks import current_week
 
 TEST_FUNCTION = r"^\s*(async\s+)?def\s+test"
 EVALUATION = "evaluation"

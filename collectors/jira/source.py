@@ -22,22 +22,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from collectors.checklists import adf_text, checklist_of, newly_ticked
-from collectors.jira_client import JiraClient, parse_jira_time
+from collectors.jira.client import JiraClient, parse_jira_time
 from collectors.runs import CollectError, collection_run, ensure_source, read_cursor, write_cursor
-from db.models import ChecklistItem, Identity, Ticket, TicketEvent, TicketStatus
+from collectors.tickets import utc_parts, write_tickets
+from db.models import Ticket, TicketStatus
 from db.upsert import upsert
-from metrics.config import JiraSource
+from engagement.config import JiraSource
 
 STREAM = "issues"
 BODY_FIELDS = ("summary,issuetype,labels,status,reporter,assignee,creator,created,updated,resolutiondate,"
                "issuelinks,subtasks,parent,description,comment")
-TICKET_UPDATE = [c.name for c in Ticket.__table__.columns if c.name not in ("source_id", "key")]
-EVENT_UPDATE = [c.name for c in TicketEvent.__table__.columns if c.name not in ("source_id", "ticket_key",
-                                                                                  "event_id")]
 _ORDER_BY = re.compile(r"\s+order\s+by\s+.*$", re.IGNORECASE | re.DOTALL)
 
 
@@ -48,13 +46,6 @@ class JiraCollectResult:
     issues_seen: int
     issues_fetched: int
     cursor: str | None
-
-
-def utc_parts(value: dt.datetime | None) -> tuple[dt.datetime | None, int]:
-    if value is None:
-        return None, 0
-    offset = value.utcoffset() or dt.timedelta(0)
-    return value.astimezone(dt.UTC).replace(tzinfo=None), int(offset.total_seconds() // 60)
 
 
 def actor(user: dict | None) -> dict[str, Any]:
@@ -183,37 +174,6 @@ def issue_rows(source_id: int, issue: dict, histories: list[dict], comments: lis
     return ticket, events, items
 
 
-def _without_nul(rows: list[dict]) -> list[dict]:
-    return [{k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in r.items()} for r in rows]
-
-
-def identity_rows(tickets: list[dict], events: list[dict]) -> list[dict]:
-    """Jira account ids and GitHub logins seen as reporters, assignees and event actors (for the People page)."""
-    seen: dict[tuple[str, str], str | None] = {}
-    for row, prefix in [(t, p) for t in tickets for p in ("reporter", "assignee")] + [(e, "actor") for e in events]:
-        for kind, column in (("jira", f"{prefix}_jira_id"), ("github", f"{prefix}_login")):
-            value = row.get(column)
-            if value:
-                seen.setdefault((kind, str(value).lower()), row.get(f"{prefix}_name"))
-    return [{"kind": k, "value": v, "display_name": name} for (k, v), name in seen.items()]
-
-
-def write_tickets(conn: Connection, source_id: int, tickets: list[dict], events: list[dict],
-                  items: list[dict]) -> None:
-    """Upsert tickets and events; replace each ticket's checklist (item positions follow the body).
-    NUL characters (seen in real Jira titles) are dropped: PostgreSQL text cannot hold them."""
-    tickets, events, items = (_without_nul(rows) for rows in (tickets, events, items))
-    upsert(conn, Ticket.__table__, tickets, key=["source_id", "key"], update=TICKET_UPDATE)
-    upsert(conn, TicketEvent.__table__, events, key=["source_id", "ticket_key", "event_id"], update=EVENT_UPDATE)
-    upsert(conn, Identity.__table__, identity_rows(tickets, events), key=["kind", "value"])
-    keys = [t["key"] for t in tickets]
-    for i in range(0, len(keys), 500):
-        conn.execute(delete(ChecklistItem).where(ChecklistItem.source_id == source_id,
-                                                 ChecklistItem.ticket_key.in_(keys[i:i + 500])))
-    if items:
-        conn.execute(ChecklistItem.__table__.insert(), items)
-
-
 def search_jql(jql: str, since: dt.datetime | None, timezone: str) -> str:
     """The configured JQL (its ORDER BY dropped), limited to `updated >= since` in the Jira user's zone."""
     base = _ORDER_BY.sub("", jql).strip()
@@ -253,7 +213,7 @@ def collect_jira(engine: Engine, source: JiraSource, *, severity_field: str | No
                  client: JiraClient | None = None, replay_path: Path | None = None) -> JiraCollectResult:
     """Collect one Jira source incrementally; see the module docstring."""
     if client is None and replay_path is not None:
-        from collectors.jira_replay import ReplayServer, load_jira_recording
+        from collectors.demo.jira_replay import ReplayServer, load_jira_recording
 
         try:
             site = load_jira_recording(replay_path)

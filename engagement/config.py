@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -18,9 +18,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from engagement.errors import UserError
 
 DEFAULT_BOTS = ["*[bot]", "dependabot*", "renovate*", "github-actions*"]
 DEFAULT_CAPABILITY_KEYS = ["data", "training", "evaluation", "deployment", "operations"]
@@ -49,12 +52,21 @@ DEFAULT_TARGETS = {
 }
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """An engagement file that cannot be used; `problems` holds one message per problem."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class CriterionCheck(Protocol):
+    """What checks a milestone criterion's metric and filters: the metric registry, which lives in the
+    metrics layer (above this one). It is passed in by the caller (`metrics.load_engagement`), so that
+    this base layer imports nothing of the project; without it, criteria are checked for shape only."""
+
+    def __call__(self, metric: str, capability: str | None, runbook: str | None, side: str | None,
+                 capability_keys: list[str]) -> list[str]: ...
 
 
 class _Strict(BaseModel):
@@ -263,7 +275,8 @@ class EngagementConfig(_Strict):
     file: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
-    def _cross_references(self) -> EngagementConfig:
+    def _cross_references(self, info: ValidationInfo) -> EngagementConfig:
+        check: CriterionCheck | None = (info.context or {}).get("criterion_check")
         keys = [c.key for c in self.capabilities]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
@@ -284,9 +297,9 @@ class EngagementConfig(_Strict):
                 problems.append(f"milestones[{i}].id: expected a unique milestone id, {m.id!r} is used twice")
             if m.capability and m.capability not in keys:
                 problems.append(f"milestones[{i}].capability: expected a capability key, got {m.capability!r}")
-            for j, c in enumerate(m.criteria):
+            for j, c in enumerate(m.criteria if check else []):
                 problems.extend(f"milestones[{i}].criteria[{j}]: milestone {m.id}, criterion {j + 1}: {p}"
-                                for p in criterion_problems(c, keys))
+                                for p in check(c.metric, c.capability, c.runbook, c.side, keys))
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -303,14 +316,6 @@ class EngagementConfig(_Strict):
         if not p.is_absolute() and self.file is not None:
             p = (self.file.parent / p).resolve()
         return p
-
-
-def criterion_problems(c: Criterion, capability_keys: list[str]) -> list[str]:
-    """Problems of one milestone criterion, checked against the metric registry (metrics/registry.py)."""
-    from metrics.registry import Filters
-    from metrics.registry import criterion_problems as registry_problems
-
-    return registry_problems(c.metric, Filters(c.capability, c.runbook, c.side), capability_keys)
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
@@ -372,17 +377,18 @@ def _format_errors(file_label: str, exc: ValidationError) -> list[str]:
     return lines
 
 
-def parse_config(data: dict[str, Any], file: Path | None = None) -> EngagementConfig:
-    """Validate an already-parsed TOML document."""
+def parse_config(data: dict[str, Any], file: Path | None = None, *,
+                 criterion_check: CriterionCheck | None = None) -> EngagementConfig:
+    """Validate an already-parsed TOML document (milestone criteria against `criterion_check` if given)."""
     label = file.name if file else "engagement"
     try:
-        cfg = EngagementConfig.model_validate(data)
+        cfg = EngagementConfig.model_validate(data, context={"criterion_check": criterion_check})
     except ValidationError as exc:
         raise ConfigError(_format_errors(label, exc)) from None
     return cfg.model_copy(update={"file": file.resolve() if file else None})
 
 
-def load_config(path: str | Path) -> EngagementConfig:
+def load_config(path: str | Path, *, criterion_check: CriterionCheck | None = None) -> EngagementConfig:
     """Read and validate an engagement file; raise ConfigError naming file, key path and expectation."""
     path = Path(path)
     try:
@@ -395,7 +401,7 @@ def load_config(path: str | Path) -> EngagementConfig:
         raise ConfigError([f"{path.name}: expected UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path.name}: invalid TOML: {exc}"]) from None
-    return parse_config(data, path)
+    return parse_config(data, path, criterion_check=criterion_check)
 
 
 def summarize(cfg: EngagementConfig) -> str:

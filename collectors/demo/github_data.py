@@ -20,7 +20,7 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from collectors.github_fixtures import FakeRepo, pull, review, run, user
+from collectors.demo.github_fixtures import FakeRepo, pull, review, run, user
 
 REPO = "client/fraud-model"
 REPO_ID = 70001
@@ -151,7 +151,7 @@ def add_github_source(toml: Path, base_url: str) -> None:
     """Point the demo's engagement file at `base_url`: a `[[sources.github]]` entry (replacing an earlier
     demo one) and the `[pipeline]` that classifies its workflows (added once)."""
     text = toml.read_text(encoding="utf-8")
-    marker = "\n# GitHub source of the demo (collectors/demo_github.py)\n"
+    marker = "\n# GitHub source of the demo (collectors/demo/github_data.py)\n"
     text = text.split(marker)[0]
     if "[pipeline]" not in text:
         text += PIPELINE
@@ -165,7 +165,7 @@ def serve(toml: Path, port: int = DEFAULT_PORT) -> None:
     import signal
     import threading
 
-    from collectors.replay import ReplayServer
+    from collectors.demo.github_replay import ReplayServer
 
     server = ReplayServer(port=port)
     demo_repo().script(server)

@@ -29,7 +29,7 @@ from xml.etree import ElementTree
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from collectors.github_client import GitHubClient, GitHubHTTPError
+from collectors.github.client import GitHubClient, GitHubHTTPError
 from db.models import GitHubWorkflowRun, JUnitRun
 from db.upsert import upsert
 
