@@ -24,11 +24,9 @@ from metrics.delivery import (
     two_key_prs,
 )
 from metrics.junit import eval_coverage_with_junit, junit_week_runs
-from metrics.pipeline import run_capabilities
 from metrics.retraining import attributed_runs, data_cuts, internal_train_share, retrain_cycles, time_to_retrain
 
 COUNTS = ("internal", "vendor", "unattributed", "bots")
-EMPTY_ACTIVITY = pd.DataFrame(columns=["capability", "week", "side", "kind", "item"])
 
 
 @dataclass(frozen=True)
@@ -56,33 +54,6 @@ class GitHubMetrics:
             if len(frame):
                 weeks |= {int(w) for w in frame["week"].unique()}
         return weeks
-
-    def ladder_activity(self, cfg: EngagementConfig) -> pd.DataFrame:
-        """Ladder items (SPEC §6) besides commits: merged PRs whose files match a capability (by author),
-        approving reviews of those PRs (by reviewer) and runs of the capability's `ci_workflows` (by
-        triggering actor; scheduled runs are left out, their actor is whoever edited the cron)."""
-        parts = []
-        if self.pr_source == "github" and len(self.merged) and len(self.pr_caps):
-            prs = self.merged.merge(self.pr_caps, on=["source_id", "number"])
-            parts.append(pd.DataFrame({"capability": prs["capability"], "week": prs["week"], "side": prs["side"],
-                                       "kind": "pr", "item": prs["source_id"].astype(str) + "#" +
-                                       prs["number"].astype(str)}))
-            if len(self.approvals):
-                rev = self.approvals.merge(self.pr_caps, on=["source_id", "number"])
-                parts.append(pd.DataFrame({"capability": rev["capability"], "week": rev["week"],
-                                           "side": rev["side"], "kind": "review",
-                                           "item": rev["review_id"].astype(str)}))
-        if len(self.runs):
-            runs = self.runs[self.runs["event"].ne("schedule")]
-            pairs = run_capabilities(runs, cfg.capabilities)
-            if len(pairs):
-                hit = runs.loc[pairs["row"].to_numpy()]
-                parts.append(pd.DataFrame({"capability": pairs["capability"].to_numpy(), "week": hit["week"].to_numpy(),
-                                           "side": hit["side"].to_numpy(), "kind": "run",
-                                           "item": (hit["source_id"].astype(str) + ":" + hit["run_id"].astype(str) +
-                                                    "/" + hit["run_attempt"].astype(str)).to_numpy()}))
-        parts = [p for p in parts if len(p)]
-        return pd.concat(parts, ignore_index=True) if parts else EMPTY_ACTIVITY
 
     def evidence(self, kpi: str, week: int) -> pd.DataFrame:
         """The rows behind one KPI value of one week, each with a `link` to its PR or run on GitHub."""

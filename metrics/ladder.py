@@ -26,7 +26,7 @@ STAGE_NAMES = {
     3: "Vendor shadows",
     4: "Independent",
 }
-ACTIVITY_COLUMNS = ["capability", "week", "side", "kind", "item"]
+ACTIVITY_COLUMNS = ["capability", "week", "side", "kind", "id"]
 
 
 def measured_stage(internal: pd.Series, vendor: pd.Series, milestones_accepted: pd.Series,
@@ -56,7 +56,7 @@ def planned_stage(plan: dict[int, int], weeks: list[int]) -> pd.Series:
 def ladder(activity: pd.DataFrame, cfg: EngagementConfig, weeks: list[int],
            accepted_milestones: Collection[str] = ()) -> pd.DataFrame:
     """One row per (capability, week): side counts, share, stage, planned, behind (measured < planned)."""
-    items = activity.drop_duplicates(["capability", "kind", "item"])
+    items = activity.drop_duplicates(["capability", "kind", "id"])
     counts = side_counts(items, ["capability", "week"]).drop(columns="value") if len(items) else None
     grid = pd.MultiIndex.from_product([cfg.capability_keys, weeks], names=["capability", "week"]).to_frame(
         index=False)

@@ -20,7 +20,7 @@ def cfg(**extra):
 def activity(week: int, internal: int, vendor: int, bots: int = 0, unattributed: int = 0) -> pd.DataFrame:
     sides = ["internal"] * internal + ["vendor"] * vendor + ["bot"] * bots + ["unattributed"] * unattributed
     return pd.DataFrame({"capability": "training", "week": week, "side": sides, "kind": "commit",
-                         "item": [f"w{week}-{i}" for i in range(len(sides))]})
+                         "id": [f"w{week}-{i}" for i in range(len(sides))]})
 
 
 # (internal, vendor, bots, unattributed) -> (share, stage); thresholds 10% / 50% / 80%+<=1 vendor / 0 vendor.

@@ -1,0 +1,196 @@
+"""The attributed frames every KPI computes from (SPEC §3–§6), built once per computation, on first use.
+
+`Facts(cfg, data, accepted_milestones, today)` wraps the frames read from the DB (`SourceData`) and turns
+them, lazily, into the tables KPI modules share: attributed commits and their capabilities, merged PRs and
+approving reviews, CI runs with their pipeline kind, retrain cycles, runbook executions, drills, evaluation
+test counts. A KPI module (metrics/kpis/<key>.py) reads only what it needs; nothing is computed twice and
+nothing a KPI does not ask for is computed at all. A new source adds a property here (or reads
+`facts.data` directly) and its KPI modules use it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from engagement.config import EngagementConfig
+from engagement.weeks import current_week, engagement_weeks, week_start
+
+if TYPE_CHECKING:
+    from metrics.engagement import SourceData
+    from metrics.github_kpis import GitHubMetrics
+
+SIDE_COUNTS = ("internal", "vendor", "unattributed", "bots")
+ALL = "\0all"  # stands for the engagement-wide row while reindexing (None is no index label)
+
+
+class Facts:
+    """Shared, attributed inputs of the KPIs for one engagement (see the module docstring)."""
+
+    def __init__(self, cfg: EngagementConfig, data: SourceData, accepted_milestones: Collection[str] = (),
+                 today: dt.datetime | None = None):
+        self.cfg = cfg
+        self.data = data
+        self.accepted_milestones = frozenset(accepted_milestones)
+        self.today = today
+
+    # -- time ------------------------------------------------------------------------------------------
+    @cached_property
+    def now_week(self) -> int:
+        return current_week(self.cfg.engagement.start, self.cfg.engagement.timezone, self.today)
+
+    @cached_property
+    def weeks(self) -> list[int]:
+        """Reported weeks (SPEC §4): the planned ones, every week up to the latest event, 0 with baseline events."""
+        event_weeks = set(self.commits["week"].unique()) | self.github.event_weeks()
+        return engagement_weeks(self.cfg.engagement.weeks, event_weeks, through_week=self.now_week)
+
+    def week_start(self, week: int) -> dt.date | None:
+        return week_start(int(week), self.cfg.engagement.start)
+
+    # -- git -------------------------------------------------------------------------------------------
+    @cached_property
+    def commits(self) -> pd.DataFrame:
+        """Every commit with person, side, rule, org, local_date, week (SPEC §3)."""
+        from metrics.identity import attribute
+
+        commits = self.data.commits
+        if commits.empty:
+            cols = [*commits.columns, "person", "side", "rule", "org", "local_date", "week"]
+            return pd.DataFrame(columns=cols).astype({"week": "int64", "is_merge": bool})
+        return attribute(commits, self.cfg)
+
+    @cached_property
+    def countable_commits(self) -> pd.DataFrame:
+        from metrics.commits import countable_commits
+
+        return countable_commits(self.commits)
+
+    @cached_property
+    def commit_caps(self) -> pd.DataFrame:
+        """(source_id, sha, capability, paths): each commit once per capability its files touch (SPEC §6)."""
+        from metrics.capabilities import commit_capabilities
+
+        return commit_capabilities(self.data.commit_files, self.cfg.capabilities)
+
+    def commit_links(self, repo: pd.Series, sha: pd.Series) -> pd.Series:
+        """A web link for commits of git sources that are also configured GitHub repositories (same name)."""
+        links = {}
+        for gh in self.cfg.sources.github:
+            web = gh.base_url.replace("://api.github.com", "://github.com").rstrip("/")
+            if web.endswith("/api/v3"):  # GitHub Enterprise
+                web = web[: -len("/api/v3")]
+            links[gh.repo.split("/")[-1]] = f"{web}/{gh.repo}/commit/"
+        return pd.Series([f"{links[r]}{s}" if r in links else None for r, s in zip(repo, sha, strict=True)],
+                         index=repo.index, dtype=object)
+
+    # -- GitHub (PRs, reviews, runs, cycles, evaluation tests) -------------------------------------------
+    @cached_property
+    def github(self) -> GitHubMetrics:
+        from metrics.github_kpis import github_metrics
+
+        return github_metrics(self.cfg, self.data, self.commits, self.commit_caps)
+
+    # -- tickets ---------------------------------------------------------------------------------------
+    @cached_property
+    def has_tickets(self) -> bool:
+        return self.data.tickets is not None and not self.data.tickets.empty
+
+    @cached_property
+    def ticket_events(self) -> pd.DataFrame:
+        from metrics.tickets import empty_events
+
+        events = self.data.ticket_events
+        return events if len(events.columns) else empty_events()
+
+    @cached_property
+    def runbook_executions(self) -> pd.DataFrame:
+        """metrics.runbooks.runbook_executions: one row per execution (empty without tickets)."""
+        from metrics.runbooks import runbook_executions
+
+        if not self.has_tickets:
+            return pd.DataFrame()
+        return runbook_executions(self.cfg, self.data.tickets, self.ticket_events, self.data.checklist_items,
+                                  self.today)
+
+    @cached_property
+    def drills(self) -> pd.DataFrame:
+        """metrics.drills.drills: one row per drill (empty without tickets)."""
+        from metrics.drills import drills
+
+        if not self.has_tickets:
+            return pd.DataFrame()
+        return drills(self.cfg, self.data.tickets, self.ticket_events)
+
+    def ticket_scopes(self) -> list[tuple[str | None, set[str] | None]]:
+        """(capability, its ticket labels): the engagement-wide scope, then each capability with ticket_labels."""
+        scopes: list[tuple[str | None, set[str] | None]] = [(None, None)]
+        scopes += [(c.key, {lb.lower() for lb in c.ticket_labels}) for c in self.cfg.capabilities if c.ticket_labels]
+        return scopes
+
+    def capability_labels(self, capability: str | None) -> set[str] | None:
+        return dict(self.ticket_scopes()).get(capability) if capability is not None else None
+
+    # -- the ladder --------------------------------------------------------------------------------------
+    @cached_property
+    def activity(self) -> pd.DataFrame:
+        """Ladder activity (SPEC §6): the items of every registered KPI's `activity`, one row per
+        (capability, kind, id), in the evidence row shape plus `capability` and `week`."""
+        from metrics.kpis import REGISTRY
+        from metrics.kpis.base import ACTIVITY_COLUMNS
+
+        parts, seen = [], set()
+        for spec in REGISTRY.values():
+            if spec.activity is None or spec.activity in seen:
+                continue
+            seen.add(spec.activity)
+            part = spec.activity(self)
+            if len(part):
+                parts.append(part.reindex(columns=ACTIVITY_COLUMNS))
+        if not parts:
+            return pd.DataFrame(columns=ACTIVITY_COLUMNS)
+        items = pd.concat(parts, ignore_index=True)
+        return items.drop_duplicates(["capability", "kind", "id"]).reset_index(drop=True)
+
+    @cached_property
+    def ladder(self) -> pd.DataFrame:
+        """metrics.ladder.ladder over `activity`: one row per (capability, week)."""
+        from metrics.ladder import ladder
+
+        return ladder(self.activity, self.cfg, self.weeks, self.accepted_milestones)
+
+    # -- helpers for KPI modules -------------------------------------------------------------------------
+    def grid(self, rows: pd.DataFrame, capabilities: bool = True) -> pd.DataFrame:
+        """`rows` reindexed so every reported week appears for the engagement-wide series (and, with
+        `capabilities`, for each capability), side counts 0 and value null where nothing happened."""
+        caps = [ALL, *(self.cfg.capability_keys if capabilities else [])]
+        index = pd.MultiIndex.from_product([caps, self.weeks], names=["capability", "week"])
+        rows = rows.copy()
+        if "capability" not in rows:
+            rows["capability"] = None
+        rows["capability"] = rows["capability"].astype(object).where(rows["capability"].notna(), ALL)
+        rows["week"] = rows["week"].astype("int64")
+        full = rows.set_index(["capability", "week"]).reindex(index).reset_index()
+        full["capability"] = full["capability"].astype(object).where(full["capability"] != ALL, None)
+        for col in SIDE_COUNTS:
+            full[col] = full[col].fillna(0).astype("int64") if col in full else 0
+        for col in ("n", "scheduled"):
+            if col in full:
+                full[col] = full[col].fillna(0).astype("float64")
+        if "value" in full:
+            full["value"] = full["value"].astype("float64")
+        return full
+
+
+def no_rows() -> pd.DataFrame:
+    """What a KPI's compute returns when its source is not there (the KPI then has no weekly rows)."""
+    return pd.DataFrame(columns=["week", "capability", *SIDE_COUNTS, "value"]).astype({"value": "float64"})
+
+
+def as_float(values) -> np.ndarray:
+    return np.asarray(values, dtype="float64")
