@@ -189,6 +189,11 @@ def evidence_rows(m: EngagementMetrics, week: int) -> pd.DataFrame:
     return out[first + [c for c in out.columns if c not in first]]
 
 
+def _records_frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
+    """Records as a frame of object columns, so whole numbers stay whole ("4", not "4.0") in the CSV."""
+    return pd.DataFrame({c: pd.Series([r.get(c) for r in records], dtype=object) for c in columns})
+
+
 def _csv(frame: pd.DataFrame, path: Path) -> None:
     csv_safe(frame).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, encoding="utf-8")
 
@@ -286,7 +291,7 @@ def write_pack(engine: Engine, m: EngagementMetrics, week: int, out_dir, pdf: bo
         pdf_path = out / f"steering-pack-week-{week}.pdf"
         printer.print(html_path, pdf_path, charts=len(charts))
     kpis = m.weekly[m.weekly["week"] <= week]
-    records = pd.DataFrame(weekly_records(kpis), columns=list(kpis.columns))
+    records = _records_frame(weekly_records(kpis), list(kpis.columns))
     csvs = []
     for name, frame in ((f"about-week-{week}.csv", about(review, fresh)), (f"kpi-rows-week-{week}.csv", records),
                         (f"evidence-week-{week}.csv", evidence_rows(m, week)),
