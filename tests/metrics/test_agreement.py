@@ -17,8 +17,8 @@ from streamlit.testing.v1 import AppTest
 from collectors.__main__ import main as collectors_main
 from collectors.demo import build as demo
 from metrics.review import stage_name
+from tests.support.paths import APP
 
-APP = str(__import__("pathlib").Path(__file__).resolve().parents[2] / "app.py")
 WEEKS = [5, 6, 7, 8]
 
 
