@@ -8,9 +8,7 @@ the browser before it imports pandas and computes the metrics, and the two run s
 from __future__ import annotations
 
 import queue
-import tempfile
 import threading
-from importlib import resources
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
@@ -18,16 +16,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 
 
-def plotly_js() -> str:
-    """The plotly.js bundle the pack embeds (read from the plotly package without importing plotly)."""
-    return (resources.files("plotly") / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
-
-
 class PdfPrinter(threading.Thread):
-    """Prints the pack's HTML with the system Chromium, started before the HTML exists so the slow parts overlap
-    with the Python side: launching the browser, and parsing plotly.js once in a warm-up page (V8 keeps the
-    compiled script, so the pack page parses it again in a fraction of the time). `print(html, pdf, charts)`
-    hands over the job; `result()` waits and re-raises the browser's error, if any."""
+    """Prints the pack's HTML with the system Chromium. Started before the HTML exists, so launching the browser
+    (about a second) overlaps with the Python side computing the metrics and the pack. `print(html, pdf, charts)`
+    hands over the job; `cancel()` says there is none; `result()` waits and re-raises the browser's error, if
+    any. (A warm-up page parsing plotly.js ahead was tried: on two shared cores it cost more CPU than it saved.)"""
 
     def __init__(self):
         super().__init__(daemon=True, name="pack-pdf")
@@ -41,14 +34,10 @@ class PdfPrinter(threading.Thread):
             if not Path(CHROMIUM).exists():
                 raise RuntimeError(f"{CHROMIUM} is missing: the PDF is printed by the system Chromium (never "
                                    "downloaded)")
-            with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
+            with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
                     page = browser.new_page(viewport={"width": 1200, "height": 1600})
-                    warm = Path(tmp) / "warm-up.html"
-                    warm.write_text(f"<!DOCTYPE html><html><head><script>{plotly_js()}</script></head></html>",
-                                    encoding="utf-8")
-                    page.goto(warm.as_uri())
                     job = self._jobs.get()
                     if job is None:
                         return
