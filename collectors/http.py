@@ -341,8 +341,8 @@ class HttpClient:
                  replay: str | Path | None = None, out: TextIO | None = None):
         self.service = service
         base_url = check_base_url(service, base_url)
-        if is_replay(base_url):
-            replay, base_url = base_url[len(REPLAY_PREFIX):], ""
+        if is_replay(base_url):  # replay:DIR (the caller may pass DIR resolved against the engagement file)
+            replay, base_url = replay if replay is not None else base_url[len(REPLAY_PREFIX):], ""
         self.replaying = replay is not None
         self.max_wait, self.secondary_wait, self.timeout = max_wait, secondary_wait, timeout
         self.min_interval = 0.0 if self.replaying else min_interval
