@@ -294,8 +294,7 @@ class ReplayAdapter(BaseAdapter):
         inm = request.headers.get("If-None-Match")
         if not answers:
             self.unmatched.append(f"{request.method} {target}")
-            body = json.dumps({"message": f"Not Found: no recorded answer in the replay {self.recording.directory}",
-                               "errorMessages": [f"no recorded answer in the replay {self.recording.directory}"]})
+            body = json.dumps({"message": f"Not Found: no recorded answer in the replay {self.recording.directory}"})
             return self._response(request, 404, {"Content-Type": "application/json"}, body.encode())
         n = self.served[key]
         self.served[key] += 1
@@ -547,6 +546,8 @@ class HttpClient:
         status = response.status_code
         message = _server_message(response)
         hint = self.hints.get(status, "")
+        if self.replaying and status == 404:
+            hint = "record the source again with `python -m collectors collect --record DIR`"
         text = f"{self.service} {self.describe(url)}: HTTP {status}"
         text += f": {message}" if message else ""
         text += f" — {hint}" if hint else ""
