@@ -1,5 +1,5 @@
-"""Delivery, Retraining and Quality gates pages (AppTest) on the demo with its GitHub data collected from the
-replay server: each KPI has its chart with the values the demo intends, and the table behind the selected
+"""Delivery, Retraining and Quality gates pages (AppTest) on the demo with its GitHub data collected from its
+recording: each KPI has its chart with the values the demo intends, and the table behind the selected
 week matches metrics, with links to GitHub."""
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from db.engine import make_engine
 from db.queries import load_source_frames
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
-from tests.replay import ReplayServer
 from tests.test_github_collector import ROOT
 
 APP = str(ROOT / "app.py")
@@ -29,11 +28,8 @@ APP = str(ROOT / "app.py")
 def engagement(tmp_path_factory):
     out = tmp_path_factory.mktemp("ghdemo")
     toml = build_demo(out)
-    with ReplayServer() as server:
-        demo_github.demo_repo().script(server)
-        demo_github.add_github_source(toml, server.base_url)
-        url = f"sqlite:///{out / 'baton.db'}"
-        assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
+    url = f"sqlite:///{out / 'baton.db'}"
+    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     cfg = load_engagement(toml)
     return {"toml": toml, "url": url, "metrics": compute(cfg, SourceData(**load_source_frames(make_engine(url))))}
 
