@@ -19,8 +19,8 @@ from collectors.demo.jira_replay import JiraSite
 from collectors.demo.jira_replay import ReplayServer as JiraServer
 from db.engine import make_engine
 from db.queries import load_runs
-from tests.jira_fixtures import STATUSES, issue
-from tests.replay import ReplayServer
+from tests.support.jira_fixtures import STATUSES, issue
+from tests.support.replay import ReplayServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,8 +21,8 @@ from db.models import SourceLock as LockRow
 from db.queries import load_runs
 from db.runs import LockHolder, SourceLock, ensure_source, utcnow
 from tests.collectors.conftest import db_snapshot
-from tests.github_fixtures import FakeRepo, pull, review, run, user
-from tests.replay import ReplayServer
+from tests.support.github_fixtures import FakeRepo, pull, review, run, user
+from tests.support.replay import ReplayServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ANN, BOB = user("ann", 1), user("bob", 2)

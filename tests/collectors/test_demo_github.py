@@ -4,8 +4,6 @@ written by hand)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from collectors.__main__ import main as collectors_main
@@ -15,8 +13,6 @@ from db.engine import make_engine
 from db.queries import load_source_frames
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
