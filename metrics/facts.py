@@ -99,7 +99,7 @@ class Facts:
     def github(self) -> GitHubMetrics:
         from metrics.github_kpis import github_metrics
 
-        return github_metrics(self.cfg, self.data, self.commits, self.commit_caps)
+        return github_metrics(self.cfg, self.data, self.commits, self.commit_caps, today=self.today)
 
     # -- tickets ---------------------------------------------------------------------------------------
     @cached_property
