@@ -36,8 +36,9 @@ _KEYS = "|".join(re.escape(k) for k in sorted(CREDENTIAL_KEYS, key=len, reverse=
 _PAIR_KEYS = "|".join(re.escape(k) for k in sorted(PAIR_KEYS, key=len, reverse=True))
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    # scheme://user:password@host and scheme://token@host
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s:@?#'\"<>]+(?::[^/\s@'\"<>]*)?@"), r"\1" + MASK + "@"),
+    # scheme://user:password@host (the user name stays) and http(s)://token@host
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/\s:@?#'\"<>]*):[^/\s@'\"<>]+@"), r"\1:" + MASK + "@"),
+    (re.compile(r"(?i)\b(https?://|ftps?://)[^/\s:@?#'\"<>]+@"), r"\1" + MASK + "@"),
     # query parameters (and form bodies): ?password=x&token=y
     (re.compile(rf"(?i)([?&;](?:{_KEYS})=)[^&#\s'\"<>]*"), r"\1" + MASK),
     # Authorization header values in any notation: `Authorization: Basic x`, "authorization": "Bearer x"

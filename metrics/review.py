@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from db import review_store
+from db import privacy, review_store
 from engagement.weeks import week_label
 from metrics.acceptance import acceptance_table
 from metrics.engagement import EngagementMetrics
@@ -176,9 +176,9 @@ class Review:
 
 
 def weekly_review(engine: Engine, m: EngagementMetrics, week: int, now: dt.datetime | None = None) -> Review:
-    frozen = snapshot(engine, m.cfg.engagement.name, week)
-    restated = restatements(frozen, m) if frozen else pd.DataFrame(columns=["kpi", "capability", "runbook", "old",
-                                                                            "new", "why"])
+    frozen = snapshot(engine, m.cfg.engagement.id, week)
+    restated = (restatements(frozen, m, privacy.salt(engine)) if frozen else
+                pd.DataFrame(columns=["kpi", "capability", "runbook", "old", "new", "why"]))
     return Review(m.cfg.engagement.name, week, week_label(week, m.cfg.engagement.start), kpi_cards(m, week),
                   ladder_week(m, week), milestone_board(engine, m, week), freshness(engine), frozen, restated,
                   now or dt.datetime.now(dt.UTC))
