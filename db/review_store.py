@@ -135,7 +135,7 @@ def _freezes(conn_or_engine, engagement: str) -> list[ledger.Entry]:
 
 
 def insert_snapshot(engine: Engine, engagement: str, content: dict, details: dict,
-                    witness: ledger.Witness | None = None) -> int:
+                    witness: ledger.Witness | None = None, at: dt.datetime | None = None) -> int:
     """Append a frozen week; SnapshotExists when the week is frozen already (checked in the same transaction)."""
     week = content["week"]
 
@@ -145,7 +145,7 @@ def insert_snapshot(engine: Engine, engagement: str, content: dict, details: dic
                 raise SnapshotExists(_snapshot(e))
 
     return ledger.append(engine, "freeze", content, engagement=engagement, details=details, check=check,
-                         witness=witness).seq
+                         witness=witness, at=at).seq
 
 
 def load_snapshot(engine: Engine, engagement: str, week: int) -> dict | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import pandas as pd
 from sqlalchemy.engine import Engine
 
 from db import ledger, privacy, review_store
@@ -54,7 +55,36 @@ def _label(e: ledger.Entry) -> str:
     return f"ledger row {e.seq} (signature of {e.content.get('milestone')} by {who})"
 
 
-def _compare(e: ledger.Entry, signed: dict, current: dict, same_roster: bool, titles: dict) -> tuple[list, list]:
+def _iso(times) -> list[str]:
+    return list(pd.to_datetime(times, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def item_facts(m: EngagementMetrics) -> dict[str, dict]:
+    """Every evidence item the registry's readers can name, whatever its side or filter (item ids as
+    metrics/registry.py makes them): commits by sha, train run attempts by "run/attempt", runbook executions
+    by ticket key. An item that left a criterion's evidence is looked up here: did it vanish, or change?"""
+    facts: dict[str, dict] = {}
+    c = m.commits
+    if len(c):
+        for sha, at, repo, side in zip(c["sha"], _iso(c["at"]), c["repo"], c["side"], strict=True):
+            facts[str(sha)] = {"kind": "commit", "at": at, "repo": repo, "side": side}
+    runs = m.github.runs if m.github is not None else pd.DataFrame()
+    if len(runs) and {"run_id", "run_attempt", "created_at", "side"} <= set(runs.columns):
+        repos = runs["repo"] if "repo" in runs else [None] * len(runs)
+        for rid, att, at, repo, side in zip(runs["run_id"], runs["run_attempt"], _iso(runs["created_at"]), repos,
+                                            runs["side"], strict=True):
+            facts[f"{rid}/{att}"] = {"kind": "train run", "at": at, "repo": repo, "side": side}
+    rb = m.runbook_executions
+    if len(rb) and {"key", "completed_at", "executor_side"} <= set(rb.columns):
+        done = rb[rb["completed_at"].notna()]
+        for key, at, repo, side in zip(done["key"], _iso(done["completed_at"]), done["repo"], done["executor_side"],
+                                       strict=True):
+            facts[str(key)] = {"kind": "runbook execution", "at": at, "repo": repo, "side": side}
+    return facts
+
+
+def _compare(e: ledger.Entry, signed: dict, current: dict, same_roster: bool, titles: dict,
+             facts: dict[str, dict]) -> tuple[list, list]:
     problems, notices = [], []
     new_c = {c["criterion"]: c for c in current.get("criteria", [])}
     for c in signed.get("criteria", []):
@@ -65,9 +95,16 @@ def _compare(e: ledger.Entry, signed: dict, current: dict, same_roster: bool, ti
             name = f"{row.get('kind') or 'item'} {item[:12]}" + (f" ({titles[item]})" if titles.get(item) else "")
             found = rows_now.get(item)
             if found is None:
-                notices.append(f"{_label(e)}: {name} no longer counts for criterion {c['criterion']} (data removed "
-                               "at the source, or re-attributed)")
-                continue
+                known = facts.get(item)
+                if known is None:
+                    notices.append(f"{_label(e)}: {name} no longer counts for criterion {c['criterion']} (not in the "
+                                   "data any more: removed at the source)")
+                    continue
+                found = {**row, **{k: v for k, v in known.items() if k in ("at", "repo", "side")}}
+                if found == row:
+                    notices.append(f"{_label(e)}: {name} no longer counts for criterion {c['criterion']} "
+                                   "(the configuration changed)")
+                    continue
             changed = [f"{k} {row.get(k)} → {found.get(k)}" for k in FACTS if row.get(k) != found.get(k)]
             if row.get("side") != found.get("side"):
                 text = f"side {row.get('side')} → {found.get('side')}"
@@ -97,6 +134,7 @@ def verify(engine: Engine, m: EngagementMetrics, witness: ledger.Witness | None 
     rows = ledger.entries(engine, engagement=engagement, kinds=("sign", "freeze"))
     key_salt = privacy.salt(engine) if rows else b""
     roster_now = roster_digest(m.cfg)
+    facts = None
     for e in rows:
         if e.kind == "freeze":
             report.frozen_weeks += 1
@@ -117,7 +155,9 @@ def verify(engine: Engine, m: EngagementMetrics, witness: ledger.Witness | None 
             continue
         current, titles = signed_document(document, key_salt)
         same_roster = e.content.get("roster_sha256") == roster_now
-        problems, notices = _compare(e, signed, current, same_roster, {**titles, **e.hints.get("titles", {})})
+        facts = facts if facts is not None else item_facts(m)
+        problems, notices = _compare(e, signed, current, same_roster, {**titles, **e.hints.get("titles", {})},
+                                     facts)
         report.problems += problems
         report.notices += notices
     other = [x for x in review_store.engagement_ids(engine) if x != engagement]

@@ -103,7 +103,7 @@ def freeze(engine: Engine, m: EngagementMetrics, week: int, frozen_by: str, veri
                "figures": json.loads(canonical_json(figures))}
     try:
         review_store.insert_snapshot(engine, m.cfg.engagement.id, content, {"frozen_by": frozen_by},
-                                     witness=witness)
+                                     witness=witness, at=now)
     except review_store.SnapshotExists as exc:  # frozen meanwhile by someone else
         raise _frozen_error(exc.existing) from None
     return {**content, "engagement": m.cfg.engagement.id, "figures_json": canonical_json(content["figures"])}
