@@ -45,12 +45,13 @@ def weekly_records(frame) -> list[dict]:
 
 def _weekly(args: argparse.Namespace) -> int:
     from db.engine import make_engine, resolve_db_url
+    from db.privacy import effective_config
     from db.queries import load_source_frames
     from metrics.engagement import SourceData, compute
 
     cfg = load_engagement(args.config)
     engine = make_engine(resolve_db_url(args.db, cfg.file))
-    result = compute(cfg, SourceData(**load_source_frames(engine, args.repo)))
+    result = compute(effective_config(cfg, engine), SourceData(**load_source_frames(engine, args.repo)))
     frame = result.weekly
     if args.kpi:
         frame = frame[frame["kpi"].isin(args.kpi)]
@@ -63,9 +64,11 @@ def _weekly(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         import csv
 
+        from engagement.redact import csv_record
+
         writer = csv.DictWriter(sys.stdout, fieldnames=list(frame.columns))
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows(csv_record(r) for r in records)  # no cell a spreadsheet would run as a formula
     else:
         import pandas as pd
 

@@ -7,13 +7,15 @@ from metrics.acceptance import acceptance_table
 from metrics.milestones import criteria_table, criterion_evidence, evidence_week
 from metrics.review import milestone_board
 from pages._shared.access import require
-from pages._shared.data import context
+from pages._shared.data import context, evidence_banner
+from pages._shared.links import unknown_link_value, warn_unknown_link
 from pages._shared.review_ui import sign_form
 
 ctx = context()
 require("viewer", "The milestones page")  # checked here too: a page reached by URL must not rely on the navigation
 cfg, m = ctx.cfg, ctx.metrics()
 st.title("Milestones")
+evidence_banner(ctx, m)  # `metrics verify` found an altered signature or evidence row
 if not cfg.milestones:
     st.info("The engagement file defines no [[milestones]].")
     st.stop()
@@ -22,9 +24,14 @@ weeks = sorted((w for w in m.weeks if latest is None or w <= latest), reverse=Tr
 
 col_ms, col_week = st.columns(2)
 ids = [ms.id for ms in cfg.milestones]
+bad_links = (unknown_link_value("milestone", ids), unknown_link_value("week", weeks))
 chosen = col_ms.selectbox("Milestone", ids, key="milestone", bind="query-params", format_func=str,
                           help="The URL (?milestone=M&week=N) opens this milestone directly.")
 week = col_week.selectbox("As of week", weeks, key="week", bind="query-params", format_func=str)
+if bad_links[0] is not None:
+    warn_unknown_link("milestone", ids, "milestone", chosen)
+if bad_links[1] is not None:
+    warn_unknown_link("week", weeks, "week", week)
 
 if ctx.repos:
     st.info("Repository filter on: states and evidence below use the selected repositories only; signatures were "

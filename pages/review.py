@@ -4,7 +4,8 @@ import streamlit as st
 
 from metrics.review import weekly_review
 from pages._shared.access import require
-from pages._shared.data import context
+from pages._shared.data import context, evidence_banner
+from pages._shared.links import unknown_link_value, warn_unknown_link
 from pages._shared.review_ui import freeze_form, kpi_cards, pack_button
 
 ctx = context()
@@ -14,12 +15,16 @@ latest = m.latest_week()
 weeks = sorted((w for w in m.weeks if latest is None or w <= latest), reverse=True)
 
 st.title(f"Weekly review · {cfg.engagement.name}")
+evidence_banner(ctx, m)  # `metrics verify` found an altered signature or evidence row
 if not weeks:
     st.info("No weeks to review yet: collect data first.")
     st.code(ctx.collect_command(), language="bash")
     st.stop()
+bad_link = unknown_link_value("week", weeks)
 week = st.selectbox("Week", weeks, key="week", bind="query-params", format_func=str,
                     help="Engagement week; the URL (?week=N) opens this review directly.")
+if bad_link is not None:
+    warn_unknown_link("week", weeks, "week", week)
 review = weekly_review(ctx.engine, m, week)
 st.subheader(f"Week {week} · {review.week_dates}")
 

@@ -23,7 +23,7 @@ from metrics.engagement_file import load_engagement
 from metrics.review import kpi_cards, ladder_week
 from metrics.snapshots import snapshot
 from pages._shared.access import LOCAL_MODE_TEXT
-from tests.test_demo_milestones import edit_roster
+from tests.test_demo_milestones import DEMO_ID, edit_roster
 from tests.test_pages import APP
 
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-secret",
@@ -114,7 +114,7 @@ def test_freeze_from_the_page_then_restated_after_a_roster_edit(env):
     at.text_input(key="freeze_by").input("Ines Ortiz")
     at.button(key="freeze_3").click().run()
     assert not at.exception
-    frozen = snapshot(env["engine"], demo.DEMO_NAME, 3)
+    frozen = snapshot(env["engine"], DEMO_ID, 3)
     assert frozen["frozen_by"] == "Ines Ortiz" and not frozen["verified"]
     assert "Week 3 frozen on" in texts(at) and "by Ines Ortiz (unverified); no figure restated since." in texts(at)
     assert "Freeze week 3" not in buttons(at)
@@ -165,7 +165,7 @@ def test_logged_in_signer_signs_verified(env):
     assert "Signing as Ines Ortiz <ines.ortiz@client.com> (verified by login)." in texts(at)
     at.text_area(key="sign_M2_comment").input("Training is ours")
     at.button(key="sign_M2_sign").click().run()
-    rows = load_signatures(env["engine"], demo.DEMO_NAME)
+    rows = load_signatures(env["engine"], DEMO_ID)
     assert rows[["milestone", "signer", "email", "verified", "side"]].values.tolist() == [
         ["M2", "Ines Ortiz", "ines.ortiz@client.com", True, "internal"]]
     assert "Freeze week" not in " ".join(buttons(open_page("pages/review.py", user=user, auth=True)))
@@ -182,9 +182,10 @@ def test_viewer_cannot_sign_or_freeze_even_by_deep_link(env):
     at = open_page("pages/review.py", {"week": "5"}, user=user, auth=True)
     assert at.metric and not [b for b in buttons(at) if b.startswith("Freeze")]
     assert "Freezing a week needs the editor role." in texts(at)
-    assert snapshot(env["engine"], demo.DEMO_NAME, 5) is None
-    sign(env["engine"], m, "M1", Signer("Ines Ortiz"), "x")  # the data is there; only the viewer's UI is not
-    assert len(load_signatures(env["engine"], demo.DEMO_NAME)) == 1
+    assert snapshot(env["engine"], DEMO_ID, 5) is None
+    # the data is there; only the viewer's UI is not (and, login being required now, a logged-in signer's)
+    sign(env["engine"], m, "M1", Signer("Ines Ortiz", "ines.ortiz@client.com", verified=True), "x")
+    assert len(load_signatures(env["engine"], DEMO_ID)) == 1
 
 
 def test_with_login_configured_nobody_reads_without_logging_in_or_a_role(env):

@@ -9,7 +9,7 @@
   value: engagement, week, frozen or not, data freshness, generated at).
 Each names the engagement, the week, the data freshness and whether the week is frozen. Only computed figures,
 source text and configuration names go in: never an environment variable, token or DB URL. Source text is
-HTML-escaped.
+HTML-escaped; CSV text cells starting with = + - @ tab or CR get a leading ' (OWASP CSV injection).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from sqlalchemy.engine import Engine
 
+from engagement.redact import csv_frame
 from metrics.engagement import EngagementMetrics
 from metrics.milestones import criterion_evidence, evidence_week, milestone
 from metrics.registry import METRICS, Filters, weekly_metric
@@ -147,7 +148,8 @@ def evidence_rows(m: EngagementMetrics, week: int) -> pd.DataFrame:
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, encoding="utf-8")
+    """A CSV whose text cells cannot run as spreadsheet formulas (OWASP: a leading ' before = + - @ tab CR)."""
+    csv_frame(frame).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, encoding="utf-8")
 
 
 def about(review: Review, freshness: str) -> pd.DataFrame:
