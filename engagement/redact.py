@@ -129,7 +129,7 @@ def csv_frame(frame):
     """A copy of a DataFrame with every text cell passed through `csv_cell` (column names too)."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype).startswith("string"):
+        if getattr(out[col].dtype, "kind", "O") not in "biufcmM":  # text of any dtype (object, str, string)
             out[col] = out[col].map(csv_cell)
     out.columns = [csv_cell(c) for c in out.columns]
     return out
