@@ -28,10 +28,8 @@ bad_links = (unknown_link_value("milestone", ids), unknown_link_value("week", we
 chosen = col_ms.selectbox("Milestone", ids, key="milestone", bind="query-params", format_func=str,
                           help="The URL (?milestone=M&week=N) opens this milestone directly.")
 week = col_week.selectbox("As of week", weeks, key="week", bind="query-params", format_func=str)
-if bad_links[0] is not None:
-    warn_unknown_link("milestone", ids, "milestone", chosen)
-if bad_links[1] is not None:
-    warn_unknown_link("week", weeks, "week", week)
+warn_unknown_link(bad_links[0], ids, "milestone", chosen)
+warn_unknown_link(bad_links[1], weeks, "week", week)
 
 if ctx.repos:
     st.info("Repository filter on: states and evidence below use the selected repositories only; signatures were "

@@ -23,8 +23,7 @@ if not weeks:
 bad_link = unknown_link_value("week", weeks)
 week = st.selectbox("Week", weeks, key="week", bind="query-params", format_func=str,
                     help="Engagement week; the URL (?week=N) opens this review directly.")
-if bad_link is not None:
-    warn_unknown_link("week", weeks, "week", week)
+warn_unknown_link(bad_link, weeks, "week", week)
 review = weekly_review(ctx.engine, m, week)
 st.subheader(f"Week {week} · {review.week_dates}")
 

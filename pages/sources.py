@@ -105,7 +105,7 @@ if allowed("editor") and access().login:
     with st.form("grant", border=True):
         st.text_input("Login email", key="grant_email")
         st.multiselect("Roles (none: withdraw every role)", list(ROLES), key="grant_roles")
-        st.form_submit_button("Grant", on_click=_grant)
+        st.form_submit_button("Grant", on_click=_grant, key="grant_submit")
 elif access().login:
     st.caption("Granting roles needs the editor role.")
 

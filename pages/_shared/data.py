@@ -223,9 +223,9 @@ def bootstrap() -> Context:
     return ctx
 
 
-@st.cache_data(show_spinner=False, ttl=30, max_entries=8)
 def ledger_problems(db_url: str, config_path: str, head: tuple[int, str]) -> list[str]:
-    """The ledger chain check (cached briefly per head: every page runs it)."""
+    """The ledger chain check, on every run of every page: not cached, since an edit in place changes no
+    cache key a cheap query could read (the ledger is small: hundreds of rows)."""
     from metrics.integrity import chain_report
 
     engine = engine_for(db_url)

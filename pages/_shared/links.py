@@ -16,9 +16,9 @@ def unknown_link_value(key: str, options: Sequence) -> str | None:
     return str(raw)
 
 
-def warn_unknown_link(key: str, options: Sequence, what: str, shown) -> None:
-    """A warning naming the link's value, what exists, and what is shown instead."""
-    raw = unknown_link_value(key, options)
+def warn_unknown_link(raw: str | None, options: Sequence, what: str, shown) -> None:
+    """A warning naming the link's value (read before the widget, which resets the URL to what it shows),
+    what exists, and what is shown instead."""
     if raw is None:
         return
     choices = [str(o) for o in options]
