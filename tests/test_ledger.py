@@ -326,3 +326,49 @@ def test_cli_role_grants_are_logged_with_the_granter_and_refused_once_login_has_
     assert role_of(engine, "mallory@else.com") is None
     set_role(engine, "bob@client.com", "viewer", granted_by_email="ann@client.com", verified=True)
     assert role_of(engine, "Bob@Client.com") == "viewer"
+
+
+def test_concurrent_appends_keep_one_unbroken_chain(db_url):
+    """Four writers at once (threads, each with its own connections): every row lands, seqs 1..n, chain ok."""
+    import threading
+
+    engine = make_engine(db_url)
+    errors = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(10):
+                ledger.append(engine, "export", {"writer": n, "i": i})
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    entries = ledger.entries(engine)
+    assert [e.seq for e in entries] == list(range(1, 41))
+    assert sorted((e.content["writer"], e.content["i"]) for e in entries) == [(n, i) for n in range(4)
+                                                                              for i in range(10)]
+    assert ledger.verify_chain(engine) == []
+
+
+def test_pack_out_naming_a_file_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    toml = tmp_path / "engagement.toml"
+    toml.write_text('[engagement]\nname = "Tiny"\nstart = 2026-09-07\nweeks = 4\n')
+    url = f"sqlite:///{tmp_path / 'baton.db'}"
+    store(make_engine(url))
+    taken = tmp_path / "pack.zip"
+    taken.write_text("not a folder")
+    for out, expected in ((taken, f"error: --out: expected a folder to write the pack into, {taken} is a file"),
+                          (taken / "sub", f"error: --out: expected a folder to write the pack into, {taken} (in "
+                                          f"{taken / 'sub'}) is a file")):
+        done = subprocess.run([sys.executable, "-m", "metrics", "pack", "--config", str(toml), "--db", url,
+                               "--week", "1", "--out", str(out), "--no-pdf"], capture_output=True, text=True)
+        assert (done.returncode, done.stderr.strip(), done.stdout) == (2, expected, "")
+    assert taken.read_text() == "not a folder"

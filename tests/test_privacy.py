@@ -245,3 +245,33 @@ def test_retention_drops_old_texts_and_keeps_every_value(tmp_path):
     assert subjects == {"[removed]"} and bodies == {"[removed]"}
     assert all(d.startswith("[removed]") for d in descriptions)
     assert weekly(toml, url) == before  # drill postmortem links are kept: drill_outcome is unchanged
+
+
+def test_the_scrubber_rewrites_rows_at_write_time(tmp_path):
+    """What the collectors' identity writes can call (db.privacy.Scrubber): a tombstoned identity becomes the
+    pseudonym before it is stored; with pseudonymize = true every identity does, bots excepted."""
+    from db.privacy import Scrubber, purge
+    from engagement.config import parse_config
+
+    url = f"sqlite:///{tmp_path / 'baton.db'}"
+    engine = make_engine(url)
+    cfg = parse_config({"engagement": {"name": "x", "start": "2026-09-07"},
+                        "people": [{"name": "Dana Ortiz", "emails": ["dana@client.com"], "github": ["dortiz"],
+                                    "affiliations": [{"side": "internal"}]}]})
+    assert not Scrubber.load(engine, cfg).active
+    report = purge(engine, cfg, person="Dana Ortiz")
+    scrub = Scrubber.load(engine, cfg)
+    row = scrub.row("commits", {"author_name": "Dana Ortiz", "author_email": "DANA@client.com", "subject": "x",
+                                "committer_name": "GitHub", "committer_email": "noreply@github.com"})
+    assert row == {"author_name": report.pseudonym, "author_email": f"{report.pseudonym}@client.com", "subject": "x",
+                   "committer_name": "GitHub", "committer_email": "noreply@github.com"}
+    pr = scrub.row("github_pull_requests", {"author_login": "dortiz", "author_id": 4711, "title": "t"})
+    assert pr == {"author_login": report.pseudonym, "author_id": None, "title": "t"}
+    hidden = cfg.model_copy(update={"engagement": cfg.engagement.model_copy(update={"pseudonymize": True})})
+    row = Scrubber.load(engine, hidden).row("commits", {"author_name": "Sam", "author_email": "sam@x.com",
+                                                        "committer_name": "dependabot[bot]",
+                                                        "committer_email": "49699333+dependabot[bot]@users.noreply."
+                                                                           "github.com"})
+    assert row["author_name"].startswith("person-") and row["author_email"].endswith("@x.com")
+    assert row["committer_name"] == "dependabot[bot]"  # bots are not people
+    assert row["committer_email"] == "49699333+dependabot[bot]@users.noreply.github.com"
