@@ -24,6 +24,16 @@ SIGNATURE_COLUMNS = ["id", "engagement", "milestone", "action", "revokes_id", "s
 PURGED_TEXT = "[removed: personal data purged]"
 
 
+def _engagement_id(value: str) -> str:
+    """Rows are keyed on `cfg.engagement.id`; a display name passed by mistake would silently find nothing."""
+    from engagement.config import ENGAGEMENT_ID
+
+    if not isinstance(value, str) or not ENGAGEMENT_ID.match(value):
+        raise ValueError(f"expected an engagement id (cfg.engagement.id), got {value!r}: signatures, frozen weeks "
+                         "and the audit log are keyed on the id, not on the display name")
+    return value
+
+
 def utc_naive(at: dt.datetime) -> dt.datetime:
     """Stored times are naive UTC."""
     return ledger.utc_naive(at)
@@ -86,6 +96,7 @@ def _label(details: dict, key: str, fallback):
 def load_signatures(engine: Engine, engagement: str, *, login: bool | None = None) -> pd.DataFrame:
     """Every signature and revocation of an engagement, oldest first. `counted` is False for rows that do
     not count: unverified ones once login is required."""
+    _engagement_id(engagement)
     rows = ledger.entries(engine, engagement=engagement, kinds=("sign", "revoke"))
     login = login_required(engine) if login is None else login
     evidence = {e.seq: e.content.get("evidence") for e in rows if e.kind == "sign"}
@@ -108,6 +119,7 @@ def load_signatures(engine: Engine, engagement: str, *, login: bool | None = Non
 
 def signature_hints(engine: Engine, engagement: str) -> dict[int, dict]:
     """Display hints of the signature rows (evidence titles), by seq."""
+    _engagement_id(engagement)
     return {e.seq: e.hints for e in ledger.entries(engine, engagement=engagement, kinds=("sign",))}
 
 
@@ -149,11 +161,13 @@ def insert_snapshot(engine: Engine, engagement: str, content: dict, details: dic
 
 
 def load_snapshot(engine: Engine, engagement: str, week: int) -> dict | None:
+    _engagement_id(engagement)
     found = [e for e in _freezes(engine, engagement) if e.content.get("week") == week]
     return _snapshot(found[0]) if found else None
 
 
 def frozen_weeks(engine: Engine, engagement: str) -> list[int]:
+    _engagement_id(engagement)
     return sorted(int(e.content["week"]) for e in _freezes(engine, engagement))
 
 

@@ -109,8 +109,8 @@ def gate(engine) -> Access:
         st.stop()
     if access.login and not access.can("viewer"):
         st.title("Baton")
-        st.error(f"{access.email} has no role in this Baton yet. Ask an editor to add you: "
-                 f"`python -m metrics role --email {access.email} --role viewer`.")
+        st.error(f"{access.email} has no role in this Baton yet. Ask an editor to add you (Sources page, "
+                 "Access).")
         st.stop()
     return access
 
