@@ -372,3 +372,25 @@ def test_pack_out_naming_a_file_is_one_line(tmp_path):
                                "--week", "1", "--out", str(out), "--no-pdf"], capture_output=True, text=True)
         assert (done.returncode, done.stderr.strip(), done.stdout) == (2, expected, "")
     assert taken.read_text() == "not a folder"
+
+
+def test_renaming_the_engagement_keeps_its_signatures_when_the_id_is_kept(db_url):
+    engine = make_engine(db_url)
+    store(engine)
+    m = reviewed(engine)
+    sign(engine, m, "M1", ANN, "ok", now=NOW)
+    sign(engine, m, "M1", IDA, "ok", now=NOW)
+    renamed = config([M1, M2], people=roster()).model_copy(deep=True)
+    kept = renamed.model_copy(update={"engagement": renamed.engagement.model_copy(
+        update={"name": "Tiny, renamed", "id": "tiny"})})
+    assert accepted_milestones(engine, kept) == {"M1"}
+    from metrics.engagement_file import parse_engagement
+
+    lost = parse_engagement({"engagement": {"name": "Tiny renamed", "start": "2026-09-07", "weeks": 4},
+                             "capabilities": [{"key": "data", "paths": ["data/**"]}], "milestones": [M1]})
+    assert lost.engagement.id == "tiny-renamed" and accepted_milestones(engine, lost) == set()
+    report = verify(engine, compute_reviewed(lost, engine, today=TODAY))
+    assert report.ok and report.notices == [
+        "the ledger also holds rows of engagement id(s) tiny; this engagement file has no [engagement].id and its "
+        "name gives 'tiny-renamed': if it was renamed, add id = \"tiny\" under [engagement] to keep its signatures "
+        "and frozen weeks"]
