@@ -20,14 +20,8 @@ from pathlib import Path
 from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from collectors.git.client import (
-    ParsedCommit,
-    count_commits,
-    is_ancestor,
-    list_tags,
-    resolve_tip,
-    stream_commits,
-)
+from collectors.git.client import ParsedCommit, is_ancestor, list_tags, resolve_tip
+from collectors.git.parallel import ingest_commits
 from collectors.runs import collection_run, ensure_source, read_cursor, write_cursor
 from db.models import Commit, CommitFile, Identity, Tag
 from db.upsert import upsert
@@ -131,27 +125,17 @@ def collect_git(engine: Engine, repo: str | Path, branch: str = "main", *, sourc
         exclude = None if full_walk else cursor
         removed = 0
         if tip != cursor:
-            bar = _progress(count_commits(repo, tip, exclude) if progress is not False else None, progress, name)
+            bar = _progress(None, progress, name)
             run_id = log.run_id if full_walk else None
-            batch: list[ParsedCommit] = []
-            for commit in stream_commits(repo, tip, exclude):
-                batch.append(commit)
-                if len(batch) >= BATCH:
-                    with engine.begin() as conn:
-                        _write_batch(conn, source_id, batch, run_id)
-                    log.items_seen += len(batch)
-                    if bar:
-                        bar.update(len(batch))
-                    batch = []
+            # Parallel read + batched writes (issue 11): collectors/git/parallel.py.
+            ingest_commits(engine, repo, source_id, tip, exclude, run_id, log, progress=bar.update if bar else None,
+                           on_total=(lambda n: setattr(bar, "total", n)) if bar else None)
             with engine.begin() as conn:
-                _write_batch(conn, source_id, batch, run_id)
-                log.items_seen += len(batch)
                 if full_walk:
                     removed = _remove_unreachable(conn, source_id, log.run_id)
                 tags = _sync_tags(conn, source_id, repo)
                 write_cursor(conn, source_id, STREAM, tip)
             if bar:
-                bar.update(len(batch))
                 bar.close()
         else:
             with engine.begin() as conn:
