@@ -183,14 +183,19 @@ class _Writer:
         upsert(conn, Identity.__table__, rows, key=["kind", "value"])
 
 
+def _q(names: tuple[str, ...]) -> str:
+    """Quoted column names (`binary` is a reserved word in PostgreSQL)."""
+    return ", ".join(f'"{n}"' for n in names)
+
+
 def _executemany_upsert(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple],
                         key: tuple[str, ...], update: tuple[str, ...]) -> None:
     if not rows:
         return
-    action = ("DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)) if update else "DO NOTHING"
+    action = ("DO UPDATE SET " + ", ".join(f'"{c}" = excluded."{c}"' for c in update)) if update else "DO NOTHING"
     # Table and column names are the constants above, never input; values are bound parameters.
-    sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "  # noqa: S608
-           f"ON CONFLICT ({', '.join(key)}) {action}")
+    sql = (f"INSERT INTO {table} ({_q(columns)}) VALUES ({', '.join('?' * len(columns))}) "  # noqa: S608
+           f"ON CONFLICT ({_q(key)}) {action}")
     conn.connection.dbapi_connection.cursor().executemany(sql, rows)
 
 
@@ -199,15 +204,15 @@ def _copy_upsert(conn: Connection, table: str, columns: tuple[str, ...], rows: l
     if not rows:
         return
     stage = f"_baton_stage_{table}"
-    cols = ", ".join(columns)
-    action = ("DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in update)) if update else "DO NOTHING"
+    cols = _q(columns)
+    action = ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update)) if update else "DO NOTHING"
     cur = conn.connection.dbapi_connection.cursor()
     cur.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS")
     with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
     cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} "  # noqa: S608 - constant names
-                f"ON CONFLICT ({', '.join(key)}) {action}")
+                f"ON CONFLICT ({_q(key)}) {action}")
 
 
 def ingest_commits(engine: Engine, repo: Path, source_id: int, tip: str, exclude: str | None,
