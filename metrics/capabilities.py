@@ -38,5 +38,7 @@ def commit_capabilities(files: pd.DataFrame, capabilities: list[Capability]) -> 
     hits = long.merge(path_capabilities(long["path"], capabilities), on="path")
     if hits.empty:
         return pd.DataFrame(columns=cols)
-    return (hits.drop_duplicates().groupby(["source_id", "sha", "capability"], as_index=False)
-            .agg(paths=("path", lambda s: ", ".join(sorted(s)))))
+    # Sorted once, joined per group over plain Python strings (iterating Arrow-backed strings per group
+    # cost ~2 s on a 30k-commit history; issue 11).
+    hits = hits.drop_duplicates().astype({"path": object}).sort_values(["source_id", "sha", "capability", "path"])
+    return hits.groupby(["source_id", "sha", "capability"], as_index=False, sort=True).agg(paths=("path", ", ".join))
