@@ -130,15 +130,15 @@ def _first_parent_chain(commits: pd.DataFrame) -> pd.DataFrame:
         parents = dict(zip(shas, (p.split() for p in group["parents"].fillna("").to_numpy(dtype=object)),
                            strict=True))
         referenced = {p for ps in parents.values() for p in ps}
-        tips = group[[sha not in referenced for sha in shas]].sort_values("committed_at")
+        plain = group["sha"].astype(object)  # hash-table isin, not Arrow's
+        tips = group[~plain.isin(referenced).to_numpy()].sort_values("committed_at")
         if tips.empty:
             continue
         sha, chain = tips["sha"].iloc[-1], []
         while sha in parents and len(chain) <= len(parents):
             chain.append(sha)
             sha = parents[sha][0] if parents[sha] else None
-        on_chain = set(chain)
-        chains.append(group[[sha in on_chain for sha in shas]])
+        chains.append(group[plain.isin(chain).to_numpy()])
     return pd.concat(chains) if chains else commits.iloc[0:0]
 
 
