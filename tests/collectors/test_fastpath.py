@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from db.engine import make_engine
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
 
 
 @pytest.fixture
