@@ -288,8 +288,9 @@ def main() -> int:
         repo = args.data / f"synth-{args.commits}.git"
         if not (repo / "HEAD").exists():
             started = time.perf_counter()
-            # Starts so that the history ends about now: the synthesiser spaces commits ~58 minutes apart.
-            begin = dt.datetime(2026, 12, 1, tzinfo=dt.UTC) - dt.timedelta(minutes=58 * args.commits)
+            # Starts so that the history ends before now: the synthesiser spaces commits ~58 minutes apart, and a
+            # tip in the future would (rightly) keep the no-change fast path off.
+            begin = dt.datetime(2026, 12, 1, tzinfo=dt.UTC) - dt.timedelta(minutes=61 * args.commits)
             info = synthesize(repo, commits=args.commits, seed=7, start=begin, bare=True)
             say(f"synthesised {info.commits} commits in {time.perf_counter() - started:.0f} s")
     from collectors.git.client import count_commits, resolve_tip

@@ -1,19 +1,20 @@
-"""Columnar reads (issue 11): SQL results straight into Arrow, then pandas, with no Python object per row.
+"""Columnar reads (issue 11): SQL results into Arrow columns, then pandas, without SQLAlchemy's Row objects.
 
-Why ADBC (adbc-driver-sqlite / adbc-driver-postgresql): one DB-API for both databases whose drivers build
-Arrow columns in C (SQLite: the sqlite3 C API; PostgreSQL: binary COPY), so a 30k-commit read costs what
-reading the bytes costs. Measured on ipython's history (28,687 commits + 54,280 file rows, bench/README.md):
-SQLAlchemy fetchall into tuples 1.86 s, stdlib sqlite3 fetchall alone 0.36-0.45 s (before any DataFrame),
-ADBC 0.20-0.26 s including the Arrow -> pandas conversion. The alternatives: `pandas.read_sql(...,
-dtype_backend="pyarrow")` still fetches Python tuples first; DuckDB reads SQLite only through its sqlite
-extension, which it downloads at run time (no network here, and a binary outside the package registry);
-psycopg `COPY TO` is PostgreSQL only (ADBC's PostgreSQL driver uses binary COPY itself).
+PostgreSQL: ADBC (adbc-driver-postgresql), whose driver builds Arrow columns in C from binary COPY.
+SQLite: the stdlib `sqlite3` module of the engine's own connection (rows fetched and transposed in C, one
+`pyarrow.array` per column). NOT ADBC's SQLite driver, although it is faster (0.20 s against 0.45 s for
+ipython's 28,687 commits + 54,280 file rows; SQLAlchemy fetchall: 1.86 s): it links its own copy of
+SQLite, and two SQLite copies in one process corrupt a WAL database (POSIX advisory locks belong to the
+process, so one copy closing the file drops the other's locks; https://sqlite.org/howtocorrupt.html
+2.2.1). Measured here: the kill -9/Ctrl-C collector test read "database disk image is malformed" with it.
+DuckDB reads SQLite only through an extension downloaded at run time; `pandas.read_sql` builds the same
+per-row objects as fetchall. See bench/README.md for the numbers.
 
 `read_frame(engine, stmt, utc_columns)` takes the same SQLAlchemy `select` db/queries.py builds, compiles
-it for the database with bound parameters (never literal values), runs it through ADBC and gives the frame
-db/queries.py `_frame` gives: the same columns and dtypes (text `str`, integers `int64` or `float64` where
-NULL, booleans `bool`, times `datetime64[us, UTC]` for `utc_columns`). Empty results, in-memory SQLite
-and databases without an ADBC driver go through the old fetchall path, so callers never need to care.
+it for the database with bound parameters (never literal values) and gives the frame db/queries.py
+`_frame` gave: the same columns and dtypes (text `str`, integers `int64` or `float64` where NULL,
+booleans `bool`, times `datetime64[us, UTC]` for `utc_columns`, all-NULL columns `object` of None).
+Empty results, in-memory SQLite and other databases go through the old fetchall path.
 
 `data_version(engine)` is the key of every cache of computed metrics (metrics/cache.py).
 """
@@ -33,7 +34,7 @@ from db.models import CollectionRun, EvalTestCount, Tag
 
 
 def _adbc_target(engine: Engine) -> tuple[str, str] | None:
-    """('sqlite', file path) or ('postgresql', libpq URI) when an ADBC driver can read this engine's database."""
+    """('sqlite', file path) or ('postgresql', libpq URI) when the columnar path can read this database."""
     url = engine.url
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:" or url.query:
@@ -45,11 +46,9 @@ def _adbc_target(engine: Engine) -> tuple[str, str] | None:
 
 
 @contextmanager
-def _adbc_connection(kind: str, target: str):
-    if kind == "sqlite":
-        import adbc_driver_sqlite.dbapi as driver
-    else:
-        import adbc_driver_postgresql.dbapi as driver
+def _adbc_connection(target: str):
+    import adbc_driver_postgresql.dbapi as driver
+
     conn = driver.connect(target)
     try:
         yield conn
@@ -100,19 +99,41 @@ def _fetchall(engine: Engine, stmt, utc_columns: Sequence[str]) -> pd.DataFrame:
     return df
 
 
+def _sqlite_table(engine: Engine, sql: str, params: tuple):
+    """SQLite through the SAME sqlite3 library SQLAlchemy uses (see the module docstring: never a second
+    SQLite copy in the process): rows fetched in C, transposed in C, one Arrow array per column."""
+    import pyarrow as pa
+
+    with engine.connect() as conn:
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            cur.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return pa.table([pa.array(col) for col in columns], names=names)
+
+
 def read_frames(engine: Engine, statements: dict[str, tuple]) -> dict[str, pd.DataFrame]:
-    """Several reads over ONE connection: {name: (select, utc_columns)} -> {name: DataFrame}."""
+    """Several reads: {name: (select, utc_columns)} -> {name: DataFrame} (one ADBC connection on PostgreSQL)."""
     target = _adbc_target(engine)
+    try:
+        import pyarrow  # noqa: F401 - needed below; without it (or a driver) the fetchall path answers
+    except ImportError:
+        target = None
     if target is None:
         return {name: _fetchall(engine, stmt, utc) for name, (stmt, utc) in statements.items()}
     kind, where = target
-    try:
-        import pyarrow  # noqa: F401 - needed below; a missing driver falls back to fetchall
-    except ImportError:
-        return {name: _fetchall(engine, stmt, utc) for name, (stmt, utc) in statements.items()}
     out: dict[str, pd.DataFrame] = {}
+    if kind == "sqlite":
+        for name, (stmt, utc) in statements.items():
+            table = _sqlite_table(engine, *_compile(stmt, kind))
+            out[name] = _fetchall(engine, stmt, utc) if table.num_rows == 0 else _to_pandas(table, stmt, utc)
+        return out
     try:
-        conn_cm = _adbc_connection(kind, where)
+        conn_cm = _adbc_connection(where)
     except ImportError:
         return {name: _fetchall(engine, stmt, utc) for name, (stmt, utc) in statements.items()}
     with conn_cm as conn:
@@ -120,10 +141,6 @@ def read_frames(engine: Engine, statements: dict[str, tuple]) -> dict[str, pd.Da
             sql, params = _compile(stmt, kind)
             cur = conn.cursor()
             try:
-                if kind == "sqlite":
-                    # Column types are inferred from the first batch: make it the whole result, so a column
-                    # that starts with NULLs (old_path, merged_at) is still typed by its values.
-                    cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
                 cur.execute(sql, params or None)
                 table = cur.fetch_arrow_table()
             finally:
@@ -133,7 +150,7 @@ def read_frames(engine: Engine, statements: dict[str, tuple]) -> dict[str, pd.Da
 
 
 def read_frame(engine: Engine, stmt, utc_columns: Sequence[str] = ()) -> pd.DataFrame:
-    """One select as a DataFrame through ADBC (see the module docstring)."""
+    """One select as a DataFrame by the columnar path (see the module docstring)."""
     return read_frames(engine, {"frame": (stmt, utc_columns)})["frame"]
 
 

@@ -20,6 +20,12 @@ Crash safety is unchanged (SPEC §8, collectors/git/source.py): each batch commi
 only after the last one, and a rerun upserts what a stopped run left. Workers die with the parent
 (PR_SET_PDEATHSIG on Linux, and they stop when their parent changes), and git dies with its worker (SIGPIPE).
 Ranges under MIN_PARALLEL commits (an incremental rerun) are read in-process: no fork for a few commits.
+
+API: `read_batches(repo, tip, exclude, source_id, run_id)` yields `Batch`es (row tuples, identities already
+released in order); `write_batch(conn, batch)` writes one in the caller's transaction. `ingest_commits`
+joins them with one transaction per batch (collectors/git/source.py). With collectors/driver.py (collect
+branch) each batch becomes one Page: `Page(write=lambda conn, b=batch: write_batch(conn, b),
+seen=len(batch.commits), written=len(batch.commits), progress=len(batch.commits))`.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from collectors.git.client import log_command, log_records, parse_record, range_shas
 from collectors.runs import CollectError, RunLog
-from db.models import Identity
+from db.models import Commit, Identity
 from db.upsert import upsert
 
 BATCH = 2000  # commits per write transaction (and per message from a worker)
@@ -45,10 +51,13 @@ MIN_SLICE = 2000  # fewer commits per worker than this are not worth a process
 MIN_PARALLEL = 2 * MIN_SLICE  # below this the range is read in-process
 SQLITE_CACHE_KIB = 256 * 1024  # page cache of the writing connection (memory, only as used)
 
+# seen_run_id only while the schema has it (the collect branch finds removed commits by rev-list instead).
+_SEEN = "seen_run_id" in Commit.__table__.c
 COMMIT_COLUMNS = ("source_id", "sha", "parents", "is_merge", "author_name", "author_email", "authored_at",
                   "author_tz_minutes", "committer_name", "committer_email", "committed_at",
                   "committer_tz_minutes", "subject", "co_authors", "files_changed", "lines_added",
-                  "lines_deleted", "seen_run_id")
+                  "lines_deleted") + (("seen_run_id",) if _SEEN else ())
+COMMIT_UPDATE = ("seen_run_id",) if _SEEN else ()
 FILE_COLUMNS = ("source_id", "sha", "path", "old_path", "added", "deleted", "binary")
 
 
@@ -85,7 +94,7 @@ def _batches(repo: Path, args: list[str], stdin: bytes | None, slice_no: int, so
             source_id, c.sha, " ".join(c.parents), len(c.parents) > 1, c.author_name, c.author_email, authored,
             author_tz, c.committer_name, c.committer_email, committed, committer_tz, c.subject,
             "\n".join(c.co_authors), len(c.files), sum(f.added or 0 for f in c.files),
-            sum(f.deleted or 0 for f in c.files), run_id,
+            sum(f.deleted or 0 for f in c.files), *((run_id,) if _SEEN else ()),
         ))
         files.extend((source_id, c.sha, f.path, f.old_path, f.added, f.deleted, f.added is None) for f in c.files)
         ids.setdefault(c.author_email.lower(), c.author_name)
@@ -148,36 +157,16 @@ def plan_slices(shas: list[str], workers: int | None = None, min_slice: int = MI
     return slices
 
 
-class _Writer:
-    """The single writer: one transaction per batch; identities released in git log order."""
+class _IdentityOrder:
+    """Releases identities in git log order: a slice's names wait until every earlier slice is done."""
 
-    def __init__(self, engine: Engine, slices: int):
-        self.engine = engine
-        self.dialect = engine.dialect.name
+    def __init__(self, slices: int):
         self.done = [False] * slices
         self.held: list[list[dict[str, str]]] = [[] for _ in range(slices)]
-        self.tuned = False
 
-    def write(self, batch: Batch) -> None:
-        with self.engine.begin() as conn:
-            if self.dialect == "sqlite" and not self.tuned:
-                # A large page cache for the key B-trees: ~20% less writer CPU at 300k file rows.
-                conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-                self.tuned = True
-            if self.dialect == "postgresql":
-                _copy_upsert(conn, "commits", COMMIT_COLUMNS, batch.commits, ("source_id", "sha"), ("seen_run_id",))
-                _copy_upsert(conn, "commit_files", FILE_COLUMNS, batch.files, ("source_id", "sha", "path"), ())
-            else:
-                _executemany_upsert(conn, "commits", COMMIT_COLUMNS, batch.commits, ("source_id", "sha"),
-                                    ("seen_run_id",))
-                _executemany_upsert(conn, "commit_files", FILE_COLUMNS, batch.files,
-                                    ("source_id", "sha", "path"), ())
-            self.held[batch.slice_no].append(batch.identities)
-            self.done[batch.slice_no] = batch.last
-            self._release_identities(conn)
-
-    def _release_identities(self, conn: Connection) -> None:
-        """Write the identities every earlier slice has finished with (first name seen wins, as in one log)."""
+    def release(self, batch: Batch) -> dict[str, str]:
+        self.held[batch.slice_no].append(batch.identities)
+        self.done[batch.slice_no] = batch.last
         first_open = next((i for i, d in enumerate(self.done) if not d), len(self.done))
         merged: dict[str, str] = {}
         for i in range(min(first_open + 1, len(self.done))):
@@ -185,8 +174,25 @@ class _Writer:
                 for email, name in ids.items():
                     merged.setdefault(email, name)
             self.held[i] = []
-        rows = [{"kind": "email", "value": k, "display_name": v} for k, v in merged.items() if k]
-        upsert(conn, Identity.__table__, rows, key=["kind", "value"])
+        return merged
+
+
+def write_batch(conn: Connection, batch: Batch) -> None:
+    """Write one batch in the caller's transaction (collectors/driver.py: one Page). SQLite: executemany on
+    a prepared INSERT .. ON CONFLICT; PostgreSQL: COPY into a temporary table, INSERT .. SELECT .. ON CONFLICT.
+    `batch.identities` must be the released ones (read_batches yields them so)."""
+    if conn.dialect.name == "postgresql":
+        _copy_upsert(conn, "commits", COMMIT_COLUMNS, batch.commits, ("source_id", "sha"), COMMIT_UPDATE)
+        _copy_upsert(conn, "commit_files", FILE_COLUMNS, batch.files, ("source_id", "sha", "path"), ())
+    else:
+        if not conn.info.get("baton_cache_size"):
+            # A large page cache for the key B-trees: ~20% less writer CPU at 300k file rows.
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+            conn.info["baton_cache_size"] = True
+        _executemany_upsert(conn, "commits", COMMIT_COLUMNS, batch.commits, ("source_id", "sha"), COMMIT_UPDATE)
+        _executemany_upsert(conn, "commit_files", FILE_COLUMNS, batch.files, ("source_id", "sha", "path"), ())
+    rows = [{"kind": "email", "value": k, "display_name": v} for k, v in batch.identities.items() if k]
+    upsert(conn, Identity.__table__, rows, key=["kind", "value"])
 
 
 def _q(names: tuple[str, ...]) -> str:
@@ -221,15 +227,12 @@ def _copy_upsert(conn: Connection, table: str, columns: tuple[str, ...], rows: l
                 f"ON CONFLICT ({_q(key)}) {action}")
 
 
-def ingest_commits(engine: Engine, repo: Path, source_id: int, tip: str, exclude: str | None,
-                   run_id: int | None, log: RunLog, progress: Callable[[int], None] | None = None,
-                   on_total: Callable[[int], None] | None = None, workers: int | None = None,
-                   min_parallel: int = MIN_PARALLEL, min_slice: int = MIN_SLICE) -> int:
-    """Read every commit of `tip ^exclude` and write its rows; returns the commits written.
-
-    `log.items_seen` grows with every committed batch; `progress(n)` is called after each, `on_total(n)`
-    once the range is known. `workers` defaults to the usable cores.
-    """
+def read_batches(repo: Path, tip: str, exclude: str | None, source_id: int, run_id: int | None = None,
+                 on_total: Callable[[int], None] | None = None, workers: int | None = None,
+                 min_parallel: int = MIN_PARALLEL, min_slice: int = MIN_SLICE) -> Iterator[Batch]:
+    """Every commit of `tip ^exclude` as row batches, read by parallel workers; write each with write_batch,
+    in the order yielded (identities are released in git log order). `on_total(n)` once the range is known.
+    Stopping the iteration early (an error, Ctrl-C, close()) stops the workers and their git processes."""
     shas = range_shas(repo, tip, exclude)
     if on_total:
         on_total(len(shas))
@@ -237,22 +240,14 @@ def ingest_commits(engine: Engine, repo: Path, source_id: int, tip: str, exclude
         slices: list[list[str]] = [shas]
     else:
         slices = plan_slices(shas, workers, min_slice)
-    writer = _Writer(engine, len(slices))
-    written = 0
-
-    def take(batch: Batch) -> None:
-        nonlocal written
-        writer.write(batch)
-        written += len(batch.commits)
-        log.items_seen += len(batch.commits)
-        if progress:
-            progress(len(batch.commits))
+    order = _IdentityOrder(len(slices))
 
     if len(slices) == 1:
         stdin = ("\n".join(shas) + "\n").encode()
         for batch in _batches(repo, log_command(repo, stdin=True), stdin, 0, source_id, run_id):
-            take(batch)
-        return written
+            batch.identities = order.release(batch)
+            yield batch
+        return
 
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     out: mp.Queue = ctx.Queue(maxsize=4 * len(slices))
@@ -273,8 +268,9 @@ def ingest_commits(engine: Engine, repo: Path, source_id: int, tip: str, exclude
                 continue
             if isinstance(item, BaseException):
                 raise item
-            take(item)
             finished += item.last
+            item.identities = order.release(item)
+            yield item
     finally:
         for p in procs:
             if p.is_alive():
@@ -283,4 +279,25 @@ def ingest_commits(engine: Engine, repo: Path, source_id: int, tip: str, exclude
             p.join()
         out.close()
         out.join_thread()
+
+
+def ingest_commits(engine: Engine, repo: Path, source_id: int, tip: str, exclude: str | None,
+                   run_id: int | None, log: RunLog, progress: Callable[[int], None] | None = None,
+                   on_total: Callable[[int], None] | None = None, workers: int | None = None,
+                   min_parallel: int = MIN_PARALLEL, min_slice: int = MIN_SLICE) -> int:
+    """read_batches + write_batch, one transaction per batch; returns the commits written.
+
+    `log.items_seen` grows with every committed batch and `progress(n)` is called after each."""
+    written = 0
+    batches = read_batches(repo, tip, exclude, source_id, run_id, on_total, workers, min_parallel, min_slice)
+    try:
+        for batch in batches:
+            with engine.begin() as conn:
+                write_batch(conn, batch)
+            written += len(batch.commits)
+            log.items_seen += len(batch.commits)
+            if progress:
+                progress(len(batch.commits))
+    finally:
+        batches.close()
     return written
