@@ -273,6 +273,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="alternations of git log and ingest")
     parser.add_argument("--pg", default=os.environ.get("BATON_BENCH_PG_URL"), help="PostgreSQL base URL")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="kept between runs (synthetic repo)")
+    parser.add_argument("--weekly-runs", type=int, default=3, help="cold weekly runs (median)")
     parser.add_argument("--reuse-db", action="store_true", help="skip the ingest step when its DB is in --data")
     args = parser.parse_args()
 
@@ -357,8 +358,8 @@ def followups(repo: Path, args: argparse.Namespace, work: Path) -> None:
         f"(target <= 0.3 s), peak {rerun_mem:.0f} MiB")
 
     weekly = [PYTHON, "-m", "metrics", "weekly", "--config", str(toml), "--db", url, "--format", "csv"]
-    weekly_s, weekly_mem, out = median_run(weekly, 3, env)
-    say(f"python -m metrics weekly (cold: columnar reads + compute), median of 3: {weekly_s:.2f} s "
+    weekly_s, weekly_mem, out = median_run(weekly, args.weekly_runs, env)
+    say(f"python -m metrics weekly (cold: columnar reads + compute), median of {args.weekly_runs}: {weekly_s:.2f} s "
         f"(target <= 2 s), {len(out.splitlines()) - 1} rows, peak {weekly_mem:.0f} MiB (target <= 2048)")
     cached = [PYTHON, "-c", CACHED_WEEKLY, str(ROOT), str(toml), url]
     fill_s, fill_mem, fill_out = run_peak(cached, env)
