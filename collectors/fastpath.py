@@ -13,10 +13,10 @@ let the normal path run — which it does whenever it is not CERTAIN the normal 
 - for every selected git source: the source is registered under the same name, no run of it is left
   'running', the branch tip (refs/heads/B, else refs/remotes/origin/B) equals the stored cursor, and the
   repository's tags are the stored tags (name, commit, date, offset, tagger);
-- evaluation-test counts (eval_coverage) cannot have moved: no `evaluation` paths, or the last successful
-  run started in the current engagement week and after the tip was committed (the weekly rescan in
-  collectors/git/eval_tests.py would rewrite the same rows). Once those counts are stored per commit, this
-  condition goes away.
+- evaluation-test counts (eval_coverage) cannot have moved: no `evaluation` paths, or this week's rows
+  (collectors/git/eval_tests.py rescans every week, the current one last) were all counted at the tip.
+  Once those counts are stored per commit with their own cursor (collect branch), this check becomes
+  "the eval cursor is the tip".
 
 Then it logs one successful run per source (0 items, cursor before = after = tip) as the normal path
 does, prints the same lines, and exits 0. One `git for-each-ref` per source and a few indexed queries.
@@ -261,17 +261,15 @@ def _plan(argv: list[str]) -> tuple[_Db, list[dict], bool] | None:
             raise _NotSure("tags changed")
         s["eval_tests"] = 0  # the normal path prints the line even without evaluation paths
         if eval_paths:
-            last = db.all("SELECT MAX(started_at) FROM collection_runs WHERE source_id = ? AND status = 'success'",
-                          (source_id,))
-            last_start = db.time(last[0][0]) if last else None
-            if last_start is None:
-                raise _NotSure("no successful run yet")
-            last_utc = last_start.replace(tzinfo=dt.UTC)
-            if _current_week(start, timezone, last_utc) != week_now or tip_time > last_utc.timestamp():
-                raise _NotSure("evaluation counts may need a new week")
-            rows = db.all("SELECT COALESCE(SUM(tests), 0) FROM eval_test_counts WHERE source_id = ? AND week = ?",
+            # The weekly rescan handles weeks in order, the current one last, with the branch's last commit
+            # before "now" (the tip, as the tip is in the past): current-week rows all at the tip mean a scan
+            # with this tip completed this week, so a rescan would write the same rows. No rows (no tests
+            # yet): not sure, the normal path scans.
+            rows = db.all("SELECT sha, tests FROM eval_test_counts WHERE source_id = ? AND week = ?",
                           (source_id, week_now))
-            s["eval_tests"] = int(rows[0][0]) if rows else 0
+            if not rows or any(sha != tip for sha, _ in rows) or tip_time > now.timestamp():
+                raise _NotSure("evaluation counts of this week not computed at this tip")
+            s["eval_tests"] = sum(int(n) for _, n in rows)
         s.update(source_id=source_id, tip=tip, tags=len(tags))
     return db, selected, quiet
 

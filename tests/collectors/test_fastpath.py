@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from collectors.git.source import collect_git
 from db.engine import make_engine
 from tests.support.paths import ROOT
 
@@ -75,7 +76,8 @@ def test_no_change_rerun_matches_the_normal_path_without_heavy_imports(engagemen
     assert logged[2][1:5] == ("success", 0, 0, 0) and logged[2][5] == logged[2][6]
 
 
-@pytest.mark.parametrize("change", ["commit", "tag", "config", "running", "invalid-config", "renamed"])
+@pytest.mark.parametrize("change", ["commit", "tag", "config", "running", "invalid-config", "renamed",
+                                    "collected-without-eval-scan"])
 def test_anything_new_goes_to_the_normal_path(engagement, git_repo, sqlite_url, change):
     assert collect(engagement, sqlite_url).returncode == 0
     assert not heavy(collect(engagement, sqlite_url))  # primed: the next run would be fast
@@ -93,6 +95,10 @@ def test_anything_new_goes_to_the_normal_path(engagement, git_repo, sqlite_url, 
         engagement.write_text(engagement.read_text().replace('name = "x"', 'name = "x"\nweeks = "many"'))
     elif change == "renamed":
         engagement.write_text(engagement.read_text().replace('name = "repo"', 'name = "renamed"'))
+    elif change == "collected-without-eval-scan":  # the tip is stored, its evaluation counts are not
+        git_repo.commit("new test", {"eval/test_c.py": "def test_four():\n    pass\n"},
+                        date="2026-09-10T10:00:00+02:00")
+        collect_git(make_engine(sqlite_url), git_repo.path, "main", source_name="repo")
     out = collect(engagement, sqlite_url)
     assert heavy(out)
     if change == "invalid-config":
@@ -110,3 +116,5 @@ def test_anything_new_goes_to_the_normal_path(engagement, git_repo, sqlite_url, 
         assert [r[1] for r in runs(sqlite_url)][-2:] == ["abandoned", "success"]
     if change == "renamed":
         assert out.stdout.startswith("git renamed: 0 commits read")
+    if change == "collected-without-eval-scan":
+        assert out.stdout.splitlines()[-1] == "git repo: 4 evaluation tests at the tip"
