@@ -89,12 +89,13 @@ def two_key_prs(merged: pd.DataFrame, approvals: pd.DataFrame, tracked_branches:
     if len(approvals) and len(into):
         ap = approvals[approvals["side"].ne("bot") & approvals["reviewer_login"].notna()]
         ap = ap[ap["reviewer_login"].str.lower() != ap["author_login"].fillna("").str.lower()]
-        per_pr = ap.groupby(["source_id", "number"]).agg(
-            approvers=("reviewer_login", lambda s: s.str.lower().nunique()),
-            internal=("side", lambda s: bool((s == "internal").any())))
-        keys = list(zip(into["source_id"], into["number"], strict=True))
-        approvers = pd.Series([int(per_pr["approvers"].get(k, 0)) for k in keys], index=into.index)
-        internal = pd.Series([bool(per_pr["internal"].get(k, False)) for k in keys], index=into.index)
+        # One grouped count and one join (a per-PR lookup took ~75 s for 20k PRs; issue 11).
+        per_pr = (ap.assign(reviewer=ap["reviewer_login"].str.lower(), is_internal=ap["side"].eq("internal"))
+                  .groupby(["source_id", "number"], as_index=False)
+                  .agg(approvers=("reviewer", "nunique"), internal=("is_internal", "any")))
+        joined = into[["source_id", "number"]].merge(per_pr, on=["source_id", "number"], how="left")
+        approvers = pd.Series(joined["approvers"].fillna(0).astype("int64").to_numpy(), index=into.index)
+        internal = pd.Series(joined["internal"].fillna(False).astype(bool).to_numpy(), index=into.index)
     into["approvers"] = approvers.astype("int64")
     into["internal_approver"] = internal.astype(bool)
     into["compliant"] = into["internal_approver"] & (into["approvers"] >= 2)
