@@ -42,6 +42,7 @@ def _collect(args: argparse.Namespace) -> int:
         print(f"git {result.source_name}: {result.commits_seen} commits read ({walk}), "
               f"{result.commits_removed} removed, {result.tags} tags, tip {result.cursor[:12]}")
         _collect_eval_tests(cfg, engine, source)
+        failures += _collect_blame(cfg, engine, source, args)
     failures += _collect_github(cfg, engine, args)
     failures += _collect_jira(cfg, engine, args)
     failures += _collect_github_issues(cfg, engine, args)
@@ -56,6 +57,21 @@ def _collect_eval_tests(cfg, engine, source) -> None:
 
     tests = collect_eval_tests(engine, cfg, cfg.resolve_path(source.path), source.branch, source.display_name)
     print(f"git {source.display_name}: {tests} evaluation tests at the tip")
+
+
+def _collect_blame(cfg, engine, source, args: argparse.Namespace) -> int:
+    """Surviving lines at each week's end from the git source (internal_line_share, SPEC §10). Returns failures."""
+    from collectors.git.blame import collect_blame
+
+    try:
+        result = collect_blame(engine, cfg, cfg.resolve_path(source.path), source.branch,
+                               source_name=source.display_name, progress=None if not args.quiet else False)
+    except CollectError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"git {source.display_name}: surviving lines at {result.week_ends} week ends: {result.trees} new trees, "
+          f"{result.files_blamed} files blamed, {result.files_reused} reused")
+    return 0
 
 
 def _collect_github(cfg, engine, args: argparse.Namespace) -> int:
