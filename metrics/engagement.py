@@ -47,6 +47,8 @@ class SourceData:
     tags: pd.DataFrame = field(default_factory=pd.DataFrame)
     eval_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
     junit_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    surviving_lines: pd.DataFrame = field(default_factory=pd.DataFrame)  # blamed lines at week ends (SPEC §10)
+    signatures: pd.DataFrame = field(default_factory=pd.DataFrame)  # milestone signatures, all engagements
 
 
 @dataclass(frozen=True)

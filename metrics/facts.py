@@ -95,6 +95,13 @@ class Facts:
         return pd.Series([f"{links[r]}{s}" if r in links else None for r, s in zip(repo, sha, strict=True)],
                          index=repo.index, dtype=object)
 
+    @cached_property
+    def surviving_lines(self) -> pd.DataFrame:
+        """metrics.surviving.surviving_lines: blamed lines at each week's end (weeks 0 .. now) with side (SPEC §10)."""
+        from metrics.surviving import surviving_lines
+
+        return surviving_lines(self.cfg, getattr(self.data, "surviving_lines", None), self.now_week)
+
     # -- GitHub (PRs, reviews, runs, cycles, evaluation tests) -------------------------------------------
     @cached_property
     def github(self) -> GitHubMetrics:
