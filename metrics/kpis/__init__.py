@@ -31,6 +31,7 @@ from metrics.kpis import (
     drill_outcome,
     eval_coverage,
     internal_commit_share,
+    internal_line_share,
     internal_pr_share,
     internal_review_share,
     internal_train_share,
@@ -52,6 +53,7 @@ REGISTRY: dict[str, KpiSpec] = {spec.key: spec for spec in (
     runbook_completion.SPEC,
     drill_outcome.SPEC,
     ladder_stage.SPEC,
+    internal_line_share.SPEC,
 )}
 
 
