@@ -149,6 +149,48 @@ class Facts:
     def capability_labels(self, capability: str | None) -> set[str] | None:
         return dict(self.ticket_scopes()).get(capability) if capability is not None else None
 
+    # -- handover readiness (SPEC §10) ------------------------------------------------------------------------
+    @cached_property
+    def handover_items(self) -> pd.DataFrame:
+        """metrics.readiness.handover_items: every operation item (commit, PR, review, run, runbook, drill)."""
+        from metrics.readiness import handover_items
+
+        return handover_items(self)
+
+    @cached_property
+    def operation_table(self) -> pd.DataFrame:
+        """metrics.readiness.operation_table: coverage per (capability, week, operation)."""
+        from metrics.readiness import operation_table
+
+        return operation_table(self)
+
+    @cached_property
+    def raci_items(self) -> pd.DataFrame:
+        from metrics.readiness import raci_items
+
+        return raci_items(self)
+
+    @cached_property
+    def raci_table(self) -> pd.DataFrame:
+        """metrics.readiness.raci_table: planned vs actual role per (capability, week, role)."""
+        from metrics.readiness import raci_table
+
+        return raci_table(self)
+
+    @cached_property
+    def competency_items(self) -> pd.DataFrame:
+        """metrics.competency.competency_items: evidence items of every rubric kind per capability."""
+        from metrics.competency import competency_items
+
+        return competency_items(self)
+
+    @cached_property
+    def competency(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """metrics.competency.competency: (matrix rows, their evidence items)."""
+        from metrics.competency import competency
+
+        return competency(self)
+
     # -- the ladder --------------------------------------------------------------------------------------
     @cached_property
     def activity(self) -> pd.DataFrame:
