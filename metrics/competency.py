@@ -217,7 +217,7 @@ def competency_items(facts: Facts) -> pd.DataFrame:
             elif kind == "drill_ack":
                 frame = _ticket_acks(facts, cap)
             elif kind == "drill_pass":
-                frame = on_cap[(on_cap["operation"] == "drill") & on_cap["unassisted"]]
+                frame = on_cap[(on_cap["operation"] == "drill") & on_cap["unassisted"].astype(bool)]
             elif kind == "contract_change":
                 c = _contract_commits(facts, rubric.contract_paths)
                 frame = pd.DataFrame({"who": c["person"].fillna(c["email"]), "week": c["week"], "at": c["at"],
@@ -277,6 +277,8 @@ def competency(facts: Facts) -> tuple[pd.DataFrame, pd.DataFrame]:
     `counts` true for the items behind the level reached."""
     items = facts.competency_items
     weeks = [w for w in facts.weeks if 1 <= w <= facts.now_week]
+    if facts.handover_items.empty:  # nothing collected yet: no matrix rather than everybody at "none yet"
+        weeks = []
     window = facts.cfg.readiness.window_weeks
     people = _people(facts, items)
     sides = _sides(facts, people, weeks)

@@ -59,6 +59,10 @@ def _items(operation: str, frame: pd.DataFrame, **columns) -> pd.DataFrame:
     return out
 
 
+def empty_items() -> pd.DataFrame:
+    return pd.DataFrame(columns=ITEM_COLUMNS).astype({"week": "int64", "unassisted": bool})
+
+
 def ticket_capabilities(labels: pd.Series, capabilities: list[Capability]) -> pd.DataFrame:
     """Pairs (row index, capability) for tickets carrying one of a capability's `ticket_labels` (or, for a
     capability without ticket_labels, its key as a label)."""
@@ -153,7 +157,7 @@ def handover_items(facts: Facts) -> pd.DataFrame:
         parts.append(_on_capabilities(items, ticket_capabilities(done["labels"], facts.cfg.capabilities)))
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame(columns=ITEM_COLUMNS)
+        return empty_items()
     items = pd.concat(parts, ignore_index=True)
     items["week"] = items["week"].astype("int64")
     items["at"] = pd.to_datetime(items["at"], utc=True)
@@ -222,7 +226,7 @@ def operation_table(facts: Facts) -> pd.DataFrame:
             for week in weeks:
                 upto = items[items["week"] <= week]
                 window = upto[upto["week"] > week - r.window_weeks]
-                doers = window[window["unassisted"]]
+                doers = window[window["unassisted"].astype(bool)]
                 people = sorted(doers["who"].unique())
                 last_in = upto[upto["side"] == "internal"].tail(1)
                 last_out = upto[upto["side"] == "vendor"].tail(1)
@@ -244,7 +248,7 @@ def exit_readiness_rows(facts: Facts) -> pd.DataFrame:
     """Weekly rows of exit_readiness: per capability and engagement-wide (see the module docstring)."""
     table = facts.operation_table
     cols = ["week", "capability", "internal", "vendor", "unattributed", "bots", "value", "n", "operations", "covered"]
-    if table.empty:
+    if table.empty or facts.handover_items.empty:  # nothing collected yet: no value, not 0% ready
         return pd.DataFrame(columns=cols)
     g = table.groupby(["capability", "week"], sort=False)
     per_cap = g.agg(internal=("internal", "sum"), vendor=("vendor", "sum"), unattributed=("unattributed", "sum"),
@@ -428,7 +432,7 @@ def raci_rows(facts: Facts) -> pd.DataFrame:
     table = facts.raci_table
     cols = ["week", "capability", "internal", "vendor", "unattributed", "bots", "value", "responsible_match",
             "accountable_match"]
-    if table.empty:
+    if table.empty or facts.raci_items.empty:
         return pd.DataFrame(columns=cols)
     items = facts.raci_items
     counts = (items.groupby(["capability", "week", "side"]).size().unstack("side", fill_value=0)
@@ -454,3 +458,79 @@ def raci_rows(facts: Facts) -> pd.DataFrame:
         if col not in out:
             out[col] = np.nan
     return out[cols]
+
+
+# --------------------------------------------------------------------------------------------------------
+# The Readiness section (page, weekly review, steering pack)
+# --------------------------------------------------------------------------------------------------------
+
+BOARD_COLUMNS = ["capability", "exit_readiness", "covered", "operations", "bus_factor", "line_share", "internal_lines",
+                 "vendor_lines", "takeover"]
+BOARD_LABELS = {"capability": "Capability", "exit_readiness": "Exit readiness", "covered": "Operations covered",
+                "operations": "Operations", "bus_factor": "Bus factor", "line_share": "Internal line share",
+                "internal_lines": "Internal lines", "vendor_lines": "Vendor lines", "takeover": "Takeover"}
+UNCOVERED_COLUMNS = ["capability", "operation", "internal_people", "people", "min_people", "last_vendor",
+                     "last_vendor_at", "last_internal", "last_internal_at"]
+UNCOVERED_LABELS = {"capability": "Capability", "operation": "Operation", "internal_people": "Internal people",
+                    "people": "Who (internal)", "min_people": "Needed", "last_vendor": "Last vendor to do it",
+                    "last_vendor_at": "On", "last_internal": "Last internal", "last_internal_at": "On (internal)"}
+RACI_BOARD_COLUMNS = ["capability", "role", "planned", "actual", "internal", "vendor", "status"]
+RACI_LABELS = {"capability": "Capability", "role": "Role", "planned": "Planned", "actual": "Actual",
+               "internal": "Internal items", "vendor": "Vendor items", "status": "Status"}
+
+
+def _row_value(m, kpi: str, week: int, capability: str | None, column: str = "value"):
+    row = m.kpi_row(kpi, week, capability)
+    if row is None or column not in row or pd.isna(row[column]):
+        return None
+    return row[column]
+
+
+def readiness_board(m, week: int) -> pd.DataFrame:
+    """Per capability in the week: exit readiness (covered / operations), bus factor, internal line share (and its
+    lines), takeover status. `m` is an EngagementMetrics."""
+    rows = []
+    for cap in m.cfg.capability_keys:
+        value = _row_value(m, "exit_readiness", week, cap)
+        rows.append({
+            "capability": cap, "exit_readiness": value,
+            "covered": _row_value(m, "exit_readiness", week, cap, "covered"),
+            "operations": _row_value(m, "exit_readiness", week, cap, "operations"),
+            "bus_factor": _row_value(m, "exit_readiness", week, cap, "n"),
+            "line_share": _row_value(m, "internal_line_share", week, cap),
+            "internal_lines": _row_value(m, "internal_line_share", week, cap, "internal"),
+            "vendor_lines": _row_value(m, "internal_line_share", week, cap, "vendor"),
+            "takeover": takeover_status(m.ladder, cap, week) if len(m.ladder) else "no activity yet"})
+    board = pd.DataFrame(rows, columns=BOARD_COLUMNS)
+    for col in ("covered", "operations", "bus_factor", "internal_lines", "vendor_lines"):
+        board[col] = board[col].astype("Int64")
+    return board
+
+
+def uncovered_operations(m, week: int) -> pd.DataFrame:
+    """The operations no `min_people` internal people did unassisted in the window ending with the week, with the
+    last vendor (and the last internal person) to do them."""
+    table = m.facts.operation_table if m.facts is not None else pd.DataFrame()
+    if table.empty:
+        return pd.DataFrame(columns=UNCOVERED_COLUMNS)
+    rows = table[(table["week"] == week) & ~table["covered"].astype(bool)]
+    out = rows[UNCOVERED_COLUMNS].reset_index(drop=True).copy()
+    for col in ("last_vendor_at", "last_internal_at"):
+        out[col] = pd.to_datetime(out[col], utc=True).dt.strftime("%Y-%m-%d").astype(object).where(
+            out[col].notna(), None)
+    return out
+
+
+def raci_board(m, week: int) -> pd.DataFrame:
+    """Planned vs actual side per capability with a plan and role in the week; status: as planned, DRIFT, or not
+    compared (no plan yet, or no item)."""
+    table = m.facts.raci_table if m.facts is not None else pd.DataFrame()
+    if table.empty:
+        return pd.DataFrame(columns=RACI_BOARD_COLUMNS)
+    rows = table[table["week"] == week].reset_index(drop=True)
+    status = np.where(rows["matches"].isna(), "not compared",
+                      np.where(rows["matches"].eq(True), "as planned", "DRIFT"))
+    planned = rows["planned"].astype(object).where(rows["planned"].notna(), "no plan yet")
+    actual = rows["actual"].astype(object).where(rows["actual"].notna(), "no items")
+    out = rows.assign(status=status, planned=planned, actual=actual)
+    return out[RACI_BOARD_COLUMNS]

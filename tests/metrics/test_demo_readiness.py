@@ -115,3 +115,29 @@ def test_weekly_and_competency_commands_on_the_demo(demo):
     bad = subprocess.run([sys.executable, "-m", "metrics", "competency", "--config", str(toml), "--db", url,
                           "--week", "99"], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode != 0 and bad.stderr.strip().count("\n") == 0 and "--week: week 99" in bad.stderr
+
+
+def test_weekly_review_and_steering_pack_carry_the_readiness_section(demo, tmp_path):
+    import csv
+    import io
+
+    from metrics.report.pack import write_pack
+    from metrics.review import weekly_review
+
+    toml, url, m = demo
+    _cfg, engine = open_engagement(toml, url)
+    review = weekly_review(engine, m, 8)
+    board = review.readiness.set_index("capability")
+    assert {cap: (board.loc[cap, "covered"], board.loc[cap, "operations"], board.loc[cap, "bus_factor"])
+            for cap in board.index} == R.INTENDED_EXIT[8]
+    assert {(r.capability, r.operation): r.last_vendor for r in review.uncovered.itertuples()} == \
+        R.INTENDED_UNCOVERED_WEEK8
+    raci5 = weekly_review(engine, m, 5).raci.set_index(["capability", "role"])
+    assert raci5.loc[("deployment", "responsible"), "status"] == "DRIFT"
+    paths = write_pack(engine, m, 8, tmp_path, pdf=False)
+    html = next(p for p in paths if p.suffix == ".html").read_text(encoding="utf-8")
+    assert "Handover readiness: if the vendor left now, week 8" in html
+    assert 'id="uncovered"' in html and "Marco Bianchi" in html and 'id="raci"' in html
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "readiness-week-8.csv").read_text(encoding="utf-8"))))
+    assert {r["capability"]: r["bus_factor"] for r in rows} == {cap: str(n) for cap, (_c, _o, n) in
+                                                                 R.INTENDED_EXIT[8].items()}
