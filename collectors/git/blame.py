@@ -52,7 +52,6 @@ from engagement.weeks import current_week, week_end
 
 STREAM = "blame"
 WRITE_EVERY = 200  # files per transaction
-_HEADER = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64}) (\d+) (\d+) (\d+)$")
 
 
 @dataclass(frozen=True)
@@ -122,36 +121,32 @@ class Group:
     filename: str  # the path in the blamed commit (blame follows whole-file renames)
 
 
+_GROUP = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64}) (\d+) (\d+) (\d+)\n((?:(?!filename ).*\n)*?)filename (.*)$", re.M)
+_INFO = re.compile(r"^(author|author-mail|author-time|author-tz|boundary)(?: (.*))?$", re.M)
+
+
 def parse_incremental(text: str) -> tuple[list[Group], dict[str, Author], set[str]]:
-    """`git blame --incremental` output -> its groups, the author of each commit, and the boundary commits."""
+    """`git blame --incremental` output -> its groups, the author of each commit, and the boundary commits.
+
+    Each group is a header `<sha> <orig line> <final line> <lines>`, the commit's fields the first time the commit
+    appears (author, author-mail, author-time, author-tz, ..., `boundary`), and `filename <path>`."""
     groups: list[Group] = []
-    authors: dict[str, dict] = {}
+    authors: dict[str, Author] = {}
     boundary: set[str] = set()
-    head = None
-    for line in text.split("\n"):
-        match = _HEADER.match(line)
-        if match:
-            head = match
-            authors.setdefault(match.group(1), {})
-            continue
-        if head is None:
-            continue
-        commit, info = head.group(1), authors[head.group(1)]
-        if line.startswith("filename "):
-            groups.append(Group(commit, int(head.group(2)), int(head.group(3)), int(head.group(4)),
-                                _fix_text(line[9:])))
-        elif line.startswith("author "):
-            info["name"] = _fix_text(line[7:])
-        elif line.startswith("author-mail "):
-            info["email"] = _fix_text(line[12:]).removeprefix("<").removesuffix(">")
-        elif line.startswith("author-time "):
-            info["time"] = int(line[12:])
-        elif line.startswith("author-tz "):
-            info["tz"] = _tz_minutes(line[10:].strip())
-        elif line == "boundary":
-            boundary.add(commit)
-    return groups, {c: Author(i.get("name", ""), i.get("email", ""), i.get("time", 0), i.get("tz", 0))
-                    for c, i in authors.items()}, boundary
+    for match in _GROUP.finditer(text):
+        commit, body = match.group(1), match.group(5)
+        groups.append(Group(commit, int(match.group(2)), int(match.group(3)), int(match.group(4)),
+                            _fix_text(match.group(6))))
+        if body and commit not in authors:
+            info = {k: v for k, v in _INFO.findall(body)}
+            if "boundary" in info:
+                boundary.add(commit)
+            authors[commit] = Author(_fix_text(info.get("author", "")),
+                                     _fix_text(info.get("author-mail", "")).removeprefix("<").removesuffix(">"),
+                                     int(info.get("author-time") or 0), _tz_minutes(info.get("author-tz") or "+0000"))
+    for g in groups:  # a commit whose fields git never printed (cannot happen): attributed to nobody
+        authors.setdefault(g.commit, Author("", "", 0, 0))
+    return groups, authors, boundary
 
 
 # glibc: keep the inflated versions of a long file on the heap instead of an mmap/munmap (and page faults) per
@@ -161,13 +156,16 @@ _BLAME_ENV = {"MALLOC_MMAP_THRESHOLD_": str(256 << 20), "MALLOC_TRIM_THRESHOLD_"
 
 
 def _run_blame(view: RepoView, rev: str, path: str) -> str:
-    out = subprocess.run(view.args("blame", "--incremental", rev, "--", path), capture_output=True,
-                         env={**git_env(), **_BLAME_ENV})
-    if out.returncode != 0:
-        detail = out.stderr.decode("utf-8", "replace").strip().splitlines()
+    # One read to the end instead of communicate()'s poll loop: git writes little to stderr, so it cannot block.
+    with subprocess.Popen(view.args("blame", "--incremental", rev, "--", path), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env={**git_env(), **_BLAME_ENV}) as proc:
+        out, err = proc.stdout.read(), proc.stderr.read()
+        code = proc.wait()
+    if code != 0:
+        detail = err.decode("utf-8", "replace").strip().splitlines()
         raise CollectError(f"git source {view.source}: git blame {path} at {rev} failed: "
-                           f"{detail[-1] if detail else f'exit code {out.returncode}'}")
-    return out.stdout.decode("utf-8", "surrogateescape")
+                           f"{detail[-1] if detail else f'exit code {code}'}")
+    return out.decode("utf-8", "surrogateescape")
 
 
 def _assemble(groups: list[Group], authors: dict[str, Author], lines: int,
