@@ -351,8 +351,6 @@ def _merges_of_others(facts: Facts) -> pd.DataFrame:
 
 def raci_items(facts: Facts) -> pd.DataFrame:
     """Responsible and accountable items per capability (see the module docstring), with a `role` column."""
-    from metrics.acceptance import standing_signatures
-
     items = facts.handover_items
     keys = facts.cfg.capability_keys
     authored = items[items["operation"].isin(["commit", "pr_merge", "train_run", "data_cut", "deploy", "rollback",
@@ -375,7 +373,8 @@ def raci_items(facts: Facts) -> pd.DataFrame:
     signatures = getattr(facts.data, "signatures", None)
     if signatures is not None and len(signatures):
         mine = signatures[signatures["engagement"] == facts.cfg.engagement.name]
-        standing = standing_signatures(mine) if len(mine) else mine
+        revoked = set(mine.loc[mine["action"] == "revoke", "revokes_id"].dropna().astype(int))
+        standing = mine[(mine["action"] == "sign") & ~mine["id"].isin(revoked)]  # as metrics.acceptance says
         tied = {m.id: m.capability for m in facts.cfg.milestones}
         standing = standing[standing["milestone"].isin(list(tied))]
         if len(standing):
