@@ -18,6 +18,7 @@ from metrics.readiness import operations
 from metrics.service import evidence, reconcile
 from tests.support.readiness_rows import TODAY, config, source_data
 
+KPI = "exit_readiness"
 COMMITS = [(1, "vic", "data/a.py"), (2, "ann", "data/b.py"), (3, "bob", "data/c.py"), (4, "vic", "data/d.py")]
 RUNS = [(1, "cut.yml", "vic", "workflow_dispatch"), (2, "cut.yml", "ann", "workflow_dispatch"),
         (3, "cut.yml", "ann", "workflow_dispatch"), (4, "cut.yml", "bob", "workflow_dispatch"),
@@ -35,15 +36,15 @@ def m():
 def test_coverage_and_bus_factor_match_the_hand_computed_table(m):
     for week, (covered, ops, bus, internal, vendor) in INTENDED.items():
         for capability in ("data", None):  # one capability with operations: engagement-wide is the same
-            row = m.kpi_row("exit_readiness", week, capability)
+            row = m.kpi_row(KPI, week, capability)
             assert (row["covered"], row["operations"], row["n"]) == (covered, ops, bus), (week, capability)
             assert (row["internal"], row["vendor"]) == (internal, vendor), (week, capability)
             assert row["value"] == pytest.approx(covered / ops)
-    assert m.kpi_row("exit_readiness", 4, "training") is None  # no operation, no evidence: no row
+    assert m.kpi_row(KPI, 4, "training") is None  # no operation, no evidence: no row
 
 
 def test_evidence_names_the_people_per_operation_and_the_last_vendor(m):
-    rows = evidence(m, "exit_readiness", 4, "data")
+    rows = evidence(m, KPI, 4, "data")
     summary = rows[rows["row_type"] == "operation"].set_index("operation")
     assert summary.loc["commit", ["covered", "people", "last_vendor"]].tolist() == [False, "Bob Client", "Vic Vendor"]
     assert summary.loc["commit", "last_vendor_at"] == "2026-09-29T10:03:00Z"
@@ -54,8 +55,8 @@ def test_evidence_names_the_people_per_operation_and_the_last_vendor(m):
         ("commit", "Bob Client", 1), ("commit", "Vic Vendor", 1), ("data_cut", "Ann Client", 1),
         ("data_cut", "Bob Client", 1)]
     for week in INTENDED:
-        assert reconcile(m, "exit_readiness", week, "data") == []
-        assert reconcile(m, "exit_readiness", week) == []
+        assert reconcile(m, KPI, week, "data") == []
+        assert reconcile(m, KPI, week) == []
 
 
 def test_default_operations_are_the_kinds_with_evidence_on_the_capability():
@@ -64,6 +65,6 @@ def test_default_operations_are_the_kinds_with_evidence_on_the_capability():
     mapped = compute(config(capabilities=[{"key": "data", "paths": ["data/**"], "ci_workflows": ["cut.yml"]}]),
                      source_data(COMMITS, run_rows=RUNS), today=TODAY)
     assert operations(mapped.facts, "data") == (["commit", "data_cut"], False)
-    row = mapped.kpi_row("exit_readiness", 4, "data")
+    row = mapped.kpi_row(KPI, 4, "data")
     # default window, 4 weeks (1-4): commits by Ann and Bob, cuts by Ann and Bob -> both covered, bus factor 2
     assert (row["covered"], row["operations"], row["n"]) == (2, 2, 2)

@@ -18,6 +18,7 @@ from metrics.engagement import compute
 from metrics.service import evidence, reconcile
 from tests.support.readiness_rows import TODAY, config, source_data
 
+KPI = "raci_drift"
 COMMITS = [(1, "ann", "data/a.py"), (1, "vic", "data/b.py"), (1, "vic", "data/c.py"), (2, "ann", "data/d.py"),
            (2, "vic", "data/e.py"), (3, "ann", "data/f.py"), (3, "ann", "data/g.py"), (3, "vic", "data/h.py"),
            (4, "ann", "data/i.py"), (4, "bob", "data/j.py")]
@@ -46,16 +47,16 @@ def test_planned_and_actual_roles_and_the_value_match_the_hand_computed_table(m)
         assert table.loc[(week, "responsible"), "actual"] == responsible, week
         assert table.loc[(week, "accountable"), "actual"] == accountable, week
         for capability in ("data", None):  # the only capability with a plan
-            row = m.kpi_row("raci_drift", week, capability)
+            row = m.kpi_row(KPI, week, capability)
             assert row["value"] == pytest.approx(value), (week, capability)
             assert (row["internal"], row["vendor"]) == (internal, vendor), (week, capability)
-    assert m.kpi_row("raci_drift", 3, "training") is None  # no plan, no row
-    row = m.kpi_row("raci_drift", 3, "data")
+    assert m.kpi_row(KPI, 3, "training") is None  # no plan, no row
+    row = m.kpi_row(KPI, 3, "data")
     assert (row["responsible_match"], row["accountable_match"]) == (1.0, 0.0)
 
 
 def test_evidence_shows_plan_and_actual_side_by_side_and_reconciles(m):
-    rows = evidence(m, "raci_drift", 2, "data")
+    rows = evidence(m, KPI, 2, "data")
     roles = rows[rows["row_type"] == "role"].set_index("role")
     assert roles.loc["responsible", "title"] == ("responsible: planned vendor, actual shared (1 internal vs 1 vendor "
                                                  "items) — DRIFT")
@@ -64,14 +65,14 @@ def test_evidence_shows_plan_and_actual_side_by_side_and_reconciles(m):
         ("accountable", "deploy trigger", "Ann Client"), ("accountable", "deploy trigger", "Vic Vendor"),
         ("accountable", "signature", "Vic Vendor"), ("responsible", "commit", "Ann Client"),
         ("responsible", "commit", "Vic Vendor")]
-    merge = evidence(m, "raci_drift", 4, "data")
+    merge = evidence(m, KPI, 4, "data")
     assert ("merge", "Bob Client") in set(zip(merge["operation"], merge["person"], strict=True))
     for week in INTENDED:
-        assert reconcile(m, "raci_drift", week, "data") == [] and reconcile(m, "raci_drift", week) == []
+        assert reconcile(m, KPI, week, "data") == [] and reconcile(m, KPI, week) == []
 
 
 def test_a_week_before_any_plan_is_not_compared():
     plan = {"data": {"responsible": {3: "internal"}}}
     m = compute(config(raci=plan), source_data(COMMITS), today=TODAY)
-    assert pd.isna(m.kpi_row("raci_drift", 1, "data")["value"])
-    assert m.kpi_row("raci_drift", 3, "data")["value"] == 1.0
+    assert pd.isna(m.kpi_row(KPI, 1, "data")["value"])
+    assert m.kpi_row(KPI, 3, "data")["value"] == 1.0
