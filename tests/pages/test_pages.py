@@ -177,10 +177,14 @@ def test_people_on_empty_db(app, demo, empty_url):
 def test_sources_shows_runs_cursors_and_configured_sources(app, demo):
     at = app(demo["toml"], demo["url"], "pages/sources.py")
     runs = frame(at, "runs")
-    assert list(runs["status"]) == ["success", "success"]  # newest first: the demo's Jira tickets, then git
-    git_run = runs[runs["kind"] == "git"]
-    assert int(git_run["items_seen"].iloc[0]) == len(demo["metrics"].commits)
-    assert sorted(frame(at, "cursors")["source"]) == ["fraud-model", "fraud-model Jira"]
+    # newest first: the demo's Jira tickets, then git's surviving lines (blame, files), then git's commits
+    assert list(runs["status"]) == ["success", "success", "success"]
+    git_runs = runs[runs["kind"] == "git"]
+    assert int(git_runs["items_seen"].iloc[1]) == len(demo["metrics"].commits)
+    assert int(git_runs["items_seen"].iloc[0]) > 0  # files blamed or reused at the week ends
+    cursors = frame(at, "cursors")
+    assert sorted(zip(cursors["source"], cursors["stream"], strict=True)) == [
+        ("fraud-model", "blame"), ("fraud-model", "commits"), ("fraud-model Jira", "issues")]
     configured = frame(at, "configured")
     assert list(configured["kind"]) == ["git", "jira"]
     assert configured["location"].iloc[0] == str(demo["dir"] / "fraud-model")
