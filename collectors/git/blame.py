@@ -7,12 +7,16 @@
    and line counts; a file no first-parent commit changed since the previous stored week-end commit keeps that
    commit's blame (`git_tree_files.blamed_at` points at it: the blame is the same, see trees.py), every other text
    file is blamed again — so a week costs the files changed in it, and a rerun with nothing new costs one walk;
-3. blames run in parallel worker threads, each driving one `git blame --incremental <commit> -- <path>` (no -w,
+3. blames run in parallel worker threads (one per core), each driving one `git blame --incremental` per file (no -w,
    -M or -C; no .mailmap: the view repository has none and `mailmap.*` is emptied) — the same attribution as
-   `--line-porcelain`, one header per group of lines instead of one per line;
-4. each file's blame, summed per blamed commit with that commit's recorded author and author date, is written
-   with its tree row in the same transaction (a Ctrl-C loses at most the files in flight); a tree is marked
-   complete (`git_trees`) after its last file, and the week ends are written last.
+   `--line-porcelain`, one header per group of lines instead of one per line. The first week-end tree is blamed in
+   full. A changed file of a later week is blamed over `<previous week end>..<week end>` only: the lines that
+   reach the previous week-end commit take the blame they had there (its stored line map, `ranges`), since blame
+   follows each line independently through the same commits; a line that stops at any other commit outside the
+   range (a branch forked before the previous week end, a root commit) makes it a full blame instead;
+4. each file's blame, per blamed commit with that commit's recorded author and author date and the runs of lines
+   it owns, is written with its tree row in the same transaction (a Ctrl-C loses at most the files in flight); a
+   tree is marked complete (`git_trees`) after its last file, and the week ends are written last.
 Sides are not stored: attribution happens at metric time (SPEC §3), so editing the roster needs no re-blame.
 The run is logged like any collection run (stream "blame" of the git source).
 """
