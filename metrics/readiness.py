@@ -295,7 +295,7 @@ def person_rows(facts: Facts, week: int, capability: str | None) -> pd.DataFrame
 def takeover_status(ladder: pd.DataFrame, capability: str, week: int) -> str:
     """ "taken over in week 6 (4 weeks after its first activity)" once the measured stage reached 3 and stayed >= 3
     through `week`; else "not yet: stage 2 Internal leads, vendor reviews" (or "no activity yet")."""
-    from metrics.kpis.base import STAGE_NAMES
+    from metrics.ladder import STAGE_NAMES
 
     rows = ladder[(ladder["capability"] == capability) & (ladder["week"] <= week)].sort_values("week")
     measured = rows[rows["stage"].notna()]
