@@ -42,6 +42,7 @@ def _collect(args: argparse.Namespace) -> int:
         print(f"git {result.source_name}: {result.commits_seen} commits read ({walk}), "
               f"{result.commits_removed} removed, {result.tags} tags, tip {result.cursor[:12]}")
         _collect_eval_tests(cfg, engine, source)
+        _collect_week_ends(cfg, engine, source)
     failures += _collect_github(cfg, engine, args)
     failures += _collect_jira(cfg, engine, args)
     failures += _collect_github_issues(cfg, engine, args)
@@ -56,6 +57,14 @@ def _collect_eval_tests(cfg, engine, source) -> None:
 
     tests = collect_eval_tests(engine, cfg, cfg.resolve_path(source.path), source.branch, source.display_name)
     print(f"git {source.display_name}: {tests} evaluation tests at the tip")
+
+
+def _collect_week_ends(cfg, engine, source) -> None:
+    """Week-end commits and the binder's files in each week-end tree (artifact_completeness, SPEC §11)."""
+    from collectors.git.week_ends import collect_week_ends
+
+    files = collect_week_ends(engine, cfg, cfg.resolve_path(source.path), source.branch, source.display_name)
+    print(f"git {source.display_name}: {files} binder files at the tip")
 
 
 def _collect_github(cfg, engine, args: argparse.Namespace) -> int:

@@ -12,8 +12,10 @@ import math
 import sys
 
 from engagement.cli import add_engagement_args, run_command
-from metrics.engagement import TICKET_COUNT_COLUMNS
+from metrics.engagement import SYSTEM_AMOUNT_COLUMNS, SYSTEM_COUNT_COLUMNS, TICKET_COUNT_COLUMNS
 from metrics.engagement_file import load_engagement
+
+OWN_COUNTS = [*TICKET_COUNT_COLUMNS, *SYSTEM_COUNT_COLUMNS]  # columns present only on their own KPI's rows
 
 
 def weekly_records(frame) -> list[dict]:
@@ -22,10 +24,10 @@ def weekly_records(frame) -> list[dict]:
     for row in frame.to_dict("records"):
         rec = {}
         for key, value in row.items():
-            if key in TICKET_COUNT_COLUMNS:
+            if key in OWN_COUNTS or key in SYSTEM_AMOUNT_COLUMNS:
                 # KPI-specific counts appear only on the rows of the KPI they belong to.
                 if value is not None and not (isinstance(value, float) and math.isnan(value)):
-                    rec[key] = int(value)
+                    rec[key] = float(value) if key in SYSTEM_AMOUNT_COLUMNS else int(value)
                 continue
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 rec[key] = None
@@ -70,7 +72,7 @@ def _weekly(args: argparse.Namespace) -> int:
         import pandas as pd
 
         table = pd.DataFrame(records, columns=list(frame.columns))
-        for col in TICKET_COUNT_COLUMNS:
+        for col in OWN_COUNTS:
             if col in table:
                 table[col] = table[col].astype("Int64")
         print(table.to_string(index=False, na_rep="—"))

@@ -127,6 +127,29 @@ INTENDED_MILESTONE_STATES: dict[str, list[str]] = {
 INTENDED_MET_WEEK: dict[str, int] = {"M1": 3, "M2": 4, "M3": 6}
 
 # --------------------------------------------------------------------------------------------------
+# The handover binder (SPEC §11): [[artifacts]] of the engagement file and what the history gives them
+# --------------------------------------------------------------------------------------------------
+
+# key, title, paths, capability (None: engagement-wide only), max_age_weeks
+ARTIFACTS: list[tuple[str, str, list[str], str | None, int]] = [
+    ("readme", "README and setup", ["/README.md"], None, 8),
+    ("lock_file", "Pinned dependency lock file", ["/requirements*.txt"], None, 8),
+    ("environment", "Environment as code (Dockerfile)", ["/Dockerfile*"], "deployment", 4),
+    ("data_contracts", "Data contracts", ["data/schema.yaml"], "data", 8),
+    ("eval_harness", "Evaluation harness with thresholds", ["eval/thresholds.yaml"], "evaluation", 8),
+    ("model_card", "Model card", ["/MODEL_CARD.md"], "training", 8),
+    ("runbook_training", "Runbook: retraining", ["runbooks/retrain.md"], "training", 8),
+    ("runbook_rollback", "Runbook: rollback", ["runbooks/rollback.md"], "deployment", 8),
+    ("runbook_incident", "Runbook: incident response", ["runbooks/incident.md"], "operations", 8),
+    ("monitoring", "Monitoring and alert definitions", ["ops/alerts.yaml", "ops/monitoring.yaml"], "operations", 8),
+    ("architecture", "Architecture notes", ["docs/architecture.md"], None, 4),
+    ("data_handling", "Data-handling record", ["docs/data-handling.md"], "data", 8),
+]
+MODEL_CARD = ("# Model card: fraud-model\n\nIntended use: card-fraud scoring of authorised transactions.\n"
+              "Training data: 18 months of labelled transactions (see the data cut in the model metadata).\n"
+              "Evaluation: PR-AUC and false-positive rate against eval/thresholds.yaml.\n")
+
+# --------------------------------------------------------------------------------------------------
 # Who commits
 # --------------------------------------------------------------------------------------------------
 
@@ -343,6 +366,9 @@ SCAFFOLD: dict[str, str] = {
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: fraud-scorer\nspec:\n  replicas: 2\n"
     ),
     "ops/alerts.yaml": "alerts:\n  - name: scorer_down\n    expr: up{job=\"fraud-scorer\"} == 0\n",
+    # binder (SPEC §11): the serving image, written once by the vendor and never touched again
+    "Dockerfile": "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+                  "COPY . /app\nCMD [\"python\", \"-m\", \"deploy.serve\"]\n",
 }
 
 _TZ = ZoneInfo(DEMO_TZ)
@@ -377,7 +403,7 @@ def _special_commits() -> list[_Commit]:
         p: SCAFFOLD[p] for p in SCAFFOLD
         if p.startswith(("data/", "train/", "pipelines/")) or p == "requirements.txt"}))
     c.append(_Commit("sofia", _at(0, 3, 11, 30), "Scaffold evaluation and serving",
-                     files={p: SCAFFOLD[p] for p in SCAFFOLD if p.startswith(("eval/", "deploy/"))}))
+                     files={p: SCAFFOLD[p] for p in SCAFFOLD if p.startswith(("eval/", "deploy/", "Dockerfile"))}))
     c.append(_Commit("marco", _at(0, 4, 9, 45), "Add alert rules skeleton",
                      files={"ops/alerts.yaml": SCAFFOLD["ops/alerts.yaml"]}))
     c.append(_Commit("sofia", _at(0, 4, 16, 20), "Add Makefile targets for the pipelines",
@@ -417,7 +443,8 @@ def _special_commits() -> list[_Commit]:
                      touch=["train/train.py", "eval/metrics.py"]))
     c.append(_Commit("alex", _at(6, 3, 22, 5), "Add glossary of fraud terms", touch=["docs/glossary.md"]))
     # Week 7: Makefile (no capability) and a Sunday hotfix just after the DST change (+0100).
-    c.append(_Commit("priya", _at(7, 1, 12, 0), "Add eval target to Makefile", touch=["Makefile"]))
+    c.append(_Commit("priya", _at(7, 1, 12, 0), "Add eval target to Makefile and a model card", touch=["Makefile"],
+                     files={"MODEL_CARD.md": MODEL_CARD}))  # the binder's model card (SPEC §11), late
     c.append(_Commit("priya", _at(7, 6, 11, 15), "Document weekend escalation after alert storm",
                      touch=["runbooks/incident.md"]))
     # Dependabot bumps (squash-merged on GitHub, so committed by "GitHub").
@@ -649,6 +676,11 @@ def engagement_toml() -> str:
     ]
     for key, paths in CAPABILITIES.items():
         lines += ["[[capabilities]]", f"key = {_toml_str(key)}", f"paths = {_toml_list(paths)}", ""]
+    for key, title, paths, capability, max_age in ARTIFACTS:
+        lines += ["[[artifacts]]", f"key = {_toml_str(key)}", f"title = {_toml_str(title)}",
+                  f"paths = {_toml_list(paths)}"]
+        lines += [f"capability = {_toml_str(capability)}"] if capability else []
+        lines += [f"max_age_weeks = {max_age}", ""]
     lines.append("[plan]")
     for key, weeks in PLAN.items():
         lines.append(f"{key} = {{ " + ", ".join(f"{w} = {s}" for w, s in sorted(weeks.items())) + " }")

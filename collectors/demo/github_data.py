@@ -10,6 +10,11 @@ Deliberate cases: squash merges (a merge sha per PR), a dependabot PR (type Bot)
 account (`user: null`), PRs closed unmerged or still open; a failed train re-run by someone else
 (actor ≠ triggering_actor), a scheduled train (counted apart), a data cut superseded by a newer one, a
 train started before the cut (does not close it), deploys and a rollback.
+SPEC §11 (the system KPIs): JUnit evaluation runs (artifacts served as zips), a silent release (week 3's deploy:
+no evaluation of its commit), a gated one (week 8's deploy ships the commit week 8's evaluation passed), a
+staging deploy that closes no rehearsal (week 7: no passing evaluation), the internal rehearsal of week 8
+(cut → train → evaluation → staging deploy, no vendor run between), a rollback that never succeeds (week 6)
+and one that succeeds on a re-run (week 8), a failed environment rebuild followed by a successful one (week 7).
 
 The `INTENDED_*` tables are written by hand; tests/test_demo_github.py checks the pipeline reproduces them.
 """
@@ -29,8 +34,14 @@ PIPELINE = """
 [pipeline]
 data_cut = { workflows = ["data-cut.yml"], tags = ["data-v*"] }
 train = { workflows = ["train.yml"] }
-deploy = { workflows = ["deploy.yml"] }
+deploy = { workflows = ["deploy.yml", "deploy-staging.yml"] }
 rollback = { workflows = ["rollback.yml"] }
+eval = { workflows = ["eval.yml"] }
+rebuild = { workflows = ["rebuild-env.yml"] }
+
+[cost]
+per_minute = 0.4
+currency = "EUR"
 """
 START = dt.date(2026, 9, 7)
 TZ = ZoneInfo("Europe/Berlin")
@@ -74,6 +85,8 @@ UNMERGED = [(19, "sofia", 6, 0, None), (20, "marco", 7, 0, 10)]  # open; closed 
 
 TRAIN, CUT = ".github/workflows/train.yml", ".github/workflows/data-cut.yml"
 DEPLOY, ROLLBACK = ".github/workflows/deploy.yml", ".github/workflows/rollback.yml"
+EVAL, STAGING = ".github/workflows/eval.yml", ".github/workflows/deploy-staging.yml"
+REBUILD = ".github/workflows/rebuild-env.yml"
 # run id, workflow, event, actor, triggering actor, week, day, start hour, hours, conclusion, attempt
 RUNS = [
     (101, CUT, "workflow_dispatch", "marco", "marco", 1, 1, 9, 1, "success", 1),
@@ -102,7 +115,23 @@ RUNS = [
     (801, CUT, "workflow_dispatch", "ines", "ines", 8, 0, 9, 1, "success", 1),
     (802, TRAIN, "workflow_dispatch", "ines", "ines", 8, 0, 11, 2, "success", 1),  # cycle 3 h
     (803, DEPLOY, "workflow_dispatch", "priya", "priya", 8, 2, 10, 1, "success", 1),
+    # SPEC §11 (system KPIs) ------------------------------------------------------------------------------
+    (605, EVAL, "workflow_dispatch", "priya", "priya", 6, 4, 10, 0.5, "failure", 1),  # JUnit: 2 of 17 fail
+    (606, ROLLBACK, "workflow_dispatch", "ines", "ines", 6, 2, 16, 0.25, "failure", 1),  # never succeeds: open
+    (705, EVAL, "workflow_run", "priya", "priya", 7, 1, 13, 0.5, "failure", 1),  # JUnit: 1 of 20 fails
+    (706, STAGING, "workflow_dispatch", "tom", "tom", 7, 1, 14, 0.5, "success", 1),  # no passing evaluation
+    (703, REBUILD, "workflow_dispatch", "ivan", "ivan", 7, 2, 10, 1, "failure", 1),  # environment from scratch
+    (704, REBUILD, "workflow_dispatch", "ivan", "ivan", 7, 3, 10, 1.5, "success", 1),  # ... fixed, rebuilt
+    (804, EVAL, "workflow_run", "ines", "ines", 8, 0, 13.5, 0.5, "success", 1),  # rehearsal: 23 of 23 pass
+    (805, STAGING, "workflow_dispatch", "ines", "ines", 8, 0, 14.5, 0.5, "success", 1),  # rehearsal: 5 h
+    (806, ROLLBACK, "workflow_dispatch", "tom", "tom", 8, 3, 10, 0.2, "failure", 1),  # fails after 12 min ...
+    (806, ROLLBACK, "workflow_dispatch", "tom", "priya", 8, 3, 10.5, 0.25, "success", 2),  # ... Priya re-runs it
 ]
+# run id -> the run whose commit it builds (default: its own): week 8's deploy ships what week 8's evaluation passed
+SAME_COMMIT = {803: 804}
+# run id -> (testcases, failed, skipped) of its JUnit report (junit_workflows = ["eval.yml"]); the counts equal the
+# test functions in eval/ at those weeks' ends, so eval_coverage reads the same from JUnit as from git
+JUNIT = {605: (17, 2, 1), 705: (20, 1, 0), 804: (23, 0, 0)}
 
 # By hand from the tables above. week -> (internal, vendor, unattributed, bots) merged PRs by author.
 INTENDED_PR_SHARE = {1: (0, 2, 0, 0), 2: (0, 2, 0, 1), 3: (1, 1, 1, 0), 4: (2, 1, 0, 0), 5: (2, 0, 0, 0),
@@ -137,6 +166,7 @@ def demo_repo() -> FakeRepo:
         body = run(rid, path, event, USERS[actor], at(week, day, hour), triggering=USERS[trig], attempt=attempt,
                    conclusion=conclusion, started=at(week, day, hour), updated=at(week, day, hour + hours),
                    repo=REPO)
+        body["head_sha"] = f"{SAME_COMMIT.get(rid, rid):040x}"
         if attempt == 1:
             body["created_at"] = at(week, day, hour)
         else:  # a re-run keeps the run's creation time
@@ -144,7 +174,25 @@ def demo_repo() -> FakeRepo:
             repo.attempts[(rid, attempt - 1)] = latest[rid]
         latest[rid] = body
     repo.runs = list(latest.values())
+    repo.artifacts = {rid: [(rid * 10, "junit-report", junit_zip(rid, *counts))] for rid, counts in JUNIT.items()}
     return repo
+
+
+def junit_zip(rid: int, tests: int, failed: int, skipped: int) -> bytes:
+    """A JUnit XML report (zipped, as an Actions artifact) with `tests` testcases, `failed` failing, `skipped`."""
+    import io
+    import zipfile
+
+    cases = []
+    for i in range(tests):
+        inner = '<failure message="below threshold"/>' if i < failed else "<skipped/>" if i < failed + skipped else ""
+        cases.append(f'<testcase classname="eval.test_metrics" name="test_case_{i}">{inner}</testcase>')
+    xml = (f'<?xml version="1.0"?><testsuite name="evaluation" tests="{tests}" failures="{failed}" '
+           f'skipped="{skipped}">{"".join(cases)}</testsuite>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo(f"reports/junit-{rid}.xml", date_time=(2026, 1, 1, 0, 0, 0)), xml)  # same bytes
+    return buf.getvalue()
 
 
 def add_github_source(toml: Path, base_url: str) -> None:
@@ -156,7 +204,7 @@ def add_github_source(toml: Path, base_url: str) -> None:
     if "[pipeline]" not in text:
         text += PIPELINE
     text += (marker + f'[[sources.github]]\nrepo = "{REPO}"\ntoken_env = "BATON_DEMO_GITHUB_TOKEN"\n'
-             f'base_url = "{base_url}"\n')
+             f'base_url = "{base_url}"\njunit_workflows = ["eval.yml"]\n')
     toml.write_text(text, encoding="utf-8")
 
 
