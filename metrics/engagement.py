@@ -28,11 +28,6 @@ FLOAT_COLUMNS = ("value", "planned", "n", "p90", "scheduled")
 # The KPI-specific counts the registered KPIs add today (README); any new ones follow WEEKLY_COLUMNS the same way.
 TICKET_COUNT_COLUMNS = ["started", "completed", "unprompted_internal", "items_checked", "items_total", "drills",
                         "passes", "internal_passes"]
-# ... and the SPEC §11 KPIs' own counts (binder artifacts, open rollbacks, JUnit testcases, silent releases, rebuilds)
-# and amounts (training minutes and their cost), likewise only on their own KPI's rows.
-SYSTEM_COUNT_COLUMNS = ["artifacts", "present", "fresh", "owned", "open", "passed", "failed", "skipped",
-                        "silent_releases", "successful"]
-SYSTEM_AMOUNT_COLUMNS = ["total_minutes", "cost"]
 UNATTRIBUTED_WARNING = 0.05  # SPEC §3: warn when over 5% of a week's events are unattributed
 
 
