@@ -42,5 +42,6 @@ SPEC = KpiSpec(
     key="environment_rebuild", label="Environment rebuild success", unit="share", direction="higher",
     definition="Successful / completed runs of the environment-rebuild workflows ([pipeline].rebuild: the "
                "environment built from scratch) in the week, by triggering side.",
-    compute=compute, evidence=evidence, default_target=1.0, capabilities=False, filters=frozenset({"side"}), spec_section="SPEC §11",
+    compute=compute, evidence=evidence, default_target=1.0, capabilities=False, filters=frozenset({"side"}),
+    spec_section="SPEC §11",
     page="retraining")

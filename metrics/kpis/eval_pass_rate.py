@@ -57,5 +57,6 @@ SPEC = KpiSpec(
     key="eval_pass_rate", label="Evaluation pass rate", unit="share", direction="higher",
     definition="Share of evaluation testcases passed in the week's latest JUnit run on the tracked branch; beside "
                "it, silent releases: successful deploys whose commit had no passing evaluation before them.",
-    compute=compute, evidence=evidence, default_target=0.95, capabilities=False, filters=frozenset({"side"}), spec_section="SPEC §11",
+    compute=compute, evidence=evidence, default_target=0.95, capabilities=False, filters=frozenset({"side"}),
+    spec_section="SPEC §11",
     page="quality")

@@ -55,4 +55,4 @@ SPEC = KpiSpec(
                "train → passing evaluation → successful staging deploy. Hours from the cut to the staging deploy of "
                "the week's fastest complete cycle; n = complete cycles.",
     compute=compute, evidence=evidence, default_target=48.0, chart="value", capabilities=False,
-    spec_section="SPEC §11", page="retraining")
+    filters=frozenset({"side"}), spec_section="SPEC §11", page="retraining")

@@ -43,5 +43,6 @@ SPEC = KpiSpec(
     key="rollback_time", label="Rollback time", unit="minutes", direction="lower",
     definition="From a rollback run's creation to the completion of its first successful attempt (re-runs "
                "included); weekly median. Rollbacks that never succeed are counted in n and shown open.",
-    compute=compute, evidence=evidence, chart="value", capabilities=False, filters=frozenset({"side"}), spec_section="SPEC §11",
+    compute=compute, evidence=evidence, chart="value", capabilities=False, filters=frozenset({"side"}),
+    spec_section="SPEC §11",
     page="retraining")

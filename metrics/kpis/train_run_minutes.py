@@ -49,5 +49,6 @@ SPEC = KpiSpec(
     definition="Duration of each completed train run attempt (run_started_at → updated_at: a re-run counts from its "
                "own start), weekly median with p90 and the week's total minutes; [cost].per_minute turns them into "
                "money.",
-    compute=compute, evidence=evidence, chart="value_p90", capabilities=False, filters=frozenset({"side"}), spec_section="SPEC §11",
+    compute=compute, evidence=evidence, chart="value_p90", capabilities=False, filters=frozenset({"side"}),
+    spec_section="SPEC §11",
     page="retraining")
