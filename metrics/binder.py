@@ -150,3 +150,41 @@ def _missing_text(rows: pd.DataFrame) -> pd.Series:
                + " (" + rows.loc[unowned, "owner_side"].fillna("unattributed").astype(str) + ")")
         text[unowned] = [f"{t}; {w}" if t else w for t, w in zip(text[unowned], who, strict=True)]
     return pd.Series(text, index=rows.index, dtype=object)
+
+
+CHECKLIST_COLUMNS = ["artifact", "capability", "present", "fresh", "owned", "files", "last change", "owner",
+                     "what is missing", "key"]
+
+
+def _mark(flag: bool) -> str:
+    return "✓" if flag else "✗"
+
+
+def checklist(b: Binder, week: int) -> pd.DataFrame:
+    """The binder of `week` as a consultant walks it in a review: one row per artifact (in binder order) with ✓/✗
+    for present, fresh and owned, the files, the last change (date and who), the owner (the last person who
+    changed it, with their side) and, for a ✗, what is missing. Empty when the week has no week-end commit."""
+    rows = b.artifacts[b.artifacts["week"] == week]
+    if rows.empty:
+        return pd.DataFrame(columns=CHECKLIST_COLUMNS)
+    when = pd.to_datetime(rows["latest_at"], utc=True).dt.strftime("%Y-%m-%d")
+    last = (when + " by " + rows["latest_person"].fillna("an unknown author").astype(str)).where(rows["present"], "–")
+    owner = (rows["owner_person"].fillna("an unknown author").astype(str) + " ("
+             + rows["owner_side"].fillna("unattributed").astype(str) + ")").where(rows["present"], "–")
+    return pd.DataFrame({
+        "artifact": rows["title"].to_numpy(), "capability": rows["capability"].fillna("—").to_numpy(),
+        "present": rows["present"].map(_mark).to_numpy(), "fresh": rows["fresh"].map(_mark).to_numpy(),
+        "owned": rows["owned"].map(_mark).to_numpy(), "files": rows["files"].to_numpy(),
+        "last change": last.to_numpy(), "owner": owner.to_numpy(),
+        "what is missing": rows["missing"].replace("", "—").to_numpy(), "key": rows["artifact"].to_numpy(),
+    }, columns=CHECKLIST_COLUMNS)
+
+
+def capability_summary(b: Binder, week: int) -> pd.DataFrame:
+    """Per capability (and "—" for artifacts tied to none): artifacts, present, fresh, owned in `week`."""
+    rows = b.artifacts[b.artifacts["week"] == week]
+    if rows.empty:
+        return pd.DataFrame(columns=["capability", "artifacts", "present", "fresh", "owned"])
+    g = rows.assign(capability=rows["capability"].fillna("—")).groupby("capability", sort=False)
+    return pd.DataFrame({"artifacts": g.size(), "present": g["present"].sum(), "fresh": g["fresh"].sum(),
+                         "owned": g["owned"].sum()}).reset_index()

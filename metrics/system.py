@@ -440,3 +440,14 @@ def takeover(ladder: pd.DataFrame) -> pd.DataFrame:
             value = run_start - first_active if run_start is not None and first_active is not None else np.nan
             rows.append((cap, int(week), stage, first_active, run_start, value, int(count)))
     return pd.DataFrame(rows, columns=cols)
+
+
+def takeover_table(cells: pd.DataFrame, week: int) -> pd.DataFrame:
+    """Per capability in `week`: the measured stage, first active week, the week its current run at stage ≥ 3
+    began (None while not taken over) and `takeover_weeks` (the difference)."""
+    rows = cells[cells["week"] == week]
+    as_int = {c: rows[c].astype("Int64") for c in ("stage", "first_active", "taken_over", "value")}
+    return pd.DataFrame({"capability": rows["capability"].to_numpy(), "stage": as_int["stage"].to_numpy(),
+                         "first active week": as_int["first_active"].to_numpy(),
+                         "taken over in week": as_int["taken_over"].to_numpy(),
+                         "weeks to takeover": as_int["value"].to_numpy()})

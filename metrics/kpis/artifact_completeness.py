@@ -12,7 +12,7 @@ from metrics.facts import Facts, no_rows
 from metrics.kpis.base import KpiSpec, empty_evidence, evidence_frame, iso
 
 SIDE_COLUMN = {"internal": "internal", "vendor": "vendor", "unattributed": "unattributed", "bot": "bots"}
-EXTRA = ("artifact", "present", "fresh", "owned", "last_change", "missing")
+EXTRA = ("artifact", "present", "fresh", "owned", "last_change", "last_changed_by", "owner_change", "missing")
 
 
 def _scope_rows(artifacts: pd.DataFrame, capability: str | None) -> pd.DataFrame:
@@ -48,9 +48,10 @@ def compute(facts: Facts) -> pd.DataFrame:
 
 
 def evidence(facts: Facts, week: int, capability: str | None) -> pd.DataFrame:
-    """Per artifact: each matching file with its newest change (when, who, side); the file holding the artifact's
-    last change by a person is counted (one per present artifact, on its owner's side). A missing artifact is one
-    uncounted row saying so."""
+    """Per artifact: each matching file with its newest change (`at`, `last_change`, `last_changed_by`) and its
+    newest change by a person (`owner_change`; `person` and `side` are that author's, bots skipped); the file
+    holding the artifact's last change by a person is counted (one per present artifact, on its owner's side).
+    A missing artifact is one uncounted row saying so."""
     binder = facts.binder
     if binder.empty:
         return empty_evidence(*EXTRA)
@@ -67,19 +68,25 @@ def evidence(facts: Facts, week: int, capability: str | None) -> pd.DataFrame:
     counted = ((files["path"] == files["owner_path"]) & (files["repo"] == files["owner_repo"])).to_numpy()
     parts = []
     if len(files):
+        day = iso(files["at"]).str[:10]
+        by_bot = (files["sha"] != files["owner_sha"]).to_numpy()
+        title = (files["title"] + ": " + files["path"] + " — last changed " + day.fillna("?") + " by "
+                 + files["person"].fillna("an unknown author").astype(str))
+        title = title.where(~by_bot, title + "; last change by a person: " + files["owner_person"].fillna(
+            "an unknown author").astype(str))
         parts.append(evidence_frame(
             kind="file", id=files["artifact"] + ":" + files["repo"].astype(str) + ":" + files["path"],
             url=facts.commit_links(files["repo"].astype(str), files["owner_sha"].fillna("").astype(str)),
             at=iso(files["at"]), person=files["owner_person"], side=files["owner_side"], counted=counted,
-            title=files["title"] + ": " + files["path"], repo=files["repo"], artifact=files["artifact"],
-            present=files["present"], fresh=files["fresh"], owned=files["owned"],
-            last_change=files["sha"], missing=files["missing"]))
+            title=title, repo=files["repo"], artifact=files["artifact"], present=files["present"],
+            fresh=files["fresh"], owned=files["owned"], last_change=files["sha"],
+            last_changed_by=files["person"], owner_change=files["owner_sha"], missing=files["missing"]))
     absent = arts[~arts["present"]]
     if len(absent):
         parts.append(evidence_frame(
             kind="artifact", id=absent["artifact"], counted=False, title=absent["title"] + ": missing",
             artifact=absent["artifact"], present=False, fresh=False, owned=False, last_change=None,
-            missing=absent["missing"]))
+            last_changed_by=None, owner_change=None, missing=absent["missing"]))
     return pd.concat(parts, ignore_index=True) if parts else empty_evidence(*EXTRA)
 
 
