@@ -147,6 +147,26 @@ INTENDED_TRAIN_SHARE = {1: (0, 1, 0), 2: (1, 1, 1), 3: (1, 0, 0), 4: (1, 1, 0), 
 INTENDED_TIME_TO_RETRAIN = {1: (4.0, 4.0, 1, 0), 2: (26.0, 26.0, 1, 0), 3: (3.0, 3.0, 1, 1), 4: (19.0, 19.0, 1, 1),
                             5: (4.0, 4.0, 1, 1), 6: (2.5, 2.9, 2, 2), 7: (2.5, 2.5, 1, 1), 8: (3.0, 3.0, 1, 1)}
 
+# SPEC §11, by hand from RUNS, SAME_COMMIT and JUNIT ([cost] per_minute = 0.4):
+# week -> (median, p90, completed train attempts, total minutes, cost) by the week an attempt started; week 2 has
+# 202's failed first attempt (60 min), Ines's re-run (180) and the scheduled run (180)
+INTENDED_TRAIN_MINUTES = {1: (180.0, 180.0, 1, 180.0, 72.0), 2: (180.0, 180.0, 3, 420.0, 168.0),
+                          3: (120.0, 120.0, 1, 120.0, 48.0), 4: (120.0, 120.0, 2, 240.0, 96.0),
+                          5: (120.0, 120.0, 2, 240.0, 96.0), 6: (90.0, 114.0, 2, 180.0, 72.0),
+                          7: (120.0, 120.0, 1, 120.0, 48.0), 8: (120.0, 120.0, 1, 120.0, 48.0)}
+# week -> (median minutes of the closed cycles or None, cycles, open, side): 405 Tom (vendor until 7 Oct) 30 min;
+# 606 Ines never succeeds; 806 fails after 12 min, Priya's re-run succeeds at 10:45: 10:00 -> 10:45 = 45 min
+INTENDED_ROLLBACK = {4: (30.0, 1, 0, "vendor"), 6: (None, 1, 1, "internal"), 8: (45.0, 1, 0, "internal")}
+# week -> (hours of the fastest complete internal cycle, cycles): week 8, cut 801 done 10:00 -> train 802 (11-13)
+# -> JUnit 804 (13:30-14:00, 23/23) -> staging deploy 805 done 15:00 = 5 h. Week 7's staging deploy 706 closes
+# none: no passing evaluation before it (605 and 705 have failures).
+INTENDED_REHEARSAL = {8: (5.0, 1)}
+# week -> (passed, testcases) of the week's latest JUnit run on main; silent releases: week 3's deploy 303
+INTENDED_EVAL_PASS = {6: (14, 17), 7: (19, 20), 8: (23, 23)}
+INTENDED_SILENT_RELEASES = {3: 1}
+# week -> (successful, completed) rebuilds, all by Ivan (internal)
+INTENDED_REBUILD = {7: (1, 2)}
+
 
 def demo_repo() -> FakeRepo:
     repo = FakeRepo(full_name=REPO, repo_id=REPO_ID)
