@@ -1,0 +1,72 @@
+"""takeover_weeks (SPEC §11): per capability, the first week of its current run at ladder stage ≥ 3 minus its first
+week with any activity; engagement-wide, the slowest capability once all active ones are taken over. Hand-computed
+tables: the rule on a hand-made ladder, an engagement's commits end to end, and the demo's ladder."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from collectors.demo import build as demo_build
+from metrics.service import evidence
+from metrics.system import takeover
+from tests.engagement_factory import ANN, COMMITS, metrics, source_data
+from tests.metrics.kpis.system_fixtures import demo, reconciliation_problems, row
+
+KEY = "takeover_weeks"
+N = np.nan
+
+
+def ladder(cells: dict[str, list[tuple[float, int, int, int]]]) -> pd.DataFrame:
+    """capability -> [(stage, internal, vendor, unattributed) for weeks 0, 1, ...]"""
+    rows = [{"capability": cap, "week": week, "stage": stage, "internal": i, "vendor": v, "unattributed": u,
+             "bots": 0} for cap, weeks in cells.items() for week, (stage, i, v, u) in enumerate(weeks)]
+    return pd.DataFrame(rows)
+
+
+def test_the_rule_on_a_hand_made_ladder():
+    cells = takeover(ladder({
+        # weeks 0..7: no activity; stage 0; stage 3; no activity (a gap does not break the run); 4; falls to 2; 3; 3
+        "a": [(N, 0, 0, 0), (0, 0, 3, 0), (3, 4, 1, 0), (N, 0, 0, 0), (4, 2, 0, 0), (2, 1, 1, 0), (3, 5, 1, 0),
+              (3, 4, 0, 0)],
+        # only an unattributed item in week 0 (activity, no stage), then 1, 3, 3, ...
+        "b": [(N, 0, 0, 1), (1, 1, 4, 0), (3, 9, 1, 0), (3, 9, 1, 0), (4, 3, 0, 0), (4, 3, 0, 0), (4, 3, 0, 0),
+              (4, 3, 0, 0)],
+        "c": [(N, 0, 0, 0)] + [(1, 1, 5, 0)] * 7,  # never taken over
+    })).set_index(["capability", "week"])
+    values = {cap: [None if pd.isna(v) else int(v) for v in cells.loc[cap, "value"]] for cap in "abc"}
+    assert values == {"a": [None, None, 1, 1, 1, None, 5, 5],  # first active week 1; taken over w2, again w6
+                      "b": [None, None, 2, 2, 2, 2, 2, 2],  # first active week 0
+                      "c": [None] * 8}
+    assert cells.loc[("a", 7), "taken_over"] == 6 and cells.loc[("b", 7), "first_active"] == 0
+
+
+def test_end_to_end_from_commits_per_capability_and_engagement_wide():
+    """tests/engagement_factory.py's commits, plus one internal training commit in week 4.
+    data: (internal, vendor) 0/2, 1/1, 2/0, 1/0 -> stages 0, 2, 4, 4: taken over in week 3, active since week 1 -> 2.
+    training: 0/1, 0/1, 1/1, 1/0 -> stages 0, 0, 2, 4: taken over in week 4 -> 3.
+    Engagement-wide: week 3 has data only (training active, not taken over): none; week 4: max(2, 3) = 3."""
+    m = metrics(data=source_data([*COMMITS, (4, ANN, "train/e.py")]))
+    expected = {("data", 3): 2, ("data", 4): 2, ("training", 3): None, ("training", 4): 3, (None, 3): None,
+                (None, 4): 3, ("data", 2): None, (None, 2): None}
+    for (cap, week), value in expected.items():
+        r = row(m, KEY, week, cap)
+        assert (math.isnan(r["value"]) if value is None else r["value"] == value), (cap, week)
+    assert (row(m, KEY, 3)["n"], row(m, KEY, 4)["n"]) == (1, 2)
+    counted = evidence(m, KEY, 4).query("counted")
+    assert counted["id"].tolist() == ["data:w3", "training:w4"]
+    assert reconciliation_problems(m, KEY) == []
+
+
+def test_demo_values():
+    m = demo()
+    for cap, weeks in demo_build.INTENDED_TAKEOVER.items():
+        for week, value in weeks.items():
+            r = row(m, KEY, week, cap)
+            assert (math.isnan(r["value"]) if value is None else r["value"] == value), (cap, week)
+    wide = m.weekly[(m.weekly["kpi"] == KEY) & m.weekly["capability"].isna()].set_index("week")
+    assert wide["value"].isna().all()  # operations is never taken over
+    assert wide.loc[8, "n"] == 4
+    assert reconciliation_problems(m, KEY) == []
