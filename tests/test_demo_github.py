@@ -73,7 +73,7 @@ def test_demo_github_command_serves_until_stopped(tmp_path):
         out = subprocess.run([sys.executable, "-m", "collectors", "collect", "--config", str(toml), "--db", url,
                               "--quiet"], cwd=ROOT, capture_output=True, text=True, env={**os.environ})
         assert out.returncode == 0, out.stderr
-        assert "github client/fraud-model: 20 PRs, 29 reviews, 26 runs written" in out.stdout
+        assert "github client/fraud-model: 20 PRs, 29 reviews, 36 runs written" in out.stdout
     finally:
         proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10
