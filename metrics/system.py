@@ -425,7 +425,7 @@ def takeover(ladder: pd.DataFrame) -> pd.DataFrame:
     if ladder.empty:
         return pd.DataFrame(columns=cols)
     rows = []
-    for cap, cells in ladder.sort_values(["capability", "week"]).groupby("capability", sort=False):
+    for cap, cells in ladder.sort_values("week", kind="stable").groupby("capability", sort=False):  # ladder order
         items = cells[["internal", "vendor", "unattributed", "bots"]].sum(axis=1).to_numpy()
         first_active, run_start = None, None
         for (week, stage), count in zip(cells[["week", "stage"]].itertuples(index=False, name=None), items,

@@ -113,8 +113,14 @@ def reconciliation_problems(m: EngagementMetrics, key: str) -> list[str]:
 # The demo, collected once per test session (git + the GitHub replay + the Jira recording)
 # --------------------------------------------------------------------------------------------------------
 
-@functools.cache
 def demo() -> EngagementMetrics:
+    """The demo's metrics, computed from its collected database (collected once per session)."""
+    return demo_engagement()[2]
+
+
+@functools.cache
+def demo_engagement() -> tuple[Path, str, EngagementMetrics]:
+    """(engagement file, database URL, metrics) of the demo, collected once per session."""
     from collectors.__main__ import main as collectors_main
     from collectors.demo import github_data as gh
     from collectors.demo.build import build_demo
@@ -130,7 +136,7 @@ def demo() -> EngagementMetrics:
         gh.add_github_source(toml, server.base_url)
         assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
         assert server.unmatched == []
-    return load(toml, url)[2]
+    return toml, url, load(toml, url)[2]
 
 
 # --------------------------------------------------------------------------------------------------------
