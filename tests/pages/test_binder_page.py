@@ -4,16 +4,13 @@ spec names a page has its chart there."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from collectors.demo import build as demo_build
 from metrics.kpis import REGISTRY
-from tests.metrics.kpis.system_fixtures import demo_engagement
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+from tests.support.paths import APP
+from tests.support.system_kpis import demo_engagement
 
 
 def run_page(monkeypatch, page: str, **query) -> AppTest:

@@ -20,7 +20,7 @@ from metrics.binder import checklist
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import parse_engagement
 from metrics.service import evidence
-from tests.metrics.kpis.system_fixtures import demo, reconciliation_problems, row
+from tests.support.system_kpis import demo, reconciliation_problems, row
 
 KEY = "artifact_completeness"
 ANN, VIC = "Ann <ann@client.com>", "Vic <vic@acme.com>"

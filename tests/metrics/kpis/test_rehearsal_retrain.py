@@ -14,7 +14,7 @@ from collectors.demo import github_data as gh
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import parse_engagement
 from metrics.service import evidence
-from tests.metrics.kpis.system_fixtures import (
+from tests.support.system_kpis import (
     T,
     collect_recorded,
     config,

@@ -9,7 +9,7 @@ from engagement.config import ConfigError
 from metrics.engagement import compute
 from metrics.engagement_file import load_engagement
 from metrics.milestones import criterion_evidence, met_week, milestone_states
-from tests.metrics.kpis.system_fixtures import demo
+from tests.support.system_kpis import demo
 
 # milestone id -> (criterion, the week it is first met on the demo by hand, None = never)
 CRITERIA = {

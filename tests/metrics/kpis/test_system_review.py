@@ -6,7 +6,7 @@ from __future__ import annotations
 from db.engine import make_engine
 from metrics.report.pack import pack_html
 from metrics.review import kpi_cards, weekly_review
-from tests.metrics.kpis.system_fixtures import demo_engagement
+from tests.support.system_kpis import demo_engagement
 
 # key -> (shown value, target shown, status) in week 8, from the INTENDED tables of the demo
 WEEK8 = {

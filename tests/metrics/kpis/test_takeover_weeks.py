@@ -12,8 +12,8 @@ import pandas as pd
 from collectors.demo import build as demo_build
 from metrics.service import evidence
 from metrics.system import takeover
-from tests.engagement_factory import ANN, COMMITS, metrics, source_data
-from tests.metrics.kpis.system_fixtures import demo, reconciliation_problems, row
+from tests.support.engagement_factory import ANN, COMMITS, metrics, source_data
+from tests.support.system_kpis import demo, reconciliation_problems, row
 
 KEY = "takeover_weeks"
 N = np.nan

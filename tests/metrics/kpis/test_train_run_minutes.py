@@ -15,7 +15,7 @@ from collectors.demo import github_data as gh
 from collectors.demo.github_replay import load_pygithub, load_wiremock
 from metrics.engagement_file import parse_engagement
 from metrics.service import evidence
-from tests.metrics.kpis.system_fixtures import (
+from tests.support.system_kpis import (
     SAMPLES,
     collect_recorded,
     config,

@@ -1,6 +1,7 @@
-"""Shared inputs of the SPEC §11 KPI tests (tests/metrics/kpis/test_<key>.py): a small engagement, builders of
-workflow-run and JUnit frames in the shapes db.queries reads, the demo engagement collected once per session, and
-real GitHub Actions recordings (../shared/api-samples) collected through the real GitHub collector."""
+"""Shared inputs of the SPEC §11 KPI tests (tests/metrics/kpis/test_<key>.py, tests/pages/test_binder_page.py): a
+small engagement, builders of workflow-run and JUnit frames in the shapes db.queries reads, the demo engagement
+collected once per session, and real GitHub Actions recordings (../shared/api-samples) collected through the real
+GitHub collector."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ import pytest
 from metrics.engagement import EngagementMetrics, SourceData, compute
 from metrics.engagement_file import parse_engagement
 from metrics.service import reconcile
+from tests.support.paths import SAMPLES as BESIDE_CLONE
 
-ROOT = Path(__file__).resolve().parents[3]
-SAMPLES = ROOT.parent / "shared" / "api-samples"
-if not SAMPLES.is_dir():  # a worktree beside the main checkout: the shared folder is the main one's neighbour
+SAMPLES = BESIDE_CLONE
+if not SAMPLES.is_dir():  # a worktree one level deeper than the main checkout: the main checkout's neighbour
     SAMPLES = Path("/work/shared/api-samples")
 needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"recordings not present at {SAMPLES}")
 

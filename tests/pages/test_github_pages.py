@@ -20,8 +20,8 @@ from db.queries import load_source_frames
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
 from metrics.service import evidence
-from tests.replay import ReplayServer
-from tests.test_github_collector import ROOT
+from tests.support.paths import ROOT
+from tests.support.replay import ReplayServer
 
 APP = str(ROOT / "app.py")
 
