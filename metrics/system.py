@@ -28,6 +28,8 @@ from engagement.weeks import local_dates, week_of
 from metrics.identity import glob_regex
 
 REHEARSAL_KINDS = ("data_cut", "train", "eval", "deploy")  # vendor runs of these kinds break a rehearsal
+OPTIONAL_RUN_COLUMNS = ("head_sha", "head_branch", "repo", "html_url", "name", "workflow_path", "run_started_at",
+                        "triggering_login", "person")
 
 
 def weeks_of(times: pd.Series, cfg: EngagementConfig) -> pd.Series:
@@ -48,6 +50,9 @@ def timed(runs: pd.DataFrame) -> pd.DataFrame:
     """`runs` with `started` (run_started_at; created_at for a first attempt without it), `completed` (updated_at
     once the attempt has a conclusion) and `done` (has a conclusion)."""
     out = runs.copy()
+    for col in OPTIONAL_RUN_COLUMNS:  # frames built by hand (or by an older loader) may leave some out
+        if col not in out:
+            out[col] = None
     conclusion = out["conclusion"].astype(object)
     out["done"] = conclusion.notna().to_numpy() & (conclusion.astype(str).str.strip() != "").to_numpy()
     started = _utc(out["run_started_at"]) if "run_started_at" in out else pd.Series(pd.NaT, index=out.index)

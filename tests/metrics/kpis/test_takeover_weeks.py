@@ -1,6 +1,7 @@
 """takeover_weeks (SPEC §11): per capability, the first week of its current run at ladder stage ≥ 3 minus its first
-week with any activity; engagement-wide, the slowest capability once all active ones are taken over. Hand-computed
-tables: the rule on a hand-made ladder, an engagement's commits end to end, and the demo's ladder."""
+week with any activity; engagement-wide, the slowest capability once all active ones are taken over; the side counts
+are the ladder items the value stands on. Hand-computed tables: the rule on a hand-made ladder, an engagement's
+commits end to end, and the demo's ladder."""
 
 from __future__ import annotations
 
@@ -54,9 +55,16 @@ def test_end_to_end_from_commits_per_capability_and_engagement_wide():
     for (cap, week), value in expected.items():
         r = row(m, KEY, week, cap)
         assert (math.isnan(r["value"]) if value is None else r["value"] == value), (cap, week)
-    assert (row(m, KEY, 3)["n"], row(m, KEY, 4)["n"]) == (1, 2)
-    counted = evidence(m, KEY, 4).query("counted")
-    assert counted["id"].tolist() == ["data:w3", "training:w4"]
+    assert (row(m, KEY, 3)["taken_over"], row(m, KEY, 4)["taken_over"]) == (1, 2)
+    # the value stands on every ladder item up to the week: data 2+2+2+1 commits (internal 4, vendor 3), training
+    # 1+1+2+1 (internal 2, vendor 3) -> engagement-wide in week 4: internal 6, vendor 6
+    w4 = row(m, KEY, 4)
+    assert (w4["internal"], w4["vendor"]) == (6, 6)
+    assert (row(m, KEY, 3, "data")["internal"], row(m, KEY, 3, "data")["vendor"]) == (3, 3)
+    rows = evidence(m, KEY, 4)
+    assert rows["counted"].sum() == 12 and rows.loc[rows["counted"], "id"].str.match(r"^(data|training):").all()
+    start = rows[rows["title"].str.endswith("the takeover run starts here")]
+    assert start["id"].tolist() == ["data:w3", "training:w4"] and not start["counted"].any()
     assert reconciliation_problems(m, KEY) == []
 
 
@@ -68,5 +76,5 @@ def test_demo_values():
             assert (math.isnan(r["value"]) if value is None else r["value"] == value), (cap, week)
     wide = m.weekly[(m.weekly["kpi"] == KEY) & m.weekly["capability"].isna()].set_index("week")
     assert wide["value"].isna().all()  # operations is never taken over
-    assert wide.loc[8, "n"] == 4
+    assert wide.loc[8, "taken_over"] == 4
     assert reconciliation_problems(m, KEY) == []
