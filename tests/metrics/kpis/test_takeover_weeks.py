@@ -1,20 +1,30 @@
 """takeover_weeks (SPEC §11): per capability, the first week of its current run at ladder stage ≥ 3 minus its first
 week with any activity; engagement-wide, the slowest capability once all active ones are taken over; the side counts
 are the ladder items the value stands on. Hand-computed tables: the rule on a hand-made ladder, an engagement's
-commits end to end, and the demo's ladder."""
+commits end to end, the demo's ladder, and real recorded runs as ladder activity."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
 import pandas as pd
 
 from collectors.demo import build as demo_build
+from metrics.engagement import SourceData, compute
+from metrics.engagement_file import parse_engagement
 from metrics.service import evidence
 from metrics.system import takeover
 from tests.support.engagement_factory import ANN, COMMITS, metrics, source_data
-from tests.support.system_kpis import demo, reconciliation_problems, row
+from tests.support.system_kpis import (
+    collect_recorded,
+    demo,
+    devlake_runs,
+    needs_samples,
+    reconciliation_problems,
+    row,
+)
 
 KEY = "takeover_weeks"
 N = np.nan
@@ -77,4 +87,25 @@ def test_demo_values():
     wide = m.weekly[(m.weekly["kpi"] == KEY) & m.weekly["capability"].isna()].set_index("week")
     assert wide["value"].isna().all()  # operations is never taken over
     assert wide.loc[8, "taken_over"] == 4
+    assert reconciliation_problems(m, KEY) == []
+
+
+@needs_samples
+def test_devlake_runs_as_ladder_activity_by_triggering_actor(tmp_path):
+    """panjf2000/ants Tests and Lint runs as the activity of one capability, read from the recording. Week of
+    20 Jun 2022: 2559400714 and 2559400713 (created 25 Jun; first attempts by zqkgo, re-run by panjf2000). Week of
+    27 Jun: 2566218977, 2566218975 (push, panjf2000), 2589885628, 2589885639 (created 30 Jun; first attempts by
+    hanfezh, re-run by panjf2000). By the triggering actor every item is internal: stage 4 from week 1, taken over
+    in the week it became active -> 0 weeks; by `actor` week 1 would be vendor-only (stage 0)."""
+    frames = collect_recorded(tmp_path, devlake_runs())
+    people = [{"name": "Andy", "github": ["panjf2000"], "affiliations": [{"side": "internal"}]},
+              {"name": "Han", "github": ["hanfezh"], "affiliations": [{"side": "vendor"}]},
+              {"name": "Zq", "github": ["zqkgo"], "affiliations": [{"side": "vendor"}]}]
+    cfg = parse_engagement({"engagement": {"name": "ants", "start": dt.date(2022, 6, 20), "weeks": 2},
+                            "people": people,
+                            "capabilities": [{"key": "ci", "ci_workflows": ["ci.yml", "lint.yml"]}]})
+    m = compute(cfg, SourceData(**frames), today=dt.datetime(2022, 7, 4, tzinfo=dt.UTC))
+    w1, w2 = row(m, KEY, 1, "ci"), row(m, KEY, 2, "ci")
+    assert (w1["value"], w1["internal"], w1["vendor"]) == (0, 2, 0)
+    assert (w2["value"], w2["internal"], w2["vendor"]) == (0, 6, 0)
     assert reconciliation_problems(m, KEY) == []
