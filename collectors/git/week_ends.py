@@ -24,13 +24,13 @@ import datetime as dt
 import hashlib
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pathspec
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from collectors.git.client import _git
-from collectors.git.eval_tests import week_end_utc
 from collectors.runs import ensure_source
 from db.models import ArtifactFile, WeekEndCommit
 from db.upsert import upsert
@@ -40,6 +40,13 @@ from engagement.weeks import current_week
 CHANGES_KEPT = 3  # the newest changes of a file; the newest by a person is kept after them when they are bots
 _CHUNK = 500  # paths per git call: stays under the command-line limit
 RS, US = "\x1e", "\x1f"
+
+
+def week_end_utc(week: int, cfg: EngagementConfig) -> dt.datetime:
+    """The instant week `week` ends (local midnight starting week + 1, engagement timezone), as naive UTC."""
+    local = dt.datetime.combine(cfg.engagement.start + dt.timedelta(days=7 * week), dt.time(0),
+                                tzinfo=ZoneInfo(cfg.engagement.timezone))
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def binder_globs(cfg: EngagementConfig) -> list[str]:
