@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from metrics.facts import SIDE_COUNTS, Facts, no_rows
-from metrics.kpis.base import ACTIVITY_COLUMNS, EVIDENCE_COLUMNS, STAGE_NAMES, KpiSpec, empty_evidence, evidence_frame
+from metrics.kpis.base import ACTIVITY_COLUMNS, EVIDENCE_COLUMNS, KpiSpec, empty_evidence, evidence_frame
+from metrics.ladder import STAGE_NAMES
 
 EXTRA = ("capability", "week", "stage", "first_active", "taken_over")
 
