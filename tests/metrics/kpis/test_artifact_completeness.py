@@ -22,7 +22,7 @@ from metrics.engagement_file import parse_engagement
 from metrics.service import evidence
 from tests.support.system_kpis import demo, reconciliation_problems, row
 
-KEY = "artifact_completeness"
+KPI = "artifact_completeness"
 ANN, VIC = "Ann <ann@client.com>", "Vic <vic@acme.com>"
 BOT = "dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>"
 NOW = dt.datetime(2026, 9, 30, 12, tzinfo=dt.UTC)  # week 4 of an engagement starting 2026-09-07 (UTC)
@@ -82,13 +82,13 @@ def test_present_fresh_owned_by_hand(git_repo, db_url):
     cfg = config(git_repo.path)
     _, m = collected(git_repo, db_url, cfg)
     for week, (present, fresh, owned, internal, vendor) in EXPECTED.items():
-        r = row(m, KEY, week)
+        r = row(m, KPI, week)
         assert (r["artifacts"], r["present"], r["fresh"], r["owned"], r["internal"], r["vendor"], r["n"]) == (
             5, present, fresh, owned, internal, vendor, present), week
         assert r["value"] == pytest.approx(fresh / 5), week
     for (cap, week), value in EXPECTED_CAPABILITY.items():
-        assert row(m, KEY, week, cap)["value"] == pytest.approx(value), (cap, week)
-    assert reconciliation_problems(m, KEY) == []
+        assert row(m, KPI, week, cap)["value"] == pytest.approx(value), (cap, week)
+    assert reconciliation_problems(m, KPI) == []
 
 
 def test_checklist_and_evidence_say_what_is_missing(git_repo, sqlite_url):
@@ -101,7 +101,7 @@ def test_checklist_and_evidence_say_what_is_missing(git_repo, sqlite_url):
     week3 = checklist(m.facts.binder, 3).set_index("key")
     assert week3.loc["runbook", ["present", "fresh", "owned"]].tolist() == ["✓", "✗", "✓"]
     assert week3.loc["runbook", "what is missing"].startswith("stale: last changed 1.5 weeks before")
-    rows = evidence(m, KEY, 1).set_index("id")
+    rows = evidence(m, KPI, 1).set_index("id")
     lock = rows.loc["lock:repo:requirements.txt"]
     assert (lock["person"], lock["side"], lock["last_changed_by"], lock["counted"]) == ("Vic", "vendor",
                                                                                        "dependabot[bot]", True)
@@ -132,7 +132,7 @@ def test_default_binder_finds_the_usual_places(git_repo, sqlite_url):
     binder = m.facts.binder.artifacts
     week1 = binder[binder["week"] == 1].set_index("artifact")
     assert week1["present"].all() and week1["owned"].all() and (week1["files"] == 1).all()
-    r = row(m, KEY, 1)
+    r = row(m, KPI, 1)
     assert (r["value"], r["artifacts"], r["internal"]) == (1.0, 13, 13)
 
 
@@ -153,7 +153,7 @@ def test_engagement_file_checks_artifacts():
 def test_demo_values():
     m = demo()
     for week, (present, fresh, owned, internal, vendor, unattributed) in demo_build.INTENDED_BINDER.items():
-        r = row(m, KEY, week)
+        r = row(m, KPI, week)
         assert (r["artifacts"], r["present"], r["fresh"], r["owned"], r["internal"], r["vendor"],
                 r["unattributed"]) == (12, present, fresh, owned, internal, vendor, unattributed), week
         assert r["value"] == pytest.approx(fresh / 12), week
@@ -162,5 +162,5 @@ def test_demo_values():
         assert week8.loc[key, ["present", "fresh", "owned"]].tolist() == [present, fresh, owned], key
         assert week8.loc[key, "owner"] == owner, key
     for cap, value in demo_build.INTENDED_BINDER_CAPABILITIES_WEEK8.items():
-        assert row(m, KEY, 8, cap)["value"] == pytest.approx(value), cap
-    assert reconciliation_problems(m, KEY) == []
+        assert row(m, KPI, 8, cap)["value"] == pytest.approx(value), cap
+    assert reconciliation_problems(m, KPI) == []

@@ -25,7 +25,7 @@ from tests.support.system_kpis import (
     run,
 )
 
-KEY = "environment_rebuild"
+KPI = "environment_rebuild"
 
 RUNS = [
     run(30, "rebuild-env.yml", "iortiz", "2026-09-08T08:00Z", updated="2026-09-08T09:00Z", conclusion="failure"),
@@ -44,25 +44,25 @@ EXPECTED = {1: (2, 3, 2, 1), 2: (1, 2, 1, 1)}
 def test_success_share_and_sides_by_hand():
     m = metrics(config(), RUNS)
     for week, (ok, done, internal, vendor) in EXPECTED.items():
-        r = row(m, KEY, week)
+        r = row(m, KPI, week)
         assert (r["value"], r["successful"], r["n"], r["internal"], r["vendor"]) == (
             pytest.approx(ok / done), ok, done, internal, vendor), week
-    r3 = row(m, KEY, 3)
+    r3 = row(m, KPI, 3)
     assert math.isnan(r3["value"]) and r3["n"] == 0
-    rows = evidence(m, KEY, 1)
+    rows = evidence(m, KPI, 1)
     assert rows[["id", "counted"]].values.tolist() == [["30/1", True], ["31/1", True], ["32/1", True],
                                                        ["33/1", False]]
     assert "still running" in rows.iloc[3]["title"]
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []
 
 
 def test_demo_values():
     m = demo()
     for week, (ok, done) in gh.INTENDED_REBUILD.items():
-        r = row(m, KEY, week)
+        r = row(m, KPI, week)
         assert (r["value"], r["successful"], r["n"], r["internal"]) == (pytest.approx(ok / done), ok, done, done)
-    assert (m.weekly.loc[(m.weekly["kpi"] == KEY) & (m.weekly["week"] != 7), "n"] == 0).all()
-    assert reconciliation_problems(m, KEY) == []
+    assert (m.weekly.loc[(m.weekly["kpi"] == KPI) & (m.weekly["week"] != 7), "n"] == 0).all()
+    assert reconciliation_problems(m, KPI) == []
 
 
 @needs_samples
@@ -77,7 +77,7 @@ def test_devlake_lint_runs_by_triggering_actor(tmp_path):
     cfg = parse_engagement({"engagement": {"name": "ants", "start": dt.date(2022, 6, 27), "weeks": 1},
                             "people": people, "pipeline": {"rebuild": {"workflows": ["lint.yml"]}}})
     m = compute(cfg, SourceData(**frames), today=dt.datetime(2022, 7, 4, tzinfo=dt.UTC))
-    w1, w0 = row(m, KEY, 1), row(m, KEY, 0)
+    w1, w0 = row(m, KPI, 1), row(m, KPI, 0)
     assert (w1["value"], w1["n"], w1["internal"], w1["vendor"]) == (0.5, 2, 2, 0)
     assert (w0["value"], w0["n"], w0["internal"]) == (1.0, 1, 1)
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []

@@ -31,7 +31,7 @@ from tests.support.system_kpis import (
     run,
 )
 
-KEY = "eval_pass_rate"
+KPI = "eval_pass_rate"
 
 RUNS = [
     run(40, "eval.yml", "iortiz", "2026-09-08T12:00Z", updated="2026-09-08T12:20Z", head_sha="aaa"),  # passing eval
@@ -65,16 +65,16 @@ EXPECTED = {1: (7, 10, 2, 1, 3), 2: (10, 12, 0, 2, 0)}
 def test_pass_rate_and_silent_releases_by_hand():
     m = metrics(config(), RUNS, JUNIT)
     for week, (passed, tests, failed, skipped, silent) in EXPECTED.items():
-        r = row(m, KEY, week)
+        r = row(m, KPI, week)
         assert (r["value"], r["n"], r["passed"], r["failed"], r["skipped"], r["silent_releases"]) == (
             pytest.approx(passed / tests), tests, passed, failed, skipped, silent), week
-    r3 = row(m, KEY, 3)
+    r3 = row(m, KPI, 3)
     assert math.isnan(r3["value"]) and r3["silent_releases"] == 0
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []
 
 
 def test_evidence_counts_the_junit_run_and_shows_each_release():
-    rows = evidence(metrics(config(), RUNS, JUNIT), KEY, 1)
+    rows = evidence(metrics(config(), RUNS, JUNIT), KPI, 1)
     junit_rows = rows[rows["counted"]]
     assert junit_rows[["id", "count"]].values.tolist() == [["42/1", 10]]
     releases = rows[rows["kind"] == "release"].set_index("id")
@@ -86,11 +86,11 @@ def test_evidence_counts_the_junit_run_and_shows_each_release():
 def test_demo_values():
     m = demo()
     for week, (passed, tests) in gh.INTENDED_EVAL_PASS.items():
-        r = row(m, KEY, week)
+        r = row(m, KPI, week)
         assert (r["value"], r["n"], r["passed"]) == (pytest.approx(passed / tests), tests, passed), week
-    silent = m.weekly[m.weekly["kpi"] == KEY].set_index("week")["silent_releases"]
+    silent = m.weekly[m.weekly["kpi"] == KPI].set_index("week")["silent_releases"]
     assert silent[silent > 0].to_dict() == gh.INTENDED_SILENT_RELEASES
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []
 
 
 def _zip(path) -> bytes:
@@ -117,8 +117,8 @@ def test_devlake_runs_with_a_real_junit_report(tmp_path):
     cfg = parse_engagement({"engagement": {"name": "ants", "start": dt.date(2022, 6, 27), "weeks": 2},
                             "pipeline": {"deploy": {"workflows": ["codeql.yml"]}}})
     m = compute(cfg, SourceData(**frames), today=dt.datetime(2022, 7, 11, tzinfo=dt.UTC))
-    w1, w2 = row(m, KEY, 1), row(m, KEY, 2)
+    w1, w2 = row(m, KPI, 1), row(m, KPI, 2)
     assert (w1["n"], w1["failed"], w1["skipped"]) == (cases, failed, skipped)
     assert w1["value"] == pytest.approx((cases - failed - skipped) / cases)
     assert (w1["silent_releases"], w2["silent_releases"]) == (2, 1)
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []

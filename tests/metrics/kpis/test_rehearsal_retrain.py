@@ -28,7 +28,7 @@ from tests.support.system_kpis import (
     run,
 )
 
-KEY = "rehearsal_retrain"
+KPI = "rehearsal_retrain"
 STAGING = "deploy-staging.yml"
 
 
@@ -80,40 +80,40 @@ EXPECTED = {1: (5.0, 1), 2: (7.0, 1), 3: (3.5, 2)}
 def test_fastest_complete_internal_cycle_per_week_by_hand():
     m = metrics(config(), RUNS, JUNIT, TAGS)
     for week, (hours, n) in EXPECTED.items():
-        r = row(m, KEY, week)
+        r = row(m, KPI, week)
         assert (r["value"], r["n"], r["internal"], r["vendor"]) == (pytest.approx(hours), n, n, 0), week
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []
 
 
 def test_evidence_names_each_step_and_why_other_staging_deploys_close_nothing():
     m = metrics(config(), RUNS, JUNIT, TAGS)
-    week1 = evidence(m, KEY, 1).set_index("id")
+    week1 = evidence(m, KPI, 1).set_index("id")
     assert week1.loc["run 60 → deploy 63/1", ["train_run", "eval_run", "eval_source"]].tolist() == [
         "61/1", "62/1", "eval run"]
     assert "1 vendor-triggered run(s)" in week1.loc["68/1", "reason"] and not week1.loc["68/1", "counted"]
-    week2 = evidence(m, KEY, 2).set_index("id")
+    week2 = evidence(m, KPI, 2).set_index("id")
     cycle = week2.loc["run 70 → deploy 75/1"]
     assert (cycle["train_run"], cycle["eval_run"], cycle["eval_source"], cycle["hours"]) == ("71/2", "73/1", "junit",
                                                                                             7.0)
     assert "closed by an earlier staging deploy" in week2.loc["76/1", "reason"]
     assert week2.loc["74/1", "reason"] == "deployed by vendor (Tom)"
     assert week2["counted"].sum() == 1
-    week3 = evidence(m, KEY, 3)
+    week3 = evidence(m, KPI, 3)
     assert sorted(week3["hours"]) == [3.5, 4.0] and week3.iloc[0]["cut"] == "tag data-v8"
 
 
 def test_demo_values():
     m = demo()
     for week in m.weeks:
-        r = row(m, KEY, week)
+        r = row(m, KPI, week)
         hours, n = gh.INTENDED_REHEARSAL.get(week, (None, 0))
         assert r["n"] == n, week
         if hours is not None:
             assert r["value"] == pytest.approx(hours)
-    week7 = evidence(m, KEY, 7)
+    week7 = evidence(m, KPI, 7)
     assert week7[["id", "counted", "reason"]].values.tolist() == [
         ["706/1", False, "no passing internal evaluation before it"]]
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []
 
 
 @needs_samples
@@ -136,10 +136,10 @@ def test_devlake_cycle_with_a_rerun_train(tmp_path):
                      "eval": {"workflows": ["lint.yml"]}, "deploy": {"workflows": ["codeql.yml"]},
                      "deploy_staging": {"workflows": ["CodeQL"]}}})
     m = compute(cfg, SourceData(**frames), today=dt.datetime(2022, 7, 11, tzinfo=dt.UTC))
-    r = row(m, KEY, 1)
+    r = row(m, KPI, 1)
     assert (r["n"], r["internal"]) == (1, 1)
     assert r["value"] == pytest.approx(6 * 24 + 17 + 6 / 60 + 23 / 3600)  # 06-25 12:00:00 -> 07-02 05:06:23
     cycle = m.facts.rehearsals.cycles.iloc[0]
     assert (cycle["train_run"], cycle["eval_run"], cycle["deploy_run"]) == ("2559400714/2", "2589885639/2",
                                                                             "2600408985/1")
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []

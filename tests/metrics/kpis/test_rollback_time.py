@@ -28,7 +28,7 @@ from tests.support.system_kpis import (
     run,
 )
 
-KEY = "rollback_time"
+KPI = "rollback_time"
 
 RUNS = [
     # Tom (vendor until 21 Sep) starts a rollback that fails; Ines re-runs it: 12:00 -> 12:45 = 45 min, internal
@@ -50,30 +50,30 @@ EXPECTED = {1: (32.5, 2, 0, 1, 1), 2: (1530.0, 1, 0, 1, 0), 3: (None, 2, 2, 1, 1
 def test_weekly_median_open_cycles_and_sides_by_hand():
     m = metrics(config(), RUNS)
     for week, (median, n, still_open, internal, vendor) in EXPECTED.items():
-        r = row(m, KEY, week)
+        r = row(m, KPI, week)
         assert (math.isnan(r["value"]) if median is None else r["value"] == pytest.approx(median)), week
         assert (r["n"], r["open"], r["internal"], r["vendor"]) == (n, still_open, internal, vendor), week
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []
 
 
 def test_evidence_lists_each_cycle_with_its_attempts():
     m = metrics(config(), RUNS)
-    rows = evidence(m, KEY, 1)
+    rows = evidence(m, KPI, 1)
     assert rows[["id", "person", "side", "minutes", "attempts"]].astype(object).values.tolist() == [
         ["20", "Ines", "internal", 45.0, 2], ["21", "Marco", "vendor", 20.0, 1]]
-    open_rows = evidence(m, KEY, 3)
+    open_rows = evidence(m, KPI, 3)
     assert open_rows["title"].str.contains("open").all() and open_rows["counted"].all()
 
 
 def test_demo_values():
     m = demo()
     for week, (median, n, still_open, side) in gh.INTENDED_ROLLBACK.items():
-        r = row(m, KEY, week)
+        r = row(m, KPI, week)
         assert (math.isnan(r["value"]) if median is None else r["value"] == pytest.approx(median)), week
         assert (r["n"], r["open"], r[side]) == (n, still_open, n), week
-    others = m.weekly[(m.weekly["kpi"] == KEY) & ~m.weekly["week"].isin(list(gh.INTENDED_ROLLBACK))]
+    others = m.weekly[(m.weekly["kpi"] == KPI) & ~m.weekly["week"].isin(list(gh.INTENDED_ROLLBACK))]
     assert (others["n"] == 0).all()
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []
 
 
 @needs_samples
@@ -86,7 +86,7 @@ def test_pygithub_rerun_five_days_later_counts_from_creation(tmp_path):
     cfg = parse_engagement({"engagement": {"name": "x", "start": dt.date(2026, 5, 18), "weeks": 2},
                             "pipeline": {"rollback": {"workflows": ["codeql.yml"]}}})
     m = compute(cfg, SourceData(**frames), today=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
-    r = row(m, KEY, 1)  # created Sunday 24 May: week 1
+    r = row(m, KPI, 1)  # created Sunday 24 May: week 1
     assert (r["value"], r["n"], r["open"]) == (pytest.approx(5 * 24 * 60 + 23 + 43 / 60), 1, 0)
 
 
@@ -100,9 +100,9 @@ def test_devlake_codeql_runs_as_rollbacks(tmp_path):
     cfg = parse_engagement({"engagement": {"name": "ants", "start": dt.date(2022, 6, 27), "weeks": 2},
                             "pipeline": {"rollback": {"workflows": ["codeql.yml"]}}})
     m = compute(cfg, SourceData(**frames), today=dt.datetime(2022, 7, 11, tzinfo=dt.UTC))
-    w1, w2 = row(m, KEY, 1), row(m, KEY, 2)
+    w1, w2 = row(m, KPI, 1), row(m, KPI, 2)
     assert (w1["value"], w1["n"], w1["open"]) == (pytest.approx((61 + 57) / 2 / 60), 3, 1)
     assert (w2["value"], w2["n"], w2["open"]) == (pytest.approx(64 / 60), 1, 0)
     early = m.facts.rollbacks.set_index("run_id").loc[2559400712]
     assert early["minutes"] == pytest.approx(32 * 60 + 19 + 13 / 60)  # 04:17:45 -> next day 12:36:58
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []

@@ -26,7 +26,7 @@ from tests.support.system_kpis import (
     row,
 )
 
-KEY = "takeover_weeks"
+KPI = "takeover_weeks"
 N = np.nan
 
 
@@ -63,31 +63,31 @@ def test_end_to_end_from_commits_per_capability_and_engagement_wide():
     expected = {("data", 3): 2, ("data", 4): 2, ("training", 3): None, ("training", 4): 3, (None, 3): None,
                 (None, 4): 3, ("data", 2): None, (None, 2): None}
     for (cap, week), value in expected.items():
-        r = row(m, KEY, week, cap)
+        r = row(m, KPI, week, cap)
         assert (math.isnan(r["value"]) if value is None else r["value"] == value), (cap, week)
-    assert (row(m, KEY, 3)["taken_over"], row(m, KEY, 4)["taken_over"]) == (1, 2)
+    assert (row(m, KPI, 3)["taken_over"], row(m, KPI, 4)["taken_over"]) == (1, 2)
     # the value stands on every ladder item up to the week: data 2+2+2+1 commits (internal 4, vendor 3), training
     # 1+1+2+1 (internal 2, vendor 3) -> engagement-wide in week 4: internal 6, vendor 6
-    w4 = row(m, KEY, 4)
+    w4 = row(m, KPI, 4)
     assert (w4["internal"], w4["vendor"]) == (6, 6)
-    assert (row(m, KEY, 3, "data")["internal"], row(m, KEY, 3, "data")["vendor"]) == (3, 3)
-    rows = evidence(m, KEY, 4)
+    assert (row(m, KPI, 3, "data")["internal"], row(m, KPI, 3, "data")["vendor"]) == (3, 3)
+    rows = evidence(m, KPI, 4)
     assert rows["counted"].sum() == 12 and rows.loc[rows["counted"], "id"].str.match(r"^(data|training):").all()
     start = rows[rows["title"].str.endswith("the takeover run starts here")]
     assert start["id"].tolist() == ["data:w3", "training:w4"] and not start["counted"].any()
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []
 
 
 def test_demo_values():
     m = demo()
     for cap, weeks in demo_build.INTENDED_TAKEOVER.items():
         for week, value in weeks.items():
-            r = row(m, KEY, week, cap)
+            r = row(m, KPI, week, cap)
             assert (math.isnan(r["value"]) if value is None else r["value"] == value), (cap, week)
-    wide = m.weekly[(m.weekly["kpi"] == KEY) & m.weekly["capability"].isna()].set_index("week")
+    wide = m.weekly[(m.weekly["kpi"] == KPI) & m.weekly["capability"].isna()].set_index("week")
     assert wide["value"].isna().all()  # operations is never taken over
     assert wide.loc[8, "taken_over"] == 4
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []
 
 
 @needs_samples
@@ -105,7 +105,7 @@ def test_devlake_runs_as_ladder_activity_by_triggering_actor(tmp_path):
                             "people": people,
                             "capabilities": [{"key": "ci", "ci_workflows": ["ci.yml", "lint.yml"]}]})
     m = compute(cfg, SourceData(**frames), today=dt.datetime(2022, 7, 4, tzinfo=dt.UTC))
-    w1, w2 = row(m, KEY, 1, "ci"), row(m, KEY, 2, "ci")
+    w1, w2 = row(m, KPI, 1, "ci"), row(m, KPI, 2, "ci")
     assert (w1["value"], w1["internal"], w1["vendor"]) == (0, 2, 0)
     assert (w2["value"], w2["internal"], w2["vendor"]) == (0, 6, 0)
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []

@@ -28,7 +28,7 @@ from tests.support.system_kpis import (
     run,
 )
 
-KEY = "train_run_minutes"
+KPI = "train_run_minutes"
 
 # Berlin is UTC+2. run id / attempt, trigger: created -> started -> updated (UTC), conclusion = minutes, week of start
 RUNS = [
@@ -53,18 +53,18 @@ EXPECTED = {1: (60.0, 84.0, 3, 180.0, 2, 1), 2: (82.5, 112.5, 2, 165.0, 1, 1)}
 def test_weekly_minutes_p90_total_and_cost_by_hand():
     m = metrics(config(cost={"per_minute": 0.5}), RUNS)
     for week, (median, p90, n, total, internal, vendor) in EXPECTED.items():
-        r = row(m, KEY, week)
+        r = row(m, KPI, week)
         assert (r["value"], r["p90"], r["n"], r["total_minutes"], r["cost"]) == (
             pytest.approx(median), pytest.approx(p90), n, pytest.approx(total), pytest.approx(total * 0.5)), week
         assert (r["internal"], r["vendor"], r["unattributed"], r["bots"]) == (internal, vendor, 0, 0), week
-    w3 = row(m, KEY, 3)
+    w3 = row(m, KPI, 3)
     assert math.isnan(w3["value"]) and (w3["n"], w3["total_minutes"], w3["cost"]) == (0, 0.0, 0.0)
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []
 
 
 def test_evidence_shows_the_untimed_rerun_without_counting_it():
     m = metrics(config(), RUNS)
-    rows = evidence(m, KEY, 2)
+    rows = evidence(m, KPI, 2)
     assert rows[["id", "counted", "minutes"]].astype(object).values.tolist()[:1] == [["12/1", True, 120.0]]
     untimed = rows[rows["id"] == "14/2"].iloc[0]
     assert not untimed["counted"] and "no known start" in untimed["title"]
@@ -72,17 +72,17 @@ def test_evidence_shows_the_untimed_rerun_without_counting_it():
 
 
 def test_without_a_cost_rate_there_is_no_money():
-    r = row(metrics(config(), RUNS), KEY, 1)
+    r = row(metrics(config(), RUNS), KPI, 1)
     assert r["total_minutes"] == 180.0 and ("cost" not in r or math.isnan(r["cost"]))
 
 
 def test_demo_values():
     m = demo()
     for week, (median, p90, n, total, cost) in gh.INTENDED_TRAIN_MINUTES.items():
-        r = row(m, KEY, week)
+        r = row(m, KPI, week)
         assert (r["value"], r["p90"], r["n"], r["total_minutes"], r["cost"]) == (
             pytest.approx(median), pytest.approx(p90), n, pytest.approx(total), pytest.approx(cost)), week
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []
 
 
 @needs_samples
@@ -98,12 +98,12 @@ def test_devlake_reruns_count_from_their_own_start(tmp_path):
     from metrics.engagement import SourceData, compute
 
     m = compute(cfg, SourceData(**frames), today=dt.datetime(2022, 7, 10, tzinfo=dt.UTC))
-    r = row(m, KEY, 1)
+    r = row(m, KPI, 1)
     assert (r["n"], r["internal"]) == (2, 2)  # triggered by panjf2000, first attempts by zqkgo / hanfezh
     assert r["value"] == pytest.approx((334 + 393) / 2 / 60)
     assert r["p90"] == pytest.approx((334 + 0.9 * (393 - 334)) / 60)
     assert r["total_minutes"] == pytest.approx((334 + 393) / 60)
-    assert reconciliation_problems(m, KEY) == []
+    assert reconciliation_problems(m, KPI) == []
 
 
 @needs_samples
@@ -118,7 +118,7 @@ def test_pygithub_attempt_two_counts_from_run_started_at(tmp_path):
     from metrics.engagement import SourceData, compute
 
     m = compute(cfg, SourceData(**frames), today=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
-    r = row(m, KEY, 1)
+    r = row(m, KPI, 1)
     assert (r["value"], r["n"], r["unattributed"]) == (pytest.approx(102 / 60), 1, 1)
 
 
@@ -137,7 +137,7 @@ def test_hub4j_runs_without_run_started_at_start_at_creation(tmp_path):
     from metrics.engagement import SourceData, compute
 
     m = compute(cfg, SourceData(**frames), today=dt.datetime(2021, 4, 1, tzinfo=dt.UTC))
-    r = row(m, KEY, 1)
+    r = row(m, KPI, 1)
     seconds = sorted([71, 71, 78, 74, 77, 72, 66, 66, 71, 354])
     assert r["n"] == 10 and r["total_minutes"] == pytest.approx(sum(seconds) / 60)
     assert r["value"] == pytest.approx((71 + 72) / 2 / 60)  # 5th and 6th of the ten
