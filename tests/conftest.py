@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from streamlit.testing.v1 import AppTest
+
+from tests.support.paths import APP
 
 PG_ENV = "BATON_TEST_PG_URL"
 
@@ -78,3 +81,26 @@ class GitRepo:
 @pytest.fixture
 def git_repo(tmp_path) -> GitRepo:
     return GitRepo(tmp_path / "repo")
+
+
+@pytest.fixture
+def app(monkeypatch):
+    """app(config, db_url, page=None) -> an AppTest that has run app.py (and switched to `page`)."""
+
+    def run(config, db_url: str | None, page: str | None = None) -> AppTest:
+        if config is None:
+            monkeypatch.delenv("BATON_CONFIG", raising=False)
+        else:
+            monkeypatch.setenv("BATON_CONFIG", str(config))
+        if db_url is None:
+            monkeypatch.delenv("BATON_DB_URL", raising=False)
+        else:
+            monkeypatch.setenv("BATON_DB_URL", db_url)
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        if page:
+            at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return run

@@ -11,8 +11,9 @@ import pytest
 
 from engagement.config import ConfigError
 from metrics.engagement_file import load_engagement
+from tests.support.paths import SHARED
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
+SPEC = SHARED / "SPEC.md"
 MINIMAL = '[engagement]\nname = "X"\nstart = 2026-09-07\n'
 
 

@@ -24,10 +24,11 @@ from db.engine import make_engine
 from db.queries import load_junit_runs, load_source_frames
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import parse_engagement
-from tests.github_fixtures import FakeRepo, run, user
-from tests.replay import Exchange, ReplayServer
+from tests.support.github_fixtures import FakeRepo, run, user
+from tests.support.paths import SAMPLES as SHARED_SAMPLES
+from tests.support.replay import Exchange, ReplayServer
 
-SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "api-samples" / "junit-xml"
+SAMPLES = SHARED_SAMPLES / "junit-xml"
 EVAL, TRAIN = ".github/workflows/eval.yml", ".github/workflows/train.yml"
 ANN = user("ann", 1)
 BROKEN = b'<?xml version="1.0"?><testsuite name="x"><testcase name="a"></testsuite>'

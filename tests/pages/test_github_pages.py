@@ -19,8 +19,8 @@ from db.engine import make_engine
 from db.queries import load_source_frames
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
-from tests.replay import ReplayServer
-from tests.test_github_collector import ROOT
+from tests.support.paths import ROOT
+from tests.support.replay import ReplayServer
 
 APP = str(ROOT / "app.py")
 

@@ -17,8 +17,8 @@ from collectors.jira.source import actor, collect_jira, issue_rows
 from db.engine import make_engine
 from db.models import Ticket, TicketEvent
 from engagement.config import JiraSource
+from tests.support.paths import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "api-samples"
 if not SAMPLES.is_dir():
     SAMPLES = Path("/work/shared/api-samples")
 DEVLAKE = SAMPLES / "devlake-raw-tables" / "jira"

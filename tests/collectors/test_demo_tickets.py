@@ -6,15 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from collectors.demo import build as demo
 from collectors.demo import tickets as demo_tickets
-from tests.test_pages import app  # noqa: F401 - the AppTest fixture
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
 
 
 @pytest.fixture(scope="module")

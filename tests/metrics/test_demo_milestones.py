@@ -16,11 +16,7 @@ from metrics.acceptance import acceptance_table, compute_reviewed
 from metrics.engagement_file import load_engagement
 from metrics.milestones import milestone_states
 from metrics.snapshots import restatements, snapshot
-
-PRIYA_INTERNAL = '  { side = "internal", org = "Client ML team" },\n]\n'
-# The roster edit: Priya Nair turns out to have been an Acme contractor until she joined on 2026-10-01.
-PRIYA_EDITED = ('  { side = "vendor", org = "Acme Consulting", until = 2026-10-01 },\n'
-                '  { side = "internal", org = "Client ML team", from = 2026-10-01 },\n]\n')
+from tests.support.demo_edits import edit_roster
 
 
 def metrics_cli(*args: str) -> subprocess.CompletedProcess:
@@ -33,13 +29,6 @@ def demo_db(tmp_path):
     url = f"sqlite:///{tmp_path / 'baton.db'}"
     assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     return toml, url
-
-
-def edit_roster(toml):
-    text = toml.read_text()
-    start = text.index('name = "Priya Nair"')
-    at = text.index(PRIYA_INTERNAL, start)
-    toml.write_text(text[:at] + PRIYA_EDITED + text[at + len(PRIYA_INTERNAL):])
 
 
 def test_demo_milestones_move_pending_to_met_in_the_intended_weeks(demo_db):

@@ -8,14 +8,13 @@ import json
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bench.synth_repo import synthesize
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 START = dt.date(2024, 1, 15)
 TZ = "America/New_York"
 SWITCH = dt.date(2024, 2, 14)  # Fatima moves vendor -> internal (a Wednesday)

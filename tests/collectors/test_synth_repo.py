@@ -11,7 +11,9 @@ import sys
 
 import pytest
 
-_ROOT = pathlib.Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
+
+_ROOT = ROOT
 _spec = importlib.util.spec_from_file_location("synth_repo", _ROOT / "bench" / "synth_repo.py")
 synth_repo = importlib.util.module_from_spec(_spec)
 sys.modules["synth_repo"] = synth_repo  # dataclasses need the module registered

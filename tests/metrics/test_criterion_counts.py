@@ -37,8 +37,8 @@ from engagement.config import ConfigError
 from metrics.engagement import SourceData
 from metrics.milestones import criterion_evidence, criterion_values, milestone, milestone_states, state_table
 from metrics.registry import METRICS, Filters
-from tests.engagement_factory import config, metrics, source_data
-from tests.ticket_rows import TicketBook
+from tests.support.engagement_factory import config, metrics, source_data
+from tests.support.ticket_rows import TicketBook
 
 PEOPLE = [
     {"name": "Ann Client", "emails": ["ann@client.com"], "github": ["ann"], "jira": ["acc-ann"],

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +19,7 @@ from db.engine import make_engine
 from db.queries import load_source_frames
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pandas as pd
 from metrics.milestones import criterion_evidence, milestone, milestone_states
 from metrics.review import kpi_cards
 from metrics.snapshots import restatements, week_figures
-from tests.engagement_factory import START, metrics
+from tests.support.engagement_factory import START, metrics
 
 PR_MILESTONE = {"id": "P", "due_week": 4, "title": "PRs",
                 "criteria": [{"metric": "internal_pr_share", "op": ">=", "value": 0.5}]}

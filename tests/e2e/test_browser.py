@@ -18,10 +18,10 @@ import pytest
 
 from collectors.__main__ import main as collectors_main
 from collectors.demo.build import DEMO_NAME, build_demo
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]

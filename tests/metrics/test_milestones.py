@@ -7,7 +7,7 @@ import pytest
 
 from engagement.config import ConfigError
 from metrics.milestones import criteria_table, criterion_evidence, milestone, milestone_states, state_table
-from tests.engagement_factory import config, metrics, sha_of
+from tests.support.engagement_factory import config, metrics, sha_of
 
 
 def crit(metric, op, value, **filters):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from db.engine import make_engine
-from tests.test_pages import app  # noqa: F401 - the AppTest fixture
-from tests.test_ticket_kpis import _drills, _runbooks
+from tests.support.ticket_books import drill_book, runbook_book
 
 TOML = """[engagement]
 name = "Tickets only"
@@ -33,8 +32,8 @@ def tickets_db(tmp_path):
     toml.write_text(TOML)
     url = f"sqlite:///{tmp_path / 'baton.db'}"
     engine = make_engine(url)
-    book = _runbooks()
-    drills = _drills()
+    book = runbook_book()
+    drills = drill_book()
     book.tickets += drills.tickets
     book.events += [{**e, "event_id": "d" + e["event_id"]} for e in drills.events]
     book.store(engine)

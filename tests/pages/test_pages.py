@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -23,9 +22,6 @@ from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
 from metrics.people import roster_table
 from metrics.report.figures import ladder_figure, share_figure, sides_timeline
-
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 
 
 @pytest.fixture(scope="module")
@@ -46,29 +42,6 @@ def empty_url(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('empty') / 'baton.db'}"
     make_engine(url).dispose()
     return url
-
-
-@pytest.fixture
-def app(monkeypatch):
-    """app(config, db_url, page=None) -> an AppTest that has run app.py (and switched to `page`)."""
-
-    def run(config, db_url: str | None, page: str | None = None) -> AppTest:
-        if config is None:
-            monkeypatch.delenv("BATON_CONFIG", raising=False)
-        else:
-            monkeypatch.setenv("BATON_CONFIG", str(config))
-        if db_url is None:
-            monkeypatch.delenv("BATON_DB_URL", raising=False)
-        else:
-            monkeypatch.setenv("BATON_DB_URL", db_url)
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.run()
-        if page:
-            at.switch_page(page).run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    return run
 
 
 # AppTest exposes no key for a dataframe without selection: each table is found by a column only it has.

@@ -23,8 +23,8 @@ from metrics.engagement_file import load_engagement
 from metrics.review import kpi_cards, ladder_week
 from metrics.snapshots import snapshot
 from pages._shared.access import LOCAL_MODE_TEXT
-from tests.test_demo_milestones import edit_roster
-from tests.test_pages import APP
+from tests.support.demo_edits import edit_roster
+from tests.support.paths import APP
 
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-secret",
         "client_id": "baton", "client_secret": "not-a-real-secret",

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -24,10 +23,10 @@ from collectors.github.client import GitHubClient, RateLimitStop
 from collectors.github.source import GitHubSource
 from collectors.runs import CollectError
 from db.engine import make_engine
-from tests.github_fixtures import FakeRepo, pull, review, run, user
-from tests.replay import ReplayServer
+from tests.support.github_fixtures import FakeRepo, pull, review, run, user
+from tests.support.paths import ROOT
+from tests.support.replay import ReplayServer
 
-ROOT = Path(__file__).resolve().parent.parent
 ANN, BOB, BOT = user("ann", 1), user("bob", 2), user("dependabot[bot]", 49699333, "Bot")
 TRAIN = ".github/workflows/train.yml"
 TABLES = {

@@ -20,10 +20,10 @@ import pytest
 from collectors.github.client import GitHubClient, parse_time
 from collectors.github.source import GitHubSource, pull_row, review_row, run_row
 from db.engine import make_engine
-from tests.github_fixtures import FakeRepo
-from tests.replay import Exchange, ReplayServer, load_octokit, load_pygithub, load_wiremock
+from tests.support.github_fixtures import FakeRepo
+from tests.support.paths import SAMPLES
+from tests.support.replay import Exchange, ReplayServer, load_octokit, load_pygithub, load_wiremock
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "api-samples"
 if not SAMPLES.is_dir():
     SAMPLES = Path("/work/shared/api-samples")
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"recordings not present at {SAMPLES}")

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -22,7 +21,7 @@ from collectors.runs import CollectError
 from db.engine import make_engine
 from db.models import ChecklistItem, CollectionRun, Identity, Ticket, TicketEvent
 from engagement.config import JiraSource
-from tests.jira_fixtures import (
+from tests.support.jira_fixtures import (
     STATUSES,
     assignee_item,
     comment,
@@ -32,8 +31,8 @@ from tests.jira_fixtures import (
     status_item,
     user,
 )
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 ANA = user("acc-ana", "Ana Internal")
 VIC = user("acc-vic", "Vic Vendor", email="vic@acme.example")
 BOT = user("acc-bot", "Automation for Jira", app=True)

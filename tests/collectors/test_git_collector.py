@@ -18,8 +18,8 @@ from collectors.runs import CollectError
 from db.engine import make_engine
 from db.models import Commit, CommitFile, Identity, Tag
 from db.queries import load_runs
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 # Large enough that a stop right after the first 2,000-commit batch always lands mid-run, even on a busy machine.
 BIG_REPO_COMMITS = 20000
 

@@ -26,7 +26,7 @@ from metrics.acceptance import (
 )
 from metrics.milestones import evidence_document, milestone
 from metrics.snapshots import FreezeError, freeze, restatements, snapshot
-from tests.engagement_factory import COMMITS, VIC, metrics, sha_of, source_data
+from tests.support.engagement_factory import COMMITS, VIC, metrics, sha_of, source_data
 
 PAT = ("Pat Person", "pat@gmail.com")
 WITH_PAT = [*COMMITS, (3, PAT, "data/p.py")]
