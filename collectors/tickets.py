@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import delete
 from sqlalchemy.engine import Connection
 
+from collectors.times import utc_parts  # noqa: F401 - re-exported: the ticket sources import it from here
 from db.models import ChecklistItem, Identity, Ticket, TicketEvent
 from db.upsert import upsert
 
 TICKET_UPDATE = [c.name for c in Ticket.__table__.columns if c.name not in ("source_id", "key")]
 EVENT_UPDATE = [c.name for c in TicketEvent.__table__.columns if c.name not in ("source_id", "ticket_key",
                                                                                   "event_id")]
-
-
-def utc_parts(value: dt.datetime | None) -> tuple[dt.datetime | None, int]:
-    if value is None:
-        return None, 0
-    offset = value.utcoffset() or dt.timedelta(0)
-    return value.astimezone(dt.UTC).replace(tzinfo=None), int(offset.total_seconds() // 60)
 
 
 def _without_nul(rows: list[dict]) -> list[dict]:

@@ -12,7 +12,6 @@ task-list items of the current body (REST does not say who ticked them).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from collectors.checklists import parse_markdown_checklist
-from collectors.github.issues_client import GitHubIssuesClient
+from collectors.github.client import GitHubClient
 from collectors.runs import collection_run, ensure_source, read_cursor, write_cursor
-from collectors.tickets import utc_parts, write_tickets
+from collectors.tickets import write_tickets
+from collectors.times import parse_time, utc_parts
 from db.models import Ticket
 from engagement.config import GitHubSource
 
@@ -41,7 +41,7 @@ class GitHubIssuesResult:
 
 
 def parse_github_time(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    return parse_time(value)
 
 
 def gh_actor(user: dict | None) -> dict[str, Any]:
@@ -133,11 +133,11 @@ def checklist_rows(source_id: int, key: str, body: str | None) -> list[dict]:
 
 
 def collect_github_issues(engine: Engine, source: GitHubSource, *,
-                          client: GitHubIssuesClient | None = None) -> GitHubIssuesResult:
+                          client: GitHubClient | None = None) -> GitHubIssuesResult:
     """Collect one repository's issues incrementally; see the module docstring."""
     name = source.repo
     if client is None:
-        client = GitHubIssuesClient(source.base_url, os.environ.get(source.token_env) or None)
+        client = GitHubClient.from_env(source.base_url, source.token_env)
     with engine.begin() as conn:
         source_id = ensure_source(conn, "github", source.repo, name)
         cursor = read_cursor(conn, source_id, STREAM)

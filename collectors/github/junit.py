@@ -141,8 +141,7 @@ class JUnitCollector:
     def _collect_run(self, base: str, run: dict) -> None:
         artifacts: list[dict] = []
         for page in self.client.iter_pages(f"{base}/actions/runs/{run['run_id']}/artifacts"):
-            for item in page.items if page else []:
-                artifacts.extend(item.get("artifacts") or [])
+            artifacts.extend(page.items if page else [])
         row = {**run, "source_id": self.source_id, "artifacts": 0, "reports": 0, "tests": 0, "failures": 0,
                "skipped": 0, "problems": ""}
         problems: list[str] = []

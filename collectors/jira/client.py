@@ -1,43 +1,34 @@
-"""A small Jira REST client over `requests`: search paging, changelog and comment paging, rate limits.
+"""The Jira REST client: Jira's endpoints and paging on the shared `collectors.http.HttpClient` (SPEC §8).
 
 - Cloud (`api = "cloud"`): `GET /rest/api/3/search/jql` paged by `nextPageToken` until `isLast`.
 - Server / Data Center (`api = "server"`): `GET /rest/api/2/search` paged by `startAt` / `total`.
 - `GET /rest/api/{v}/issue/{idOrKey}/changelog` and `/comment` paged by `startAt` when the inline
   ones are truncated (Server has no changelog endpoint: `expand=changelog` on the issue instead).
-- 429 and 503 are retried after `Retry-After` seconds, else until `X-RateLimit-Reset` (an ISO
-  timestamp), else with exponential backoff; other 5xx and connection errors with backoff.
-- Auth: basic (email + API token) or bearer token. Tokens never appear in errors (`redact`).
+- Retries, 429 waits (`Retry-After` seconds, else the ISO `X-RateLimit-Reset`, else exponential backoff),
+  503/5xx backoff, redaction, recording and replay: `HttpClient`.
+- Auth: basic (email + API token) or bearer token; none in replay.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import requests
+from collectors.http import HttpClient, Recorder
+from collectors.runs import CollectError
+from collectors.times import parse_time
 
-from collectors.runs import CollectError, redact
+HINTS = {401: "check the email/token environment variables", 403: "the token lacks permission",
+         404: "not found (check base_url and api)"}
 
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 
-
-def parse_jira_time(value: str | int | float | None) -> dt.datetime | None:
+def parse_jira_time(value: str | int | float | None):
     """Jira timestamps ('2021-01-25T21:49:52.514+0800', '...Z', or epoch milliseconds as a number) as aware
-    datetimes; None stays None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
-    if not isinstance(value, str):
-        raise ValueError(f"expected a Jira timestamp like 2021-01-25T21:49:52.514+0800, got {value!r}")
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"expected a Jira timestamp like 2021-01-25T21:49:52.514+0800, got {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    datetimes with their offset (collectors/times.py); None stays None."""
+    return parse_time(value)
 
 
 @dataclass
@@ -50,72 +41,41 @@ class JiraClient:
     """Talks to one Jira site. `sleep` and `max_wait` are injectable so tests never really wait long."""
 
     def __init__(self, base_url: str, *, api: str = "cloud", email: str | None = None, token: str | None = None,
-                 timeout: float = 60, max_retries: int = 5, max_wait: float = 600,
-                 sleep: Callable[[float], None] = time.sleep, session: requests.Session | None = None):
-        self.base_url = base_url.rstrip("/")
+                 timeout: float = 60, max_retries: int = 5, max_wait: float = 600, backoff_factor: float = 1.0,
+                 sleep: Callable[[float], None] = time.sleep, recorder: Recorder | None = None,
+                 replay: str | Path | None = None):
         self.api = api
         self.version = "3" if api == "cloud" else "2"
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.max_wait = max_wait
-        self.sleep = sleep
-        self.secrets = tuple(s for s in (token, email) if s)
-        self.session = session or requests.Session()
-        self.session.headers["Accept"] = "application/json"
-        if token and email:
-            self.session.auth = (email, token)
-        elif token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-        self.requests_made: list[str] = []  # paths requested, for the run log and tests
+        basic = (email, token) if (token and email) else None
+        self.http = HttpClient(base_url, service="Jira", token=None if basic else token, auth_scheme="Bearer",
+                               basic=basic, headers={"Accept": "application/json"}, retries=max_retries,
+                               backoff_factor=backoff_factor, max_wait=max_wait, timeout=timeout, sleep=sleep,
+                               hints=HINTS, recorder=recorder, replay=replay)
+        self.base_url = self.http.base_url
 
-    # -- transport ---------------------------------------------------------------------------------
-    def _wait_seconds(self, response: requests.Response, attempt: int) -> float:
-        retry_after = response.headers.get("Retry-After")
-        if retry_after:
-            try:
-                return max(0.0, float(retry_after))
-            except ValueError:
-                pass
-        reset = response.headers.get("X-RateLimit-Reset")
-        if reset:
-            try:
-                when = parse_jira_time(reset)
-                return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-            except ValueError:
-                pass
-        return float(min(60, 2 ** attempt))
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self.http.secrets
+
+    @property
+    def requests_made(self) -> list[str]:
+        """Paths requested (with their query), for the run log and tests."""
+        return self.http.requested
+
+    @property
+    def calls(self) -> int:
+        return self.http.calls
+
+    @property
+    def waits(self) -> list[float]:
+        return self.http.waits
+
+    def close(self) -> None:
+        self.http.close()
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """GET a JSON document, honouring rate limits; raise CollectError naming the URL on failure."""
-        url = f"{self.base_url}{path}"
-        for attempt in range(self.max_retries + 1):
-            self.requests_made.append(path)
-            try:
-                response = self.session.get(url, params=params, timeout=self.timeout)
-            except requests.RequestException as exc:
-                if attempt == self.max_retries:
-                    raise CollectError(redact(f"Jira {url}: cannot connect ({type(exc).__name__}: {exc})",
-                                              self.secrets)) from None
-                self.sleep(min(60, 2 ** attempt))
-                continue
-            if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
-                wait = self._wait_seconds(response, attempt)
-                if wait > self.max_wait:
-                    raise CollectError(f"Jira {url}: rate limited for {wait:.0f} s (over {self.max_wait:.0f} s); "
-                                       "rerun later to resume")
-                self.sleep(wait)
-                continue
-            if response.status_code >= 400:
-                detail = response.text[:300].replace("\n", " ")
-                hint = {401: " (check the email/token environment variables)",
-                        403: " (the token lacks permission)",
-                        429: " (rate limited; rerun later to resume)"}.get(response.status_code, "")
-                raise CollectError(redact(f"Jira {url}: HTTP {response.status_code}{hint}: {detail}", self.secrets))
-            try:
-                return response.json()
-            except ValueError:
-                raise CollectError(f"Jira {url}: expected a JSON response, got {response.text[:80]!r}") from None
-        raise CollectError(f"Jira {url}: still failing after {self.max_retries} retries; rerun later to resume")
+        """GET a JSON document, honouring rate limits; CollectError naming the URL on failure."""
+        return self.http.get_json(path, params)
 
     # -- endpoints -----------------------------------------------------------------------------------
     def search_page(self, jql: str, fields: str, token: str | None, page_size: int,
@@ -140,6 +100,16 @@ class JiraClient:
         return SearchPage(issues, str(after) if more else None)
 
     def search(self, jql: str, fields: str, page_size: int = 50, expand: str | None = None) -> Iterator[SearchPage]:
+        """Every page of a JQL search: Cloud by body token (`HttpClient.iter_token_pages`), Server by startAt."""
+        if self.api == "cloud":
+            params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": page_size}
+            if expand:
+                params["expand"] = expand
+            for doc in self.http.iter_token_pages("/rest/api/3/search/jql", params):
+                doc = self._expect(doc, "issues", "/rest/api/3/search/jql")
+                last = doc.get("isLast", not doc.get("nextPageToken"))
+                yield SearchPage(doc["issues"], None if last or not doc.get("nextPageToken") else doc["nextPageToken"])
+            return
         token: str | None = None
         while True:
             page = self.search_page(jql, fields, token, page_size, expand)
@@ -174,7 +144,8 @@ class JiraClient:
     def statuses(self) -> list[dict]:
         doc = self.get(f"/rest/api/{self.version}/status")
         if not isinstance(doc, list):
-            raise CollectError(f"Jira {self.base_url}/rest/api/{self.version}/status: expected a list of statuses")
+            raise CollectError(f"Jira {self.base_url}/rest/api/{self.version}/status: expected a JSON list of "
+                               f"statuses, got {type(doc).__name__}")
         return doc
 
     def user_timezone(self) -> str:

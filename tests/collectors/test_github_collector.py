@@ -1,4 +1,4 @@
-"""The GitHub collector through PyGithub over HTTP against the local replay server (own fixtures).
+"""The GitHub collector through the shared HTTP client against the local replay server (own fixtures).
 
 Scenarios: pagination through /repositories/{id} links, 304 on rerun, incremental PR sweep, deleted
 user, a run completed after first seen in progress, re-run attempts, primary and secondary rate limits,
@@ -89,9 +89,11 @@ def snapshot(engine) -> dict[str, list]:
             for name in TABLES}
 
 
-def collect(engine, server: ReplayServer, **kwargs):
+def collect(engine, server: ReplayServer, clients: list | None = None, **kwargs):
     client = GitHubClient(server.base_url, "tok-secret", per_page=2, backoff_factor=0, seconds_between_requests=0,
                           **kwargs)
+    if clients is not None:
+        clients.append(client)
     try:
         return GitHubSource(engine, client, "acme/model").collect()
     finally:
@@ -348,7 +350,7 @@ def test_collect_cli_prints_calls_used_and_a_rerun_costs_one_call_per_stream(tmp
     assert outs[0].stdout.startswith("github acme/model: 5 PRs, 3 reviews, 4 runs written; calls used: ")
     assert outs[2].stdout.strip() == ("github acme/model: 0 PRs, 0 reviews, 0 runs written; calls used: 2 "
                                       "(2 not modified)")
-    assert all(r.headers.get("Authorization") == "token s3cret-token" for r in server.received)
+    assert all(r.headers.get("Authorization") == "Bearer s3cret-token" for r in server.received)
     assert all("s3cret-token" not in o.stdout + o.stderr for o in outs)
 
 
@@ -359,12 +361,14 @@ def test_429_primary_limit_waits_for_the_reset_and_429_with_retry_after_waits_as
     server.add("GET", "/repositories/4242/pulls/2/files?per_page=2", {"message": "Too many requests"}, status=429,
                headers={"Retry-After": "1"})
     repo.script(server, per_page=2)
-    slept = []
-    started = time.monotonic()
-    result = collect(make_engine(db_url), server, max_wait=60, sleep=slept.append)
+    slept, clients = [], []
+    result = collect(make_engine(db_url), server, clients, max_wait=60, sleep=slept.append)
     assert result.pulls == 5
-    assert time.monotonic() - started >= 1  # Retry-After honoured (by urllib3's retry, as GithubRetry configures)
-    assert 28 <= sum(slept) <= 31  # the primary limit: a countdown until the reset (+1 s)
+    waits = clients[0].waits
+    # PR 2 is swept before PR 1 (updated, descending)
+    assert len(waits) == 2 and waits[0] == 1.0  # Retry-After honoured as told
+    assert 28 <= waits[1] <= 31  # the primary limit: a countdown until the reset (+1 s)
+    assert sum(slept) == pytest.approx(sum(waits))  # counted down through the injected sleep
     for n in (1, 2):
         assert [r.status for r in server.received if r.target == f"/repositories/4242/pulls/{n}/files?per_page=2"
                 ] == [429, 200]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from collectors.checklists import parse_markdown_checklist
 from collectors.demo.jira_replay import ReplayServer
-from collectors.github.issues_client import GitHubIssuesClient
+from collectors.github.client import GitHubClient
 from collectors.github.issues_source import (
     collect_github_issues,
     comment_events,
@@ -53,6 +53,10 @@ def test_task_list_items_nested_and_code_blocks_ignored():
                    (2, 1, "check free disk", True), (3, 2, "really nested", False), (4, 1, "second child", False),
                    (5, 0, "numbered item", True), (6, 0, "last", False)]
     assert parse_markdown_checklist(None) == []
+
+
+def _client(url: str, **kw) -> GitHubClient:
+    return GitHubClient(url, None, seconds_between_requests=0, backoff_factor=0, **kw)
 
 
 def _user(login: str, bot: bool = False) -> dict:
@@ -121,7 +125,7 @@ def test_github_issues_collector_stores_issues_not_prs_with_events_and_checklist
     repo = _repo()
     with ReplayServer(repo) as server:
         engine = make_engine(db_url)
-        client = GitHubIssuesClient(server.url, "ghp_secret", sleep=lambda s: None)
+        client = GitHubClient(server.url, "ghp_secret", sleep=lambda s: None, seconds_between_requests=0)
         result = collect_github_issues(engine, GitHubSource(repo="o/r", base_url=server.url), client=client)
         assert "/repositories/1/issues" in server.paths()
     assert (result.issues_seen, result.issues_fetched) == (2, 2)
@@ -149,17 +153,19 @@ def test_github_rerun_fetches_no_comments_or_timelines_and_rate_limits_are_waite
     with ReplayServer(repo) as server:
         engine = make_engine(db_url)
         source = GitHubSource(repo="o/r", base_url=server.url)
-        collect_github_issues(engine, source, client=GitHubIssuesClient(server.url, sleep=slept.append))
+        collect_github_issues(engine, source, client=_client(server.url, sleep=slept.append))
         server.requests.clear()
         repo.faults = [(429, {"Retry-After": "3"}, {"message": "You have exceeded a secondary rate limit"}),
                        (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "0"}, {"message": "API rate limit"})]
-        again = collect_github_issues(engine, source, client=GitHubIssuesClient(server.url, sleep=slept.append))
+        client = _client(server.url, sleep=slept.append)
+        again = collect_github_issues(engine, source, client=client)
         paths = server.paths()
         since = [q.get("since") for p, q, _ in server.requests if p == "/repos/o/r/issues"]
     assert again.issues_fetched == 0
     assert not [p for p in paths if p.endswith("/comments") or p.endswith("/timeline")]
     assert since[-1] == "2026-09-12T09:55:00Z"  # cursor minus the 5-minute overlap
-    assert slept[:2] == [3.0, 1.0]
+    assert client.waits[:2] == [3.0, 1.0]  # Retry-After as told; a past reset: 1 s past it
+    assert sum(slept) == pytest.approx(sum(client.waits))
 
 
 # --- recorded samples -------------------------------------------------------------------------------------
@@ -226,7 +232,7 @@ def test_recorded_issue_pages_are_followed_by_link_header():
         return status, ({"Link": link} if link else {}), body
 
     with ReplayServer(handler) as server:
-        pages = list(GitHubIssuesClient(server.url).get_pages("/repos/openframeworks/openFrameworks/issues"))
+        pages = list(_client(server.url).get_pages("/repos/openframeworks/openFrameworks/issues"))
     assert len(pages) == 14 and sum(map(len, pages)) == sum(len(b) for _s, _h, b in exchanges.values())
 
 
@@ -241,7 +247,7 @@ def test_octokit_paginated_issues_follow_repositories_id_links():
         return f["status"], {k: v for k, v in f["headers"].items() if k.lower() == "link"}, f["response"]
 
     with ReplayServer(handler) as server:
-        pages = list(GitHubIssuesClient(server.url).get_pages(
+        pages = list(_client(server.url).get_pages(
             "/repos/octokit-fixture-org/paginate-issues/issues", {"per_page": 3}))
     assert len(pages) == 5
     tickets = [issue_ticket(1, i) for page in pages for i in page]
@@ -295,11 +301,11 @@ def test_github_resume_after_exhausted_rate_limit_has_no_gap_and_no_duplicates(d
 
         server.handler = limited
         with pytest.raises(CollectError, match="rate limited"):
-            collect_github_issues(engine, source, client=GitHubIssuesClient(server.url, max_wait=60))
+            collect_github_issues(engine, source, client=_client(server.url, max_wait=60))
         with engine.connect() as conn:
             assert conn.execute(select(Ticket.key).order_by(Ticket.key)).scalars().all() == ["#1"]  # page 1 only
         server.handler = repo
-        collect_github_issues(engine, source, client=GitHubIssuesClient(server.url))
+        collect_github_issues(engine, source, client=_client(server.url))
     with engine.connect() as conn:
         keys = conn.execute(select(Ticket.key).order_by(Ticket.key)).scalars().all()
         comments = conn.execute(select(TicketEvent.event_id).where(TicketEvent.kind == "comment")).scalars().all()
