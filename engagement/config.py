@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,31 +28,6 @@ from engagement.errors import UserError
 
 DEFAULT_BOTS = ["*[bot]", "dependabot*", "renovate*", "github-actions*"]
 DEFAULT_CAPABILITY_KEYS = ["data", "training", "evaluation", "deployment", "operations"]
-# KPI keys of SPEC §5 (plus the ladder) that targets and milestone criteria may name.
-KPI_KEYS = {
-    "internal_pr_share",
-    "internal_commit_share",
-    "internal_review_share",
-    "internal_train_share",
-    "time_to_retrain",
-    "runbook_completion",
-    "drill_outcome",
-    "eval_coverage",
-    "two_key_compliance",
-    "ladder_stage",
-}
-# Counts that milestone criteria may name besides the KPI keys (SPEC §2 example). Milestone criteria are
-# validated against metrics/registry.py (the metrics that can be evaluated), not against this set.
-CRITERION_METRICS = KPI_KEYS | {"internal_train_runs", "runbook_executions_internal", "internal_commits"}
-DEFAULT_TARGETS = {
-    "internal_commit_share": 0.5,
-    "internal_pr_share": 0.5,
-    "internal_review_share": 0.5,
-    "internal_train_share": 0.7,
-    "two_key_compliance": 1.0,
-}
-
-
 class ConfigError(UserError):
     """An engagement file that cannot be used; `problems` holds one message per problem."""
 
@@ -317,6 +293,7 @@ class EngagementConfig(_Strict):
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> EngagementConfig:
         check: CriterionCheck | None = (info.context or {}).get("criterion_check")
+        known_kpis: list[str] | None = (info.context or {}).get("kpi_keys")
         keys = [c.key for c in self.capabilities]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
@@ -328,9 +305,9 @@ class EngagementConfig(_Strict):
             for week, stage in weeks.items():
                 if week < 0 or not 0 <= stage <= 4:
                     problems.append(f"plan.{cap}.{week}: expected week >= 0 = stage 0..4, got {week} = {stage}")
-        for key in self.targets:
-            if key not in KPI_KEYS:
-                problems.append(f"targets.{key}: expected a KPI key (one of {', '.join(sorted(KPI_KEYS))})")
+        for key in self.targets if known_kpis is not None else []:
+            if key not in known_kpis:
+                problems.append(f"targets.{key}: expected a KPI key (one of {', '.join(sorted(known_kpis))})")
         ids = [m.id for m in self.milestones]
         for i, m in enumerate(self.milestones):
             if ids.index(m.id) != i:
@@ -347,9 +324,6 @@ class EngagementConfig(_Strict):
     @property
     def capability_keys(self) -> list[str]:
         return [c.key for c in self.capabilities]
-
-    def target(self, kpi: str) -> float | None:
-        return self.targets.get(kpi, DEFAULT_TARGETS.get(kpi))
 
     def resolve_path(self, path: str) -> Path:
         p = Path(path).expanduser()
@@ -417,18 +391,21 @@ def _format_errors(file_label: str, exc: ValidationError) -> list[str]:
     return lines
 
 
-def parse_config(data: dict[str, Any], file: Path | None = None, *,
-                 criterion_check: CriterionCheck | None = None) -> EngagementConfig:
-    """Validate an already-parsed TOML document (milestone criteria against `criterion_check` if given)."""
+def parse_config(data: dict[str, Any], file: Path | None = None, *, criterion_check: CriterionCheck | None = None,
+                 kpi_keys: Collection[str] | None = None) -> EngagementConfig:
+    """Validate an already-parsed TOML document: milestone criteria against `criterion_check` and `[targets]` keys
+    against `kpi_keys` when given (both come from the metrics layer, which this base layer cannot import)."""
     label = file.name if file else "engagement"
+    context = {"criterion_check": criterion_check, "kpi_keys": None if kpi_keys is None else sorted(kpi_keys)}
     try:
-        cfg = EngagementConfig.model_validate(data, context={"criterion_check": criterion_check})
+        cfg = EngagementConfig.model_validate(data, context=context)
     except ValidationError as exc:
         raise ConfigError(_format_errors(label, exc)) from None
     return cfg.model_copy(update={"file": file.resolve() if file else None})
 
 
-def load_config(path: str | Path, *, criterion_check: CriterionCheck | None = None) -> EngagementConfig:
+def load_config(path: str | Path, *, criterion_check: CriterionCheck | None = None,
+                kpi_keys: Collection[str] | None = None) -> EngagementConfig:
     """Read and validate an engagement file; raise ConfigError naming file, key path and expectation."""
     path = Path(path)
     try:
@@ -441,7 +418,7 @@ def load_config(path: str | Path, *, criterion_check: CriterionCheck | None = No
         raise ConfigError([f"{path.name}: expected UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path.name}: invalid TOML: {exc}"]) from None
-    return parse_config(data, path, criterion_check=criterion_check)
+    return parse_config(data, path, criterion_check=criterion_check, kpi_keys=kpi_keys)
 
 
 def summarize(cfg: EngagementConfig) -> str:

@@ -1,79 +1,125 @@
-"""Command line: `python -m metrics weekly --config F [--db URL] [--format json|csv|table]` (no UI needed).
+"""Command line (no UI needed), every number through metrics.service:
 
-Row contract (documented in README.md): one row per (week, kpi, capability) with keys week, week_start,
-kpi, capability, value, internal, vendor, unattributed, bots, planned, n, p90, scheduled.
+- `python -m metrics weekly --config F [--db URL] [--format json|csv|table]`: the weekly row contract (README):
+  one row per (week, kpi, capability) with week, week_start, kpi, capability, value, unit, internal, vendor,
+  unattributed, bots, planned, n, p90, scheduled, then KPI-specific counts on their own rows.
+- `python -m metrics kpis [--format json|table]`: the KPI registry (key, label, unit, direction, default target).
+- `python -m metrics evidence --config F [--db URL] --kpi K --week W [--capability C] [--format json|csv|table]`:
+  the rows behind one weekly value; counted rows by side equal the row's counts (issue 10 §3).
+Milestones, signatures, freezing and the pack: metrics/review_cli.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import sys
 
+import pandas as pd
+
 from engagement.cli import add_engagement_args, run_command
-from metrics.engagement import TICKET_COUNT_COLUMNS
-from metrics.engagement_file import load_engagement
+from metrics.engagement import WEEKLY_COLUMNS
+
+INT_COLUMNS = ("week", "internal", "vendor", "unattributed", "bots", "n", "scheduled", "planned")
 
 
-def weekly_records(frame) -> list[dict]:
-    """Rows as plain JSON-ready dicts: NaN becomes null, dates ISO strings, counts ints."""
+def _null(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def weekly_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as plain JSON-ready dicts: NaN becomes null, dates ISO strings, counts ints; KPI-specific counts
+    (columns after WEEKLY_COLUMNS) only on the rows they belong to."""
     records = []
+    stage_units = {"stage"}
     for row in frame.to_dict("records"):
         rec = {}
         for key, value in row.items():
-            if key in TICKET_COUNT_COLUMNS:
-                # KPI-specific counts appear only on the rows of the KPI they belong to.
-                if value is not None and not (isinstance(value, float) and math.isnan(value)):
+            if key not in WEEKLY_COLUMNS:
+                if not _null(value):
                     rec[key] = int(value)
                 continue
-            if value is None or (isinstance(value, float) and math.isnan(value)):
+            if _null(value):
                 rec[key] = None
             elif key == "week_start":
                 rec[key] = value.isoformat()
-            elif key in ("n", "scheduled"):  # counts added with the GitHub KPIs
+            elif key in INT_COLUMNS or (key == "value" and row.get("unit") in stage_units):
                 rec[key] = int(value)
-            elif key in ("week", "internal", "vendor", "unattributed", "bots"):
-                rec[key] = int(value)
-            elif key in ("planned",) or (key == "value" and row["kpi"] == "ladder_stage"):
-                rec[key] = int(value)
+            elif key in ("value", "p90"):
+                rec[key] = float(value)
             else:
-                rec[key] = float(value) if key == "value" else value
+                rec[key] = value
         records.append(rec)
     return records
 
 
-def _weekly(args: argparse.Namespace) -> int:
-    from db.engine import make_engine, resolve_db_url
-    from db.queries import load_source_frames
-    from metrics.engagement import SourceData, compute
+def _write(records: list[dict], columns: list[str], fmt: str) -> None:
+    from metrics.report.cells import csv_safe, text_table
 
-    cfg = load_engagement(args.config)
-    engine = make_engine(resolve_db_url(args.db, cfg.file))
-    result = compute(cfg, SourceData(**load_source_frames(engine, args.repo)))
-    frame = result.weekly
+    if fmt == "json":
+        json.dump(records, sys.stdout, indent=1, default=str)
+        sys.stdout.write("\n")
+        return
+    table = pd.DataFrame(records, columns=columns)
+    if fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(csv_safe(table).astype(object).where(table.notna(), None).to_dict("records"))
+    else:
+        print(text_table(table))
+
+
+def _weekly(args: argparse.Namespace) -> int:
+    from metrics.service import load
+
+    _cfg, _engine, m = load(args.config, args.db, args.repo)
+    frame = m.weekly
     if args.kpi:
         frame = frame[frame["kpi"].isin(args.kpi)]
     if args.capability:
         frame = frame[frame["capability"].isin(args.capability)]
-    records = weekly_records(frame)
-    if args.format == "json":
-        json.dump(records, sys.stdout, indent=1)
-        sys.stdout.write("\n")
-    elif args.format == "csv":
-        import csv
+    frame = frame[[c for c in frame.columns if c in WEEKLY_COLUMNS or frame[c].notna().any()]]
+    _write(weekly_records(frame), list(frame.columns), args.format)
+    return 0
 
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(frame.columns))
-        writer.writeheader()
-        writer.writerows(records)
-    else:
-        import pandas as pd
 
-        table = pd.DataFrame(records, columns=list(frame.columns))
-        for col in TICKET_COUNT_COLUMNS:
-            if col in table:
-                table[col] = table[col].astype("Int64")
-        print(table.to_string(index=False, na_rep="—"))
+def _kpis(args: argparse.Namespace) -> int:
+    from metrics.service import catalogue
+
+    table = catalogue()
+    columns = ["key", "label", "unit", "direction", "default_target"] if args.format == "table" else list(table)
+    records = table[columns].astype(object).where(table[columns].notna(), None).to_dict("records")
+    _write(records, columns, args.format)
+    return 0
+
+
+def evidence_records(rows: pd.DataFrame) -> list[dict]:
+    out = []
+    for rec in rows.astype(object).where(rows.notna(), None).to_dict("records"):
+        out.append({k: (v.item() if hasattr(v, "item") else v) for k, v in rec.items()})
+    return out
+
+
+def _evidence(args: argparse.Namespace) -> int:
+    from metrics.kpis import REGISTRY
+    from metrics.kpis.base import format_value
+    from metrics.service import check_scope, evidence, load, reconcile
+
+    _cfg, _engine, m = load(args.config, args.db)
+    check_scope(m, args.kpi, args.week, args.capability)
+    rows = evidence(m, args.kpi, args.week, args.capability)
+    _write(evidence_records(rows), list(rows.columns), args.format)
+    if args.format == "table":
+        row = m.kpi_row(args.kpi, args.week, args.capability)
+        value = "no row" if row is None else format_value(REGISTRY[args.kpi], row["value"])
+        counts = "" if row is None else ", ".join(f"{c} {int(row[c])}" for c in ("internal", "vendor",
+                                                                                  "unattributed", "bots"))
+        problems = reconcile(m, args.kpi, args.week, args.capability)
+        print(f"\n{args.kpi}, week {args.week}, {args.capability or 'engagement-wide'}: {value} ({counts}); "
+              f"{int(rows['counted'].sum())} counted row(s) of {len(rows)}; "
+              + ("reconciles" if not problems else "DOES NOT RECONCILE: " + "; ".join(problems)))
     return 0
 
 
@@ -87,6 +133,18 @@ def main(argv: list[str] | None = None) -> int:
     weekly.add_argument("--kpi", action="append", help="only this KPI key; repeatable")
     weekly.add_argument("--capability", action="append", help="only this capability; repeatable")
     weekly.set_defaults(run=_weekly)
+
+    kpis = sub.add_parser("kpis", help="the KPI registry: key, label, unit, direction, default target")
+    kpis.add_argument("--format", choices=["json", "csv", "table"], default="table")
+    kpis.set_defaults(run=_kpis)
+
+    ev = sub.add_parser("evidence", help="the rows behind one weekly value (kind, id, url, at, person, side, counted)")
+    add_engagement_args(ev)
+    ev.add_argument("--kpi", required=True, help="KPI key (see `python -m metrics kpis`)")
+    ev.add_argument("--week", required=True, type=int, help="engagement week")
+    ev.add_argument("--capability", help="capability key (default: the engagement-wide value)")
+    ev.add_argument("--format", choices=["json", "csv", "table"], default="table")
+    ev.set_defaults(run=_evidence)
     from metrics.review_cli import add_review_commands
 
     add_review_commands(sub)

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from db import review_store
 from engagement.config import EngagementConfig
-from metrics.engagement import EngagementMetrics, SourceData, compute
+from metrics.engagement import EngagementMetrics
 from metrics.milestones import evidence_document, met_week, milestone
 
 SIDES = ("internal", "vendor")
@@ -174,17 +174,13 @@ def accepted_milestones(engine: Engine, cfg: EngagementConfig) -> set[str]:
     return {mid for mid, rows in standing.groupby("milestone") if mid in configured and is_accepted(rows)}
 
 
-def compute_reviewed(cfg: EngagementConfig, engine: Engine, source_names=None,
-                     today: dt.datetime | None = None) -> EngagementMetrics:
-    """compute() from the DB with the milestones accepted so far feeding the ladder's stage 4."""
-    from db.queries import load_source_frames
-
-    data = SourceData(**load_source_frames(engine, source_names))
-    return compute(cfg, data, accepted_milestones=accepted_milestones(engine, cfg), today=today)
+def _row_key(row: dict):
+    """An evidence row's identity: (kind, id); rows signed before issue 10 had an `item` instead."""
+    return f"{row.get('kind')}:{row['id']}" if "id" in row else row.get("item")
 
 
 def _row_label(row: dict) -> str:
-    short = str(row.get("item", ""))[:10]
+    short = str(row.get("id", row.get("item")) or "")[:10]
     title = row.get("title")
     return f"{row.get('kind') or 'item'} {short}" + (f" ({title})" if title else "")
 
@@ -204,8 +200,8 @@ def evidence_changes(old: dict, new: dict, limit: int = 20) -> list[str]:
         label = f"criterion {j} ({b.get('asks') or a.get('asks')})"
         if a.get("value") != b.get("value"):
             lines.append(f"{label}: value {_plain(a.get('value'))} → {_plain(b.get('value'))}")
-        rows_a = {r.get("item"): r for r in a.get("rows", [])}
-        rows_b = {r.get("item"): r for r in b.get("rows", [])}
+        rows_a = {_row_key(r): r for r in a.get("rows", [])}
+        rows_b = {_row_key(r): r for r in b.get("rows", [])}
         for item in sorted(set(rows_a) - set(rows_b), key=str):
             lines.append(f"{label}: {_row_label(rows_a[item])} no longer counts")
         for item in sorted(set(rows_b) - set(rows_a), key=str):

@@ -1,6 +1,7 @@
-"""The engagement file as the metrics layer reads it: `engagement.config` plus the milestone criteria
-checked against the metric registry (which the base layer cannot import). Pages, the metrics CLI and
-the pack load engagements through here; collectors use `engagement.config.load_config` directly."""
+"""The engagement file as the metrics layer reads it: `engagement.config` plus what only this layer knows, passed
+in through the validation context: milestone criteria checked against the criterion metrics (metrics.criteria)
+and `[targets]` keys against the KPI registry (metrics.kpis). Pages, the metrics CLI and the pack load
+engagements through here; collectors use `engagement.config.load_config` directly (shape checks only)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from engagement.config import EngagementConfig, load_config, parse_config
-from metrics.registry import Filters, criterion_problems
+from metrics.criteria import Filters, criterion_problems
+from metrics.kpis import kpi_keys
 
 
 def check_criterion(metric: str, capability: str | None, runbook: str | None, side: str | None,
@@ -17,8 +19,8 @@ def check_criterion(metric: str, capability: str | None, runbook: str | None, si
 
 
 def load_engagement(path: str | Path) -> EngagementConfig:
-    return load_config(path, criterion_check=check_criterion)
+    return load_config(path, criterion_check=check_criterion, kpi_keys=kpi_keys())
 
 
 def parse_engagement(data: dict[str, Any], file: Path | None = None) -> EngagementConfig:
-    return parse_config(data, file, criterion_check=check_criterion)
+    return parse_config(data, file, criterion_check=check_criterion, kpi_keys=kpi_keys())

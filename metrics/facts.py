@@ -53,6 +53,12 @@ class Facts:
     def week_start(self, week: int) -> dt.date | None:
         return week_start(int(week), self.cfg.engagement.start)
 
+    def week_series(self, at: pd.Series) -> pd.Series:
+        """Engagement week of UTC instants (NaN where missing)."""
+        from metrics.tickets import week_series
+
+        return week_series(at, self.cfg)
+
     # -- git -------------------------------------------------------------------------------------------
     @cached_property
     def commits(self) -> pd.DataFrame:

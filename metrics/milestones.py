@@ -1,7 +1,7 @@
 """Milestone evaluation (SPEC §7): each `[[milestones]]` entry, week by week.
 
 A criterion `{ metric, op, value, capability?, runbook?, side? }` holds in week W when the metric's week-W
-value (read through metrics/registry.py with the criterion's filters) compares true with `op` against
+value (read through metrics/criteria.py with the criterion's filters) compares true with `op` against
 `value`; a week without a value (no activity) never satisfies it. A milestone is **met** from the first
 week in which all its criteria hold together (the week first met; it stays met afterwards, even if a
 figure drops later). Before that, in week W it is:
@@ -9,7 +9,7 @@ figure drops later). Before that, in week W it is:
 - **at risk** when it is due within one week (due_week - 1 <= W <= due_week),
 - **pending** otherwise.
 A milestone without criteria is never met by the figures (its state only follows the calendar).
-Each criterion lists its evidence rows for a week (registry evidence: commits, PRs, runs, tickets).
+Each criterion lists its evidence rows for a week (the KPI's own evidence rows: commits, PRs, reviews, runs, tickets).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from engagement.config import Criterion, Milestone
+from metrics.criteria import CRITERION_METRICS, Filters, value_at
 from metrics.engagement import EngagementMetrics
-from metrics.registry import METRICS, Filters, value_at
 
 OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
 STATES = ("met", "at risk", "pending", "missed")
@@ -43,7 +43,7 @@ def describe(c: Criterion) -> str:
 
 def criterion_values(m: EngagementMetrics, c: Criterion) -> pd.Series:
     """The criterion's metric value for every engagement week (NaN where the week has none)."""
-    series = METRICS[c.metric].values(m, filters_of(c))
+    series = CRITERION_METRICS[c.metric].values(m, filters_of(c))
     return series[~series.index.duplicated()].reindex(m.weeks).astype("float64")
 
 
@@ -117,7 +117,7 @@ def criteria_table(m: EngagementMetrics, ms: Milestone, week: int) -> pd.DataFra
 
 def criterion_evidence(m: EngagementMetrics, c: Criterion, week: int) -> pd.DataFrame:
     """The rows that count for a criterion in a week (commits, PRs, runs, tickets), with links."""
-    return METRICS[c.metric].evidence(m, filters_of(c), week).reset_index(drop=True)
+    return CRITERION_METRICS[c.metric].evidence(m, filters_of(c), week).reset_index(drop=True)
 
 
 def evidence_week(m: EngagementMetrics, ms: Milestone, as_of: int | None = None) -> int | None:

@@ -1,9 +1,11 @@
 """The weekly review (SPEC §7), as plain data: what the review page shows and the steering pack exports.
 
-Generic over the KPIs present in the weekly row contract: every engagement-wide KPI row of the week becomes a
-card (value, target status, change from the previous week, unattributed share of its events); the ladder
-comes from `ladder_stage` rows; milestones from metrics.milestones/acceptance; data freshness from the
-collection runs. A frozen week shows its frozen figures and any restatement beside the recomputed ones.
+Generic over the registry (metrics.kpis): every registered engagement-wide KPI becomes a card whose label,
+formatted value, target, direction and change come from its `KpiSpec`, never from its key. On a frozen week the
+card shows the frozen value and, when recomputation differs, the recomputed one beside it marked restated.
+The ladder shows stage names; milestones their state (met, late, at risk, pending, missed), the standing
+signatures with the sha256 digest each one covers; drills the week's drills with severity, SLA, restore time,
+responder side and postmortem; data freshness comes from the collection runs.
 """
 
 from __future__ import annotations
@@ -17,132 +19,223 @@ from sqlalchemy.engine import Engine
 
 from db import review_store
 from engagement.weeks import week_label
-from metrics.acceptance import acceptance_table
+from metrics.acceptance import acceptance_table, standing_signatures
 from metrics.engagement import EngagementMetrics
+from metrics.kpis import REGISTRY, target
+from metrics.kpis.base import (
+    STAGE_NAMES,
+    change_is_good,
+    format_change,
+    format_target,
+    format_value,
+    target_status,
+)
 from metrics.milestones import milestone_states
-from metrics.registry import METRICS
 from metrics.snapshots import restatements, snapshot
 
-# KPIs where a smaller value is better (their target is a ceiling); every other KPI's target is a floor.
-LOWER_IS_BETTER = {"time_to_retrain"}
-PERCENT_SUFFIXES = ("_share", "_compliance", "_coverage", "_completion", "_outcome")
-CARD_COLUMNS = ["kpi", "label", "value", "shown", "target", "target_status", "previous", "change", "internal",
-                "vendor", "unattributed", "bots", "unattributed_share"]
-
-
-def is_percent(kpi: str) -> bool:
-    spec = METRICS.get(kpi)
-    return spec.percent if spec else kpi.endswith(PERCENT_SUFFIXES)
-
-
-def label_of(kpi: str) -> str:
-    spec = METRICS.get(kpi)
-    return spec.label if spec else kpi.replace("_", " ").capitalize()
+CARD_COLUMNS = ["kpi", "label", "unit", "direction", "week", "value", "shown", "target", "target_shown",
+                "target_status", "previous", "change", "change_shown", "change_good", "internal", "vendor",
+                "unattributed", "bots", "unattributed_share", "n", "page", "definition", "recomputed",
+                "recomputed_shown", "restated"]
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def show(kpi: str, value) -> str:
-    if _missing(value):
-        return "–"
-    if is_percent(kpi):
-        return f"{value:.0%}"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def stage_name(value) -> str:
+    """ "2 Internal leads, vendor reviews"; "–" when there is no stage."""
+    return "–" if _missing(value) else f"{int(value)} {STAGE_NAMES[int(value)]}"
 
 
-def show_change(kpi: str, change) -> str | None:
-    if _missing(change):
-        return None
-    return f"{change * 100:+.1f} pp" if is_percent(kpi) else f"{change:+g}"
+def card_specs():
+    """The KPIs that get a card: every registered KPI with an engagement-wide value (not the ladder)."""
+    return [s for s in REGISTRY.values() if s.unit != "stage"]
 
 
-def target_status(kpi: str, value, target) -> str:
-    if target is None:
-        return "no target"
-    if _missing(value):
-        return "no data"
-    if kpi in LOWER_IS_BETTER:
-        return "met" if value <= target else "not met"
-    return "met" if value >= target else "not met"
+def _frozen_values(frozen: dict | None) -> dict[str, float | None]:
+    if not frozen:
+        return {}
+    return {f["kpi"]: f["value"] for f in frozen["figures"] if f.get("capability") is None}
 
 
-def show_target(kpi: str, target) -> str:
-    if target is None:
-        return "none set"
-    return ("≤ " if kpi in LOWER_IS_BETTER else "≥ ") + show(kpi, target)
+def kpi_cards(m: EngagementMetrics, week: int, frozen: dict | None = None, carry_forward: bool = False
+              ) -> pd.DataFrame:
+    """One card per registered engagement-wide KPI that has rows (registry order).
 
-
-def _overall(weekly: pd.DataFrame) -> pd.DataFrame:
-    rows = weekly[weekly["capability"].isna() & (weekly["kpi"] != "ladder_stage")]
-    if "runbook" in rows:
-        rows = rows[rows["runbook"].isna()]
-    return rows
-
-
-def kpi_cards(m: EngagementMetrics, week: int) -> pd.DataFrame:
-    """One card per engagement-wide KPI present in the week (in the order the KPIs first appear)."""
-    overall = _overall(m.weekly)
+    The value is the week's; with `carry_forward` (the scorecard) a week without a value shows the latest earlier
+    value and names its week. Change = value − the previous week's value. With `frozen` (a snapshot), the card
+    value is the frozen one and `recomputed`/`restated` say what recomputation gives now."""
+    overall = m.weekly[m.weekly["capability"].isna()]
     earlier = [w for w in m.weeks if w < week]
-    prev_week = earlier[-1] if earlier else None
+    frozen_values = _frozen_values(frozen)
     cards = []
-    for kpi in dict.fromkeys(overall["kpi"]):
-        rows = overall[overall["kpi"] == kpi].set_index("week")
-        if week not in rows.index:
+    for spec in card_specs():
+        rows = overall[overall["kpi"] == spec.key].set_index("week")
+        if rows.empty:
             continue
-        row = rows.loc[week]
+        shown_week = week
+        if carry_forward:
+            with_value = [int(w) for w in rows.index[rows["value"].notna()] if w <= week]
+            shown_week = with_value[-1] if with_value else week
+        if shown_week not in rows.index:
+            continue
+        row = rows.loc[shown_week]
         value = None if _missing(row["value"]) else float(row["value"])
+        prev_week = ([w for w in m.weeks if w < shown_week] or [None])[-1] if carry_forward else (
+            earlier[-1] if earlier else None)
         previous = None
         if prev_week is not None and prev_week in rows.index and not _missing(rows.loc[prev_week, "value"]):
             previous = float(rows.loc[prev_week, "value"])
-        counts = {k: int(row[k]) if k in row and not _missing(row[k]) else 0
-                  for k in ("internal", "vendor", "unattributed", "bots")}
+        recomputed, restated = value, False
+        if spec.key in frozen_values:
+            old = frozen_values[spec.key]
+            value = None if old is None else float(old)
+            restated = not (value is None and recomputed is None) and (
+                value is None or recomputed is None or not math.isclose(value, recomputed, rel_tol=1e-9,
+                                                                        abs_tol=1e-12))
+        counts = {k: int(row[k]) for k in ("internal", "vendor", "unattributed", "bots")}
         total = sum(counts.values())
-        target = m.cfg.target(kpi)
+        goal = target(m.cfg, spec.key)
+        change = None if value is None or previous is None else value - previous
         cards.append({
-            "kpi": kpi, "label": label_of(kpi), "value": value, "shown": show(kpi, value), "target": target,
-            "target_status": target_status(kpi, value, target), "previous": previous,
-            "change": None if value is None or previous is None else value - previous, **counts,
+            "kpi": spec.key, "label": spec.label, "unit": spec.unit, "direction": spec.direction, "week": shown_week,
+            "value": value, "shown": format_value(spec, value), "target": goal,
+            "target_shown": format_target(spec, goal),
+            "target_status": target_status(spec, value, goal), "previous": previous, "change": change,
+            "change_shown": format_change(spec, change), "change_good": change_is_good(spec, change), **counts,
             "unattributed_share": counts["unattributed"] / total if total else 0.0,
+            "n": None if _missing(row.get("n")) else int(row["n"]), "page": spec.page, "definition": spec.definition,
+            "recomputed": recomputed, "recomputed_shown": format_value(spec, recomputed), "restated": restated,
         })
     return pd.DataFrame(cards, columns=CARD_COLUMNS)
 
 
+LADDER_COLUMNS = ["capability", "planned", "measured", "behind plan", "internal", "vendor", "unattributed", "bots"]
+
+
 def ladder_week(m: EngagementMetrics, week: int) -> pd.DataFrame:
-    """Planned vs measured stage per capability in the week."""
+    """Planned vs measured stage (with its name) per capability in the week, and the side counts behind it."""
     rows = m.ladder[m.ladder["week"] == week]
     return pd.DataFrame({
         "capability": rows["capability"].to_numpy(),
-        "planned": rows["planned"].astype("Int64").to_numpy(),
-        "measured": rows["stage"].astype("Int64").to_numpy(),
-        "behind plan": rows["behind"].to_numpy(),
+        "planned": [stage_name(v) for v in rows["planned"]],
+        "measured": [stage_name(v) if not _missing(v) else "– no activity" for v in rows["stage"]],
+        "behind plan": rows["behind"].to_numpy(dtype=bool),
         "internal": rows["internal"].to_numpy(), "vendor": rows["vendor"].to_numpy(),
-    })
+        "unattributed": rows["unattributed"].to_numpy(), "bots": rows["bots"].to_numpy(),
+    }, columns=LADDER_COLUMNS)
 
 
-MILESTONE_COLUMNS = ["milestone", "title", "due_week", "state", "met_week", "due", "accepted", "signatures",
-                     "evidence_changed"]
+def behind_plan(m: EngagementMetrics, week: int) -> pd.DataFrame:
+    """The ladder cells of the week whose measured stage is below plan."""
+    board = ladder_week(m, week)
+    return board[board["behind plan"]].reset_index(drop=True)
+
+
+MILESTONE_COLUMNS = ["milestone", "title", "capability", "due_week", "state", "late", "met_week", "due", "accepted",
+                     "signatures", "evidence_changed"]
+# What the page and the pack call the columns (the frames keep their keys for code and CSV).
+MILESTONE_LABELS = {"milestone": "Milestone", "title": "Title", "capability": "Capability", "due_week": "Due week",
+                    "state": "State", "late": "Late", "met_week": "Met in week", "due": "Due now",
+                    "accepted": "Accepted (two keys)", "signatures": "Signatures",
+                    "evidence_changed": "Evidence changed since signing"}
+LADDER_LABELS = {"capability": "Capability", "planned": "Planned stage", "measured": "Measured stage",
+                 "behind plan": "Behind plan", "internal": "Internal items", "vendor": "Vendor items",
+                 "unattributed": "Unattributed items", "bots": "Bot items"}
+
+
+def milestone_state_text(state: str, late: bool) -> str:
+    return "met (late)" if state == "met" and late else state
 
 
 def milestone_board(engine: Engine, m: EngagementMetrics, week: int) -> pd.DataFrame:
-    """Each milestone in the week: state, week first met, due now (this or next week), accepted (two keys),
-    the standing signatures, and whether evidence changed since signing."""
+    """Each milestone in the week: state (met, at risk, pending, missed), late (met after its due week), week
+    first met, due now (this or next week), accepted (two keys), standing signatures, evidence changed."""
     states = milestone_states(m)
-    states = states[states["week"] == week].set_index("milestone")
+    states = states[states["week"] == week].set_index("milestone") if len(states) else states
     accept = acceptance_table(engine, m).set_index("milestone")
     rows = []
     for ms in m.cfg.milestones:
         state = states.loc[ms.id] if ms.id in states.index else None
         acc = accept.loc[ms.id]
         rows.append({
-            "milestone": ms.id, "title": ms.title, "due_week": ms.due_week,
+            "milestone": ms.id, "title": ms.title, "capability": ms.capability, "due_week": ms.due_week,
             "state": state["state"] if state is not None else "pending",
+            "late": bool(state is not None and state["late"]),
             "met_week": None if state is None or _missing(state["met_week"]) else int(state["met_week"]),
             "due": week <= ms.due_week <= week + 1, "accepted": bool(acc["accepted"]),
             "signatures": len(acc["signatures"]), "evidence_changed": bool(acc["evidence_changed"]),
         })
     return pd.DataFrame(rows, columns=MILESTONE_COLUMNS).astype({"met_week": "Int64"})
+
+
+def milestones_due_or_at_risk(board: pd.DataFrame) -> pd.DataFrame:
+    """Milestones due this or next week and not met, or at risk, or missed (what a committee must act on)."""
+    if board.empty:
+        return board
+    return board[(board["due"] & (board["state"] != "met")) | board["state"].isin(["at risk", "missed"])]
+
+
+SIGNATURE_COLUMNS = ["milestone", "signer", "side", "verified", "signed_at", "met_week", "comment", "digest",
+                     "digest_short"]
+
+
+def signature_table(engine: Engine, m: EngagementMetrics) -> pd.DataFrame:
+    """Standing signatures: who, side, when, and the sha256 of the evidence each one covers (short and full)."""
+    standing = standing_signatures(review_store.load_signatures(engine, m.cfg.engagement.name))
+    configured = [ms.id for ms in m.cfg.milestones]
+    standing = standing[standing["milestone"].isin(configured)]
+    return pd.DataFrame({
+        "milestone": standing["milestone"].to_numpy(), "signer": standing["signer"].to_numpy(),
+        "side": standing["side"].to_numpy(), "verified": standing["verified"].astype(bool).to_numpy(),
+        "signed_at": standing["signed_at"].to_numpy(), "met_week": standing["met_week"].to_numpy(),
+        "comment": standing["comment"].to_numpy(), "digest": standing["evidence_sha256"].to_numpy(),
+        "digest_short": standing["evidence_sha256"].str[:12].to_numpy(),
+    }, columns=SIGNATURE_COLUMNS)
+
+
+DRILL_COLUMNS = ["drill", "title", "severity", "sla", "restore", "within_sla", "responder", "responder_side",
+                 "postmortem", "outcome", "url"]
+DRILL_LABELS = {"drill": "Drill", "title": "Name", "severity": "Severity", "sla": "SLA", "restore": "Time to restore",
+                "within_sla": "Within SLA", "responder": "Primary responder", "responder_side": "Responder side",
+                "postmortem": "Postmortem", "outcome": "Outcome", "url": "Link"}
+
+
+def _duration(minutes) -> str:
+    if _missing(minutes):
+        return "–"
+    minutes = float(minutes)
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+
+
+def drills_week(m: EngagementMetrics, week: int) -> pd.DataFrame:
+    """The drills of the week: restored in it, or open at its end (created by then, not restored by then)."""
+    drills = m.drills
+    if drills is None or drills.empty:
+        return pd.DataFrame(columns=DRILL_COLUMNS)
+    created_week = m.facts.week_series(drills["created_at"]) if m.facts is not None else None
+    restored = drills["restored_week"] == week
+    still_open = (created_week <= week) & (drills["restored_week"].isna() | (drills["restored_week"] > week))
+    rows = drills[restored | still_open].sort_values(["created_at", "key"])
+    outcome = []
+    for r in rows.itertuples():
+        if _missing(r.restored_week) or r.restored_week > week:
+            outcome.append("open")
+        else:
+            outcome.append("internal pass" if r.internal_pass else "pass" if r.passed else "fail")
+    return pd.DataFrame({
+        "drill": rows["key"].to_numpy(), "title": rows["title"].to_numpy(),
+        "severity": rows["severity"].fillna("none").to_numpy(),
+        "sla": [_duration(v) for v in rows["sla_minutes"]],
+        "restore": [_duration(v) if o != "open" else "not restored" for v, o in zip(rows["minutes_to_restore"],
+                                                                                   outcome, strict=True)],
+        "within_sla": rows["within_sla"].astype(bool).to_numpy(),
+        "responder": rows["responder_person"].fillna(rows["responder"]).to_numpy(),
+        "responder_side": rows["responder_side"].to_numpy(),
+        "postmortem": rows["postmortem"].fillna("none").to_numpy(), "outcome": outcome,
+        "url": rows["url"].to_numpy(),
+    }, columns=DRILL_COLUMNS)
 
 
 def freshness(engine: Engine) -> pd.DataFrame:
@@ -160,6 +253,8 @@ class Review:
     cards: pd.DataFrame
     ladder: pd.DataFrame
     milestones: pd.DataFrame
+    signatures: pd.DataFrame
+    drills: pd.DataFrame
     freshness: pd.DataFrame
     frozen: dict | None  # the snapshot row (frozen_at, frozen_by, verified, evidence_sha256, figures)
     restated: pd.DataFrame  # old, new, why per restated row; empty when not frozen or nothing differs
@@ -179,6 +274,23 @@ def weekly_review(engine: Engine, m: EngagementMetrics, week: int, now: dt.datet
     frozen = snapshot(engine, m.cfg.engagement.name, week)
     restated = restatements(frozen, m) if frozen else pd.DataFrame(columns=["kpi", "capability", "runbook", "old",
                                                                             "new", "why"])
-    return Review(m.cfg.engagement.name, week, week_label(week, m.cfg.engagement.start), kpi_cards(m, week),
-                  ladder_week(m, week), milestone_board(engine, m, week), freshness(engine), frozen, restated,
-                  now or dt.datetime.now(dt.UTC))
+    return Review(m.cfg.engagement.name, week, week_label(week, m.cfg.engagement.start), kpi_cards(m, week, frozen),
+                  ladder_week(m, week), milestone_board(engine, m, week), signature_table(engine, m),
+                  drills_week(m, week), freshness(engine), frozen, restated, now or dt.datetime.now(dt.UTC))
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """The Overview (issue 10 §4): what a steering committee reads in 30 seconds."""
+
+    week: int
+    week_dates: str
+    cards: pd.DataFrame  # every KPI's latest value vs target, change from the week before
+    behind: pd.DataFrame  # ladder cells of the week behind plan
+    milestones: pd.DataFrame  # due (this or next week) and not met, at risk, or missed
+
+
+def scorecard(engine: Engine, m: EngagementMetrics, week: int) -> Scorecard:
+    board = milestone_board(engine, m, week)
+    return Scorecard(week, week_label(week, m.cfg.engagement.start), kpi_cards(m, week, carry_forward=True),
+                     behind_plan(m, week), milestones_due_or_at_risk(board))

@@ -15,13 +15,9 @@ from engagement.cli import add_engagement_args
 
 
 def _open(args: argparse.Namespace):
-    from db.engine import make_engine, resolve_db_url
-    from metrics.acceptance import compute_reviewed
-    from metrics.engagement_file import load_engagement
+    from metrics.service import load
 
-    cfg = load_engagement(args.config)
-    engine = make_engine(resolve_db_url(args.db, cfg.file))
-    return cfg, engine, compute_reviewed(cfg, engine)
+    return load(args.config, args.db)
 
 
 def _fail(message: str) -> int:
@@ -121,12 +117,10 @@ def _pack(args: argparse.Namespace) -> int:
 
 
 def _role(args: argparse.Namespace) -> int:
-    from db.engine import make_engine, resolve_db_url
     from db.review_store import load_roles, set_role
-    from metrics.engagement_file import load_engagement
+    from metrics.service import open_engagement
 
-    cfg = load_engagement(args.config)
-    engine = make_engine(resolve_db_url(args.db, cfg.file))
+    _cfg, engine = open_engagement(args.config, args.db)
     if args.email:
         roles = [r.strip().lower() for r in (args.role or "").split(",") if r.strip()]
         unknown = [r for r in roles if r not in ROLES]

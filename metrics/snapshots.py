@@ -1,8 +1,9 @@
 """Frozen weekly reviews (SPEC §7): "Freeze week N" stores every KPI row of the week with its evidence.
 
-A snapshot holds, for each row of the weekly contract of week N (any KPI, any capability or runbook), the
-value, the side counts, the planned stage, the evidence items (id -> side, person) and the sha256 of the
-evidence's canonical JSON, plus one digest over all of it. A week is frozen once and never overwritten.
+A snapshot holds, for each row of the weekly contract of week N (any KPI, any capability), the value, the side
+counts, the planned stage, the counted evidence items (`kind:id` -> side, person; metrics.service.evidence) and
+the sha256 of the evidence's canonical JSON, plus one digest over all of it. A week is frozen once, never
+overwritten.
 
 **Restated** figures: when recomputation gives another value for a frozen row, the review shows the frozen
 (old) value, the new one and why, from the evidence: items that were not there -> "new data collected";
@@ -24,7 +25,7 @@ from db import review_store
 from db.queries import data_version
 from metrics.acceptance import canonical_json, digest
 from metrics.engagement import EngagementMetrics
-from metrics.registry import METRICS, Filters, weekly_metric
+from metrics.service import evidence
 
 KEY_FIELDS = ("kpi", "capability", "runbook")
 FIGURE_FIELDS = ("value", "internal", "vendor", "unattributed", "bots", "planned")
@@ -46,9 +47,9 @@ def _key(row: dict) -> tuple:
 
 
 def _evidence(m: EngagementMetrics, row: dict, week: int) -> pd.DataFrame:
-    spec = METRICS.get(row["kpi"]) or weekly_metric(row["kpi"], row["kpi"], "")
-    f = Filters(capability=row.get("capability"), runbook=row.get("runbook"))
-    return spec.evidence(m, f, week)
+    """The counted evidence rows of a weekly row (the items its value stands on)."""
+    rows = evidence(m, row["kpi"], week, row.get("capability"))
+    return rows[rows["counted"].astype(bool)]
 
 
 def _clean(value):
@@ -67,7 +68,8 @@ def week_figures(m: EngagementMetrics, week: int) -> list[dict]:
         evidence = _evidence(m, row, week)
         records = json.loads(canonical_json(evidence.to_dict("records")))
         row["evidence_sha256"] = digest(records)
-        row["items"] = {str(r["item"]): {"side": r.get("side"), "person": r.get("person")} for r in records}
+        row["items"] = {f'{r["kind"]}:{r["id"]}': {"side": r.get("side"), "person": r.get("person")}
+                        for r in records}
         figures.append(row)
     return sorted(figures, key=lambda r: tuple("" if v is None else str(v) for v in _key(r)))
 

@@ -1,4 +1,5 @@
-"""Ladder: measured vs planned ownership stage per capability and week (SPEC §6), and each cell's evidence."""
+"""Ladder: measured vs planned ownership stage per capability and week (SPEC §6), and each cell's evidence: every
+item counted in it (commits, merged PRs, approving reviews, CI runs, completed tickets), from metrics.service."""
 
 import pandas as pd
 import streamlit as st
@@ -6,7 +7,10 @@ import streamlit as st
 from engagement.weeks import week_label
 from metrics.ladder import STAGE_NAMES
 from metrics.report.figures import ladder_figure
+from metrics.service import evidence as evidence_rows
 from pages._shared.data import context
+from pages._shared.kpi_view import evidence_table
+from pages._shared.weeks import week_select
 
 CHART_KEY, CAP_KEY, WEEK_KEY = "ladder_chart", "capability", "week"
 
@@ -49,13 +53,13 @@ chart = st.container()  # filled below, once the selected cell is known
 col_cap, col_week = st.columns(2)
 # Defaults are the first options (first capability, latest week with data), so a click may set them.
 cap = col_cap.selectbox("Capability", caps, key=CAP_KEY, bind="query-params")
-week = col_week.selectbox("Week", week_options, key=WEEK_KEY, bind="query-params", format_func=str,
-                          help="Engagement week, up to the latest with data; week 0 is the baseline before the start.")
+week = week_select(col_week, week_options, key=WEEK_KEY,
+                   help="Engagement week, up to the latest with data; week 0 is the baseline before the start.")
 
 with chart:
     st.plotly_chart(ladder_figure(m.ladder, start, selected=(cap, week)), key=CHART_KEY,
                     on_select=select_clicked_cell, selection_mode="points")
-    st.caption("Click a cell (or pick it below) to see the commits behind it; the dotted frame marks it.")
+    st.caption("Click a cell (or pick it below) to see the items behind it; the dotted frame marks it.")
 
 cell = m.ladder[(m.ladder["capability"] == cap) & (m.ladder["week"] == week)].iloc[0]
 st.subheader(f"Evidence: {cap}, week {week} ({week_label(week, start)})")
@@ -64,16 +68,11 @@ st.caption(f"Measured: {stage_name(cell['stage'])} · Planned: {stage_name(cell[
            + f" · Internal share: {'–' if pd.isna(cell['share']) else format(cell['share'], '.0%')}"
            f" · internal {cell['internal']}, vendor {cell['vendor']}, unattributed {cell['unattributed']}, "
            f"bots {cell['bots']}")
-evidence = m.ladder_evidence(cap, week)
+evidence = evidence_rows(m, "ladder_stage", week, cap)
 if evidence.empty:
-    st.info(f"No commit touches {cap} in week {week}.")
+    st.info(f"No activity touches {cap} in week {week}.")
 else:
-    shown = evidence.assign(at=evidence["at"].dt.tz_convert(cfg.engagement.timezone), sha=evidence["sha"].str[:12])
-    st.dataframe(shown, hide_index=True, key="evidence", column_order=[
-        "at", "sha", "person", "side", "subject", "paths", "name", "email", "rule", "repo"], column_config={
-        "at": st.column_config.DatetimeColumn(f"Authored ({cfg.engagement.timezone})", format="YYYY-MM-DD HH:mm"),
-        "rule": st.column_config.TextColumn("Attributed by"), "paths": st.column_config.TextColumn("Matching paths"),
-    })
+    evidence_table(evidence, key="evidence")
 
 st.subheader("Behind plan")
 behind = m.ladder[m.ladder["behind"]].sort_values(["week", "capability"], ascending=[False, True])

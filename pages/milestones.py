@@ -5,10 +5,12 @@ import streamlit as st
 
 from metrics.acceptance import acceptance_table
 from metrics.milestones import criteria_table, criterion_evidence, evidence_week
-from metrics.review import milestone_board
+from metrics.review import MILESTONE_LABELS, milestone_board, milestone_state_text, signature_table
 from pages._shared.access import require
 from pages._shared.data import context
+from pages._shared.kpi_view import evidence_table
 from pages._shared.review_ui import sign_form
+from pages._shared.weeks import week_select
 
 ctx = context()
 require("viewer", "The milestones page")  # checked here too: a page reached by URL must not rely on the navigation
@@ -24,19 +26,22 @@ col_ms, col_week = st.columns(2)
 ids = [ms.id for ms in cfg.milestones]
 chosen = col_ms.selectbox("Milestone", ids, key="milestone", bind="query-params", format_func=str,
                           help="The URL (?milestone=M&week=N) opens this milestone directly.")
-week = col_week.selectbox("As of week", weeks, key="week", bind="query-params", format_func=str)
+week = week_select(col_week, weeks, label="As of week")
 
 if ctx.repos:
     st.info("Repository filter on: states and evidence below use the selected repositories only; signatures were "
             "made over all repositories, so 'evidence changed' may only reflect the filter.")
-st.dataframe(milestone_board(ctx.engine, m, week), hide_index=True)
+board = milestone_board(ctx.engine, m, week)
+shown = board.assign(state=[milestone_state_text(s, late) for s, late in zip(board["state"], board["late"],
+                                                                            strict=True)])
+st.dataframe(shown, hide_index=True, column_config=MILESTONE_LABELS, key="milestone_board")
 ms = next(x for x in cfg.milestones if x.id == chosen)
-row = milestone_board(ctx.engine, m, week).set_index("milestone").loc[chosen]
+row = board.set_index("milestone").loc[chosen]
 acc = acceptance_table(ctx.engine, m).set_index("milestone").loc[chosen]
 
 st.subheader(f"{ms.id}: {ms.title}")
 met = "" if pd.isna(row["met_week"]) else f", first met in week {int(row['met_week'])}"
-st.markdown(f"**{row['state']}** in week {week} (due week {ms.due_week}{met})"
+st.markdown(f"**{milestone_state_text(row['state'], row['late'])}** in week {week} (due week {ms.due_week}{met})"
             + (f" · tied to capability {ms.capability}" if ms.capability else ""))
 if acc["accepted"]:
     st.success("Accepted: signed by an internal approver and a second approver.", icon=":material/verified:")
@@ -50,11 +55,15 @@ st.dataframe(criteria_table(m, ms, shown_week), hide_index=True)
 for j, c in enumerate(ms.criteria):
     evidence = criterion_evidence(m, c, shown_week)
     with st.expander(f"Criterion {j + 1} evidence: {len(evidence)} row(s)", expanded=j == 0):
-        st.dataframe(evidence, hide_index=True, column_config={"link": st.column_config.LinkColumn("link")})
+        evidence_table(evidence, key=f"criterion_{j + 1}_rows")
 
 st.subheader("Signatures")
 if acc["signatures"]:
-    st.dataframe(pd.DataFrame({"signature": acc["signatures"]}), hide_index=True)
+    digests = signature_table(ctx.engine, m)
+    digests = digests[digests["milestone"] == chosen]
+    st.dataframe(pd.DataFrame({"signature": acc["signatures"], "evidence sha256": digests["digest"].tolist()}),
+                 hide_index=True, column_config={"evidence sha256": st.column_config.TextColumn(
+                     help="sha256 of the canonical JSON of the evidence the signature covers")})
 else:
     st.caption("No standing signature.")
 if row["state"] == "met":

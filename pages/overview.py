@@ -1,16 +1,17 @@
-"""Overview: the latest week's internal commit share against its target, the counts behind it, the trend."""
+"""Overview: the engagement's scorecard (issue 10 §4) — every KPI's latest value against its target (met, not met,
+no target; with its unit), the change from the week before, the ladder cells behind plan, the milestones due or
+at risk, and a link to each detail page. Everything comes from metrics.review.scorecard via the registry."""
 
 import streamlit as st
 
 from engagement.weeks import week_label
 from metrics.engagement import UNATTRIBUTED_WARNING
-from metrics.report.figures import share_figure
+from metrics.review import MILESTONE_LABELS, milestone_state_text, scorecard
 from pages._shared.data import context
+from pages._shared.nav import page_file
 
-KPI = "internal_commit_share"
-DEFINITION = ("Non-merge commits reachable from the tracked branch, bucketed by author date in the engagement's "
-              "time zone: internal / (internal + vendor). Bots and unattributed commits are not in the share; "
-              "they are counted beside it.")
+CARDS_PER_ROW = 4
+STATUS = {"met": ":green[met]", "not met": ":red[not met]", "no target": "no target", "no data": "no data"}
 
 ctx = context()
 cfg, m = ctx.cfg, ctx.metrics()
@@ -31,42 +32,62 @@ if week is None:
     st.page_link("pages/people.py", label="People: unattributed identities")
     st.stop()
 
+card = scorecard(ctx.engine, m, week)
 weeks_after = week - cfg.engagement.weeks
-st.caption(f"Week {week} of {cfg.engagement.weeks} ({week_label(week, start)})"
-           + (f", {weeks_after} week(s) after the planned end" if weeks_after > 0 else ""))
-
-row = m.kpi_row(KPI, week)
-share = float(row["value"])
-earlier = [w for w in m.weeks if w < week]
-prev = m.kpi_row(KPI, earlier[-1]) if earlier else None
-delta = None if prev is None or prev["value"] != prev["value"] else f"{(share - prev['value']) * 100:+.1f} pp"
-target = cfg.target(KPI)
-
-c_share, c_target = st.columns(2)
-c_share.metric(f"Internal commit share, week {week}", f"{share:.0%}", delta=delta,
-               help=DEFINITION + " The change is from the previous week, in percentage points.", border=True)
-if target is None:
-    c_target.metric("Target", "none set", border=True)
-else:
-    met = share >= target
-    c_target.metric("Target", f"≥ {target:.0%}", delta="met" if met else f"not met ({(share - target) * 100:+.1f} pp)",
-                    delta_color="green" if met else "red", delta_arrow="up" if met else "down", border=True,
-                    help="From [targets] in the engagement file, or Baton's default.")
-
-counts = st.columns(4)
-for col, side, label in zip(counts, ("internal", "vendor", "unattributed", "bots"),
-                           ("Internal", "Vendor", "Unattributed", "Bot"), strict=True):
-    col.metric(f"{label} commits", int(row[side]))
+st.caption(f"Scorecard of week {week} of {cfg.engagement.weeks} ({card.week_dates})"
+           + (f", {weeks_after} week(s) after the planned end" if weeks_after > 0 else "")
+           + ". Each KPI: its latest value, the target, and the change from the week before.")
 
 unattributed = m.unattributed_share(week)
 if unattributed > UNATTRIBUTED_WARNING:
+    row = m.kpi_row("internal_commit_share", week)
     total = int(row["internal"] + row["vendor"] + row["unattributed"] + row["bots"])
     st.warning(f"{int(row['unattributed'])} of {total} commits in week {week} ({unattributed:.0%}) are unattributed: "
                "no roster entry or email domain says whose side they are on. Review them on the People page.")
     st.page_link("pages/people.py", label="People: unattributed identities")
 
-st.subheader("Internal commit share by week")
-series = m.commit_share[m.commit_share["capability"].isna()]
-st.plotly_chart(share_figure(series, target, start), key="share_chart")
-st.caption("Bars: internal share of attributed commits; dashed line: target. Hover a bar for the week's dates "
-           "and counts.")
+st.subheader("KPIs against target")
+cards = card.cards
+for first in range(0, len(cards), CARDS_PER_ROW):
+    columns = st.columns(CARDS_PER_ROW)
+    for col, c in zip(columns, cards.iloc[first:first + CARDS_PER_ROW].itertuples(), strict=False):
+        with col.container(border=True, key=f"score_{c.kpi}"):
+            as_of = "" if c.week == week else f" (week {c.week})"
+            st.metric(f"{c.label}{as_of}", c.shown, delta=c.change_shown,
+                      delta_color="normal" if c.direction == "higher" else "inverse",
+                      delta_arrow="auto", help=f"{c.definition} Change: from the week before.")
+            st.markdown(f"Target {c.target_shown}: **{STATUS.get(c.target_status, c.target_status)}**")
+            target_page = page_file(c.page)
+            if target_page:
+                st.page_link(target_page, label="Details", icon=":material/arrow_forward:",
+                             query_params={"week": str(int(c.week))})
+if cards.empty:
+    st.info("No KPI has a value yet.")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Behind plan")
+    if card.behind.empty:
+        st.success(f"No capability is behind plan in week {week}.")
+    else:
+        st.dataframe(card.behind[["capability", "planned", "measured", "internal", "vendor"]], hide_index=True,
+                     key="behind", column_config={"capability": "Capability", "planned": "Planned stage",
+                                                  "measured": "Measured stage", "internal": "Internal items",
+                                                  "vendor": "Vendor items"})
+    st.page_link("pages/ladder.py", label="Ladder", icon=":material/arrow_forward:",
+                 query_params={"week": str(week)})
+with right:
+    st.subheader("Milestones due or at risk")
+    due = card.milestones
+    if due.empty:
+        st.success(f"No milestone is due, at risk or missed in week {week}.")
+    else:
+        shown = due.assign(state=[milestone_state_text(s, late) for s, late in zip(due["state"], due["late"],
+                                                                                  strict=True)])
+        st.dataframe(shown[["milestone", "title", "due_week", "state", "accepted"]], hide_index=True,
+                     key="due_milestones", column_config={k: MILESTONE_LABELS[k] for k in
+                                                          ("milestone", "title", "due_week", "state", "accepted")})
+    st.page_link("pages/milestones.py", label="Milestones", icon=":material/arrow_forward:",
+                 query_params={"week": str(week)})
+st.caption(f"Week {week}: {week_label(week, start)}. Targets come from [targets] in the engagement file, else "
+           "Baton's defaults (`python -m metrics kpis`).")

@@ -69,3 +69,8 @@ def kpi_keys() -> frozenset[str]:
 
 def default_targets() -> dict[str, float]:
     return {k: s.default_target for k, s in REGISTRY.items() if s.default_target is not None}
+
+
+def target(cfg, key: str) -> float | None:
+    """The KPI's target for this engagement: `[targets]` in the engagement file, else the spec's default."""
+    return cfg.targets.get(key, REGISTRY[key].default_target if key in REGISTRY else None)

@@ -10,7 +10,6 @@ import html
 import math
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
 from engagement.weeks import week_label
@@ -45,21 +44,22 @@ def _week_axis(fig: go.Figure, weeks: list[int]) -> None:
                      ticktext=[week_tick(w) for w in weeks])
 
 
-def share_figure(share_rows: pd.DataFrame, target: float | None, start: dt.date) -> go.Figure:
-    """Weekly internal share (bars, in %) with the target as a dashed line.
+def share_figure(share_rows: pd.DataFrame, target: float | None, start: dt.date,
+                 label: str = "Internal share") -> go.Figure:
+    """Weekly share (bars, in %) with the target as a dashed line; `label` names the KPI (axis and hover).
 
     `share_rows`: one row per week with columns week, value (0..1 or NaN), internal, vendor, unattributed, bots.
     """
     rows = share_rows.sort_values("week")
     weeks = [int(w) for w in rows["week"]]
     hover = [
-        f"<b>Week {w}</b> ({week_label(w, start)})<br>Internal share: {_pct(v)}<br>"
+        f"<b>Week {w}</b> ({week_label(w, start)})<br>{html.escape(label)}: {_pct(v)}<br>"
         f"Internal: {i} · Vendor: {ve}<br>Unattributed: {u} · Bots: {b} (not in the share)"
         for w, v, i, ve, u, b in zip(weeks, rows["value"], rows["internal"], rows["vendor"],
                                      rows["unattributed"], rows["bots"], strict=True)
     ]
     fig = go.Figure(go.Bar(
-        x=weeks, y=rows["value"], name="Internal share", marker_color=SIDE_COLOURS["internal"],
+        x=weeks, y=rows["value"], name=label, marker_color=SIDE_COLOURS["internal"],
         text=[_pct(v) if not _missing(v) else "" for v in rows["value"]], textposition="outside",
         hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
     ))
@@ -67,8 +67,8 @@ def share_figure(share_rows: pd.DataFrame, target: float | None, start: dt.date)
         fig.add_hline(y=target, line_dash="dash", line_color=BEHIND_COLOUR,
                       annotation_text=f"target {target:.0%}", annotation_position="top left")
     _week_axis(fig, weeks)
-    fig.update_yaxes(title_text="Internal share", tickformat=".0%", range=[0, 1.1])
-    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False, font=_FONT)
+    fig.update_yaxes(title_text=label, tickformat=".0%", range=[0, 1.1], automargin=True)
+    fig.update_layout(height=380, margin={"l": 70, "r": 10, "t": 30, "b": 10}, showlegend=False, font=_FONT)
     return fig
 
 
@@ -153,8 +153,10 @@ def ladder_figure(ladder_rows: pd.DataFrame, start: dt.date, selected: tuple[str
                 fig.add_shape(type="rect", x0=w - 0.5, x1=w + 0.5, y0=yi - 0.5, y1=yi + 0.5,
                               line={"color": "#111111", "width": 3, "dash": "dot"}, layer="above", name="selected")
     _week_axis(fig, weeks)
-    fig.update_yaxes(title_text="Capability", autorange="reversed", type="category")
-    fig.update_layout(height=200 + 60 * len(capabilities), margin={"l": 10, "r": 10, "t": 20, "b": 10},
+    fig.update_yaxes(title_text="Capability", autorange="reversed", type="category", automargin=True)
+    # Long capability names must not be clipped (issue 10): a left margin wide enough for the longest one.
+    left = 40 + 8 * max((len(str(c)) for c in capabilities), default=0)
+    fig.update_layout(height=200 + 60 * len(capabilities), margin={"l": left, "r": 10, "t": 20, "b": 10},
                       plot_bgcolor="#f3f3f3", font=_FONT, hovermode="closest", dragmode=False)
     fig.update_xaxes(range=[min(weeks) - 0.5, max(weeks) + 0.5] if weeks else None, showgrid=False, zeroline=False)
     return fig
@@ -175,6 +177,8 @@ def sides_timeline(roster: pd.DataFrame, start: dt.date, weeks: int) -> go.Figur
     frame["bar_start"] = [pd.Timestamp(first if _missing(f) else min(f, end)) for f in frame["from"]]
     frame["bar_end"] = [pd.Timestamp(end if _missing(u) else max(u, first)) for u in frame["until"]]
     colours = {**SIDE_COLOURS, "no affiliation": SIDE_COLOURS["unattributed"]}
+    import plotly.express as px  # only here: importing plotly.express costs ~0.5 s (the pack never needs it)
+
     fig = px.timeline(
         frame, x_start="bar_start", x_end="bar_end", y="person", color="side", color_discrete_map=colours,
         hover_name="person", hover_data={"side": True, "org": True, "from_shown": True, "until_shown": True,
@@ -196,7 +200,7 @@ def sides_timeline(roster: pd.DataFrame, start: dt.date, weeks: int) -> go.Figur
 
 
 def value_figure(rows: pd.DataFrame, start: dt.date, y_title: str, target: float | None = None,
-                 p90: bool = False) -> go.Figure:
+                 p90: bool = False, target_text: str | None = None) -> go.Figure:
     """Weekly values as bars (a count or hours), `p90` as markers when asked, the target as a dashed line.
 
     `rows`: one row per week with columns week, value (NaN when none), n, and p90 when `p90`."""
@@ -212,9 +216,19 @@ def value_figure(rows: pd.DataFrame, start: dt.date, y_title: str, target: float
         fig.add_trace(go.Scatter(x=weeks, y=rows["p90"], mode="markers", name="p90",
                                  marker={"symbol": "line-ew-open", "size": 18, "color": BEHIND_COLOUR}))
     if target is not None:
-        fig.add_hline(y=target, line_dash="dash", line_color=BEHIND_COLOUR, annotation_text=f"target {target:g}",
-                      annotation_position="top left")
+        fig.add_hline(y=target, line_dash="dash", line_color=BEHIND_COLOUR,
+                      annotation_text=f"target {target_text or format(target, 'g')}", annotation_position="top left")
     _week_axis(fig, weeks)
-    fig.update_yaxes(title_text=y_title, rangemode="tozero")
-    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=p90, font=_FONT)
+    fig.update_yaxes(title_text=y_title, rangemode="tozero", automargin=True)
+    fig.update_layout(height=340, margin={"l": 70, "r": 10, "t": 30, "b": 10}, showlegend=p90, font=_FONT)
     return fig
+
+
+def kpi_figure(spec, rows: pd.DataFrame, target: float | None, start: dt.date) -> go.Figure:
+    """The chart a KPI's spec asks for (`chart`): share bars in %, or values (count, hours) with p90 markers."""
+    from metrics.kpis.base import axis_title, format_target
+
+    if spec.chart == "share":
+        return share_figure(rows, target, start, label=spec.label)
+    return value_figure(rows, start, axis_title(spec), target, p90=spec.chart == "value_p90",
+                        target_text=None if target is None else format_target(spec, target))

@@ -4,18 +4,22 @@
 - `steering-pack-week-N.html`: one self-contained file (plotly.js embedded once; charts interactive offline),
 - `steering-pack-week-N.pdf`: the same page printed by the system Chromium (/usr/bin/chromium; never a
   downloaded browser) through Playwright,
-- `kpi-rows-week-N.csv` (the weekly row contract up to week N), `evidence-week-N.csv` (the evidence rows of
-  every KPI row and milestone criterion of week N), `milestones-week-N.csv`, and `about-week-N.csv` (key,
-  value: engagement, week, frozen or not, data freshness, generated at).
-Each names the engagement, the week, the data freshness and whether the week is frozen. Only computed figures,
-source text and configuration names go in: never an environment variable, token or DB URL. Source text is
-HTML-escaped.
+- `kpi-rows-week-N.csv` (the weekly row contract up to week N, with its `unit` column), `evidence-week-N.csv`
+  (the evidence rows of every KPI row and milestone criterion of week N), `milestones-week-N.csv`, and
+  `about-week-N.csv` (key, value: engagement, week, frozen or not, data freshness, generated at).
+Values are formatted from each KPI's spec (metrics.kpis), never guessed from a key. Nothing is clipped: the
+ladder's left margin fits the longest capability name, charts get axis margins, headings stay with what follows
+them on a printed page. Only computed figures, source text and configuration names go in: never an environment
+variable, token or DB URL. Source text is HTML-escaped; CSV text cells are neutralised.
 """
 
 from __future__ import annotations
 
 import csv
 import html
+import queue
+import tempfile
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -24,9 +28,18 @@ from plotly.offline import get_plotlyjs
 from sqlalchemy.engine import Engine
 
 from metrics.engagement import EngagementMetrics
+from metrics.kpis import REGISTRY, target
 from metrics.milestones import criterion_evidence, evidence_week, milestone
-from metrics.registry import METRICS, Filters, weekly_metric
-from metrics.review import Review, show_change, show_target, weekly_review
+from metrics.report.cells import csv_safe
+from metrics.review import (
+    DRILL_LABELS,
+    LADDER_LABELS,
+    MILESTONE_LABELS,
+    Review,
+    milestone_state_text,
+    weekly_review,
+)
+from metrics.service import evidence
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -34,13 +47,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 STYLE = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 30px; margin: 0 0 4px 0; } h2 { font-size: 22px; margin: 22px 0 8px 0; }
+h2, h3 { break-after: avoid; page-break-after: avoid; }
+section { break-inside: avoid; page-break-inside: avoid; }
+section.long { break-inside: auto; page-break-inside: auto; }
 .sub { font-size: 16px; color: #444; } .frozen { font-size: 16px; font-weight: bold; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; }
-.card { border: 1px solid #bbb; border-radius: 8px; padding: 10px 16px; min-width: 220px; }
-.card .label { font-size: 15px; color: #444; } .card .value { font-size: 44px; font-weight: bold; }
+.card { border: 1px solid #bbb; border-radius: 8px; padding: 10px 16px; min-width: 220px; break-inside: avoid; }
+.card .label { font-size: 15px; color: #444; } .card .value { font-size: 40px; font-weight: bold; }
 .card .met { color: #1a7f37; } .card .notmet { color: #c62828; } .card .small { font-size: 14px; color: #444; }
+.card .restated { color: #b26a00; font-weight: bold; }
 table { border-collapse: collapse; font-size: 14px; } th, td { border: 1px solid #ccc; padding: 3px 8px; }
-th { background: #f2f2f2; } .chart { page-break-inside: avoid; }
+th { background: #f2f2f2; } tr { break-inside: avoid; } .chart { break-inside: avoid; page-break-inside: avoid; }
+code { font-size: 13px; }
 """
 
 
@@ -48,13 +66,15 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _table(frame: pd.DataFrame, table_id: str) -> str:
+def _table(frame: pd.DataFrame, table_id: str, labels: dict[str, str] | None = None) -> str:
     if frame.empty:
         return f'<p id="{table_id}">None.</p>'
     frame = frame.astype(object).where(frame.notna(), None)
     for col in frame.columns:
         if frame[col].map(lambda v: isinstance(v, bool)).all():
             frame[col] = frame[col].map({True: "yes", False: "no"})
+    if labels:
+        frame = frame.rename(columns=labels)
     return frame.to_html(index=False, escape=True, na_rep="–", table_id=table_id, border=0)
 
 
@@ -74,47 +94,70 @@ def _cards_html(review: Review) -> str:
     for c in review.cards.itertuples():
         status = c.target_status
         cls = "met" if status == "met" else "notmet" if status == "not met" else ""
-        change = show_change(c.kpi, c.change)
         events = c.internal + c.vendor + c.unattributed + c.bots
+        restated = (f'<div class="small restated">restated: recomputed now {_e(c.recomputed_shown)}</div>'
+                    if c.restated else "")
         out.append(
             f'<div class="card" data-kpi="{_e(c.kpi)}"><div class="label">{_e(c.label)}</div>'
-            f'<div class="value">{_e(c.shown)}</div>'
-            f'<div class="small {cls}">target {_e(show_target(c.kpi, c.target))}: {_e(status)}</div>'
-            f'<div class="small">change from last week: {_e(change or "–")}</div>'
+            f'<div class="value">{_e(c.shown)}</div>{restated}'
+            f'<div class="small {cls}">target {_e(c.target_shown)}: {_e(status)}</div>'
+            f'<div class="small">change from last week: {_e(c.change_shown or "–")}</div>'
             f'<div class="small">unattributed: {c.unattributed_share:.0%} of {events} events'
             "</div></div>")
     return '<div class="cards">' + "".join(out) + "</div>"
 
 
-def figures(m: EngagementMetrics, review: Review) -> list[tuple[str, object]]:
-    from metrics.report.figures import ladder_figure, share_figure
+def _signatures_html(review: Review) -> str:
+    sigs = review.signatures
+    if sigs.empty:
+        return '<p id="signatures">No standing signature.</p>'
+    rows = "".join(
+        f"<tr><td>{_e(s.milestone)}</td><td>{_e(s.signer)}</td><td>{_e(s.side)}"
+        f"{'' if s.verified else ' (unverified)'}</td><td>{pd.Timestamp(s.signed_at):%Y-%m-%d %H:%M} UTC</td>"
+        f"<td>{_e(s.met_week)}</td><td><code title=\"{_e(s.digest)}\">{_e(s.digest_short)}…</code></td>"
+        f"<td>{_e(s.comment)}</td></tr>" for s in sigs.itertuples())
+    return ('<table id="signatures"><thead><tr><th>Milestone</th><th>Signer</th><th>Side</th><th>Signed</th>'
+            "<th>Evidence of week</th><th>Evidence sha256</th><th>Comment</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
 
-    share = m.commit_share[m.commit_share["capability"].isna() & (m.commit_share["week"] <= review.week)]
-    ladder = m.ladder[m.ladder["week"] <= review.week]
-    out = [("chart-ladder", ladder_figure(ladder, m.cfg.engagement.start))]
-    if len(share):
-        out.append(("chart-share", share_figure(share, m.cfg.target("internal_commit_share"),
-                                                m.cfg.engagement.start)))
+
+def figures(m: EngagementMetrics, review: Review) -> list[tuple[str, object]]:
+    """The ladder, then each card KPI's chart (its spec's kind), up to the review's week."""
+    from metrics.report.figures import kpi_figure, ladder_figure
+
+    start = m.cfg.engagement.start
+    out = [("chart-ladder", ladder_figure(m.ladder[m.ladder["week"] <= review.week], start))]
+    overall = m.weekly[m.weekly["capability"].isna() & (m.weekly["week"] <= review.week)]
+    for key in review.cards["kpi"]:
+        rows = overall[overall["kpi"] == key]
+        if rows["value"].notna().any():
+            out.append((f"chart-{key}", kpi_figure(REGISTRY[key], rows, target(m.cfg, key), start)))
     return out
 
 
-def pack_html(m: EngagementMetrics, review: Review) -> str:
+def pack_html(m: EngagementMetrics, review: Review, charts: list[tuple[str, object]] | None = None) -> str:
+    config = {"displaylogo": False, "responsive": True}
     charts = "".join(
-        f'<div class="chart">{pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id, config={"displaylogo": False, "responsive": True})}</div>'  # noqa: E501
-        for div_id, fig in figures(m, review))
-    restated = review.restated.copy()
+        f'<div class="chart">{pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id, config=config)}'
+        "</div>" for div_id, fig in (figures(m, review) if charts is None else charts))
+    board = review.milestones.assign(state=[milestone_state_text(s, late) for s, late in
+                                            zip(review.milestones["state"], review.milestones["late"], strict=True)])
     frozen_section = ""
     if review.frozen:
-        frozen_section = "<h2>Restated figures</h2>" + _table(restated, "restated")
+        frozen_section = f'<section><h2>Restated figures</h2>{_table(review.restated, "restated")}</section>'
+    drills = review.drills.drop(columns=["url"])
     body = f"""
 <h1>{_e(review.engagement)}</h1>
 <p class="sub" id="week">Steering pack · week {review.week} ({_e(review.week_dates)}) · generated
 {review.generated_at:%Y-%m-%d %H:%M} UTC</p>
 <p class="sub" id="freshness">Data freshness (last successful collection): {_e(freshness_text(review))}</p>
 <p class="frozen" id="frozen">{_e(review.frozen_label)}</p>
-<h2>KPIs</h2>{_cards_html(review)}
-<h2>Ladder: planned vs measured, week {review.week}</h2>{_table(review.ladder, "ladder")}
-<h2>Milestones</h2>{_table(review.milestones, "milestones")}
+<section class="long"><h2>KPIs</h2>{_cards_html(review)}</section>
+<section><h2>Ladder: planned vs measured, week {review.week}</h2>{_table(review.ladder, "ladder", LADDER_LABELS)}
+</section>
+<section><h2>Milestones</h2>{_table(board, "milestones", MILESTONE_LABELS)}</section>
+<section><h2>Signatures</h2>{_signatures_html(review)}</section>
+<section><h2>Drills and incidents</h2>{_table(drills, "drills", DRILL_LABELS)}</section>
 {frozen_section}
 <h2>Charts</h2>{charts}
 """
@@ -127,27 +170,27 @@ def evidence_rows(m: EngagementMetrics, week: int) -> pd.DataFrame:
     """Evidence of every KPI row of the week (kpi, capability) and of every milestone criterion."""
     frames = []
     rows = m.weekly[m.weekly["week"] == week]
-    for rec in rows.to_dict("records"):
-        cap = rec.get("capability")
-        cap = None if cap is None or (isinstance(cap, float) and cap != cap) else cap
-        runbook = rec.get("runbook") if isinstance(rec.get("runbook"), str) else None
-        spec = METRICS.get(rec["kpi"]) or weekly_metric(rec["kpi"], rec["kpi"], "")
-        ev = spec.evidence(m, Filters(capability=cap, runbook=runbook), week)
-        frames.append(ev.assign(source=f"kpi {rec['kpi']}", capability=cap, week=week))
+    for kpi, cap in zip(rows["kpi"], rows["capability"], strict=True):
+        cap = cap if isinstance(cap, str) else None
+        ev = evidence(m, kpi, week, cap)
+        if len(ev):
+            frames.append(ev.assign(source=f"kpi {kpi}", capability=cap, week=week))
     for ms in m.cfg.milestones:
         w = evidence_week(m, milestone(m, ms.id), as_of=week)
         for j, c in enumerate(ms.criteria):
             ev = criterion_evidence(m, c, w)
-            frames.append(ev.assign(source=f"milestone {ms.id} criterion {j + 1}", capability=c.capability, week=w))
+            if len(ev):
+                frames.append(ev.assign(source=f"milestone {ms.id} criterion {j + 1}", capability=c.capability,
+                                        week=w))
     if not frames:
-        return pd.DataFrame(columns=["source", "capability", "week", "item"])
+        return pd.DataFrame(columns=["source", "capability", "week", "kind", "id"])
     out = pd.concat(frames, ignore_index=True)
     first = ["source", "capability", "week"]
     return out[first + [c for c in out.columns if c not in first]]
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, encoding="utf-8")
+    csv_safe(frame).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, encoding="utf-8")
 
 
 def about(review: Review, freshness: str) -> pd.DataFrame:
@@ -159,23 +202,64 @@ def about(review: Review, freshness: str) -> pd.DataFrame:
                                    review.frozen_label, freshness, f"{review.generated_at:%Y-%m-%d %H:%M} UTC"]})
 
 
+class PdfPrinter(threading.Thread):
+    """Prints the pack's HTML with the system Chromium, started before the HTML exists so the slow parts overlap
+    with the Python side: launching the browser, and parsing plotly.js once in a warm-up page (V8 keeps the
+    compiled script, so the pack page parses it again in a fraction of the time). `print(html, pdf, charts)`
+    hands over the job; `result()` waits and re-raises the browser's error, if any."""
+
+    def __init__(self):
+        super().__init__(daemon=True, name="pack-pdf")
+        self._jobs: queue.Queue = queue.Queue()
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        try:
+            if not Path(CHROMIUM).exists():
+                raise RuntimeError(f"{CHROMIUM} is missing: the PDF is printed by the system Chromium (never "
+                                   "downloaded)")
+            with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    page = browser.new_page(viewport={"width": 1200, "height": 1600})
+                    warm = Path(tmp) / "warm-up.html"
+                    warm.write_text(f"<!DOCTYPE html><html><head><script>{get_plotlyjs()}</script></head></html>",
+                                    encoding="utf-8")
+                    page.goto(warm.as_uri())
+                    job = self._jobs.get()
+                    if job is None:
+                        return
+                    html_path, pdf_path, charts = job
+                    page.goto(html_path.resolve().as_uri())
+                    page.wait_for_function("(n) => document.querySelectorAll('.main-svg').length >= n", arg=charts,
+                                           timeout=30_000)
+                    page.pdf(path=str(pdf_path), format="A4", landscape=True, print_background=True,
+                             margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
+                finally:
+                    browser.close()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            self._error = exc
+
+    def print(self, html_path: Path, pdf_path: Path, charts: int) -> None:
+        self._jobs.put((html_path, pdf_path, charts))
+
+    def cancel(self) -> None:
+        self._jobs.put(None)
+
+    def result(self) -> None:
+        self.join()
+        if self._error is not None:
+            raise self._error
+
+
 def print_pdf(html_path: Path, pdf_path: Path, charts: int) -> None:
     """Print the HTML with the system Chromium once its charts have drawn."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        raise RuntimeError(f"{CHROMIUM} is missing: the PDF is printed by the system Chromium (never downloaded)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 1600})
-            page.goto(html_path.resolve().as_uri())
-            page.wait_for_function("(n) => document.querySelectorAll('.main-svg').length >= n", arg=charts,
-                                   timeout=30_000)
-            page.pdf(path=str(pdf_path), format="A4", landscape=True, print_background=True,
-                     margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
-        finally:
-            browser.close()
+    printer = PdfPrinter()
+    printer.start()
+    printer.print(html_path, pdf_path, charts)
+    printer.result()
 
 
 def write_pack(engine: Engine, m: EngagementMetrics, week: int, out_dir, pdf: bool = True) -> list[Path]:
@@ -184,20 +268,32 @@ def write_pack(engine: Engine, m: EngagementMetrics, week: int, out_dir, pdf: bo
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    review = weekly_review(engine, m, week)
-    fresh = freshness_text(review)
-    html_path = out / f"steering-pack-week-{week}.html"
-    html_path.write_text(pack_html(m, review), encoding="utf-8")
+    printer = PdfPrinter() if pdf else None
+    if printer is not None:
+        printer.start()  # the browser starts while the figures and the HTML are computed
+    try:
+        review = weekly_review(engine, m, week)
+        fresh = freshness_text(review)
+        html_path = out / f"steering-pack-week-{week}.html"
+        charts = figures(m, review)
+        html_path.write_text(pack_html(m, review, charts), encoding="utf-8")
+    except BaseException:
+        if printer is not None:
+            printer.cancel()
+        raise
     paths = [html_path]
-    if pdf:
+    if printer is not None:
         pdf_path = out / f"steering-pack-week-{week}.pdf"
-        print_pdf(html_path, pdf_path, charts=len(figures(m, review)))
-        paths.append(pdf_path)
+        printer.print(html_path, pdf_path, charts=len(charts))
     kpis = m.weekly[m.weekly["week"] <= week]
     records = pd.DataFrame(weekly_records(kpis), columns=list(kpis.columns))
+    csvs = []
     for name, frame in ((f"about-week-{week}.csv", about(review, fresh)), (f"kpi-rows-week-{week}.csv", records),
                         (f"evidence-week-{week}.csv", evidence_rows(m, week)),
                         (f"milestones-week-{week}.csv", review.milestones)):
         _csv(frame, out / name)
-        paths.append(out / name)
-    return paths
+        csvs.append(out / name)
+    if printer is not None:
+        printer.result()
+        paths.append(pdf_path)
+    return paths + csvs

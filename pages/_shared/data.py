@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 from db import engine as db_engine
 from db import queries
 from engagement.config import ConfigError, EngagementConfig
-from metrics.engagement import EngagementMetrics, SourceData, compute
+from metrics import service
+from metrics.engagement import EngagementMetrics
 from metrics.engagement_file import load_engagement as read_engagement_file
 from pages._shared.nav import app_pages
 
@@ -83,8 +84,7 @@ def load_metrics(config_path: str, db_url: str, run_id: int, repos: tuple[str, .
     run_id/run_state/config_stamp are cache keys only; the ttl lets "the current week" move on. `accepted`
     (milestones accepted by two keys) feeds the ladder's stage 4 and keys the cache too."""
     cfg = load_engagement(config_path, config_stamp)
-    frames = queries.load_source_frames(engine_for(db_url), list(repos) or None)
-    return compute(cfg, SourceData(**frames), accepted_milestones=accepted)
+    return service.engagement_metrics(cfg, engine_for(db_url), list(repos) or None, accepted=accepted)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -105,10 +105,11 @@ class Context:
     config_stamp: tuple[int, int]
 
     def metrics(self) -> EngagementMetrics:
-        from metrics.acceptance import accepted_milestones
-
+        """Every KPI through metrics.service (the same computation as the CLI and the pack), with the milestones
+        accepted so far."""
+        accepted = service.accepted_milestones(self.cfg, self.engine)
         return load_metrics(self.config_path, self.db_url, self.run_id, self.repos, self.run_state,
-                            self.config_stamp, tuple(sorted(accepted_milestones(self.engine, self.cfg))))
+                            self.config_stamp, tuple(sorted(accepted)))
 
     @property
     def db_label(self) -> str:

@@ -1,45 +1,73 @@
-"""One KPI section of a KPI-group page: definition, weekly chart with the target, and the rows behind a
-chosen week, each linking to its PR or run on GitHub. Only rendering: the rows come from metrics."""
+"""One KPI section of a KPI-group page, entirely from the KPI's spec (metrics.kpis): label, definition, the chart
+its spec asks for with the target, a week picker (default: `?week=N` when the page was opened with one, else the
+latest week with a value), and the evidence rows behind that week's value (metrics.service.evidence: the same
+rows the weekly review's cards, the ladder and the milestones open), linked to their source."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from engagement.weeks import week_label
-from metrics.report.figures import share_figure, value_figure
+from metrics.kpis import REGISTRY, target
+from metrics.kpis.base import format_value
+from metrics.report.figures import kpi_figure
+from metrics.service import evidence
 
-SHARE_KPIS = {"internal_pr_share", "internal_commit_share", "internal_review_share", "internal_train_share",
-              "two_key_compliance"}
+EVIDENCE_CONFIG = {
+    "url": st.column_config.LinkColumn("link", display_text="open"),
+    "counted": st.column_config.CheckboxColumn("counted", help="In the value (unticked rows are shown for context, "
+                                                                  "e.g. scheduled runs)"),
+    "count": st.column_config.NumberColumn("count", help="Units the row stands for (e.g. tests in a file)"),
+}
 
 
-def kpi_section(ctx, m, kpi: str, title: str, definition: str, y_title: str = "") -> None:
-    """Render one KPI: chart of every week with the target line, a week picker, and its evidence table."""
+def requested_week() -> int | None:
+    """`?week=N` of the page's URL, when it is a whole number."""
+    raw = st.query_params.get("week")
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def evidence_table(rows, key: str) -> None:
+    """Evidence rows with links; the counted column and a one-line reconciliation above them."""
+    if rows.empty:
+        st.caption("No rows behind this value.")
+        return
+    counted = rows[rows["counted"].astype(bool)]
+    by_side = counted["side"].fillna("no side").value_counts()
+    st.caption(f"{len(counted)} counted row(s) of {len(rows)}: "
+               + ", ".join(f"{side} {n}" for side, n in by_side.items()))
+    st.dataframe(rows, hide_index=True, column_config=EVIDENCE_CONFIG, key=key)
+
+
+def kpi_section(ctx, m, kpi: str, note: str = "") -> None:
+    """Render one KPI: chart of every week with the target, a week picker, and its evidence table."""
+    spec = REGISTRY[kpi]
     start = ctx.cfg.engagement.start
-    st.subheader(title)
-    st.caption(definition)
+    st.subheader(spec.label, anchor=kpi)
+    st.caption(spec.definition + (f" {note}" if note else ""))
     rows = m.weekly[(m.weekly["kpi"] == kpi) & m.weekly["capability"].isna()]
     if rows.empty:
-        st.info(f"No data for {title.lower()} yet: it needs a GitHub source (or, for eval coverage, a git source "
-                "with an `evaluation` capability).")
+        st.info(f"No data for {spec.label.lower()} yet: its source has not been collected (see the Sources page).")
         return
-    target = ctx.cfg.target(kpi)
-    if kpi in SHARE_KPIS:
-        st.plotly_chart(share_figure(rows, target, start), key=f"{kpi}_chart")
-    else:
-        st.plotly_chart(value_figure(rows, start, y_title, target, p90=kpi == "time_to_retrain"), key=f"{kpi}_chart")
+    goal = target(ctx.cfg, kpi)
+    st.plotly_chart(kpi_figure(spec, rows, goal, start), key=f"{kpi}_chart")
     with_values = [int(w) for w in rows.loc[rows["value"].notna(), "week"]]
     weeks = [int(w) for w in rows["week"]]
-    default = with_values[-1] if with_values else weeks[-1]
+    wanted = requested_week()
+    default = wanted if wanted in weeks else (with_values[-1] if with_values else weeks[-1])
     week = st.selectbox("Week", weeks, index=weeks.index(default), key=f"{kpi}_week",
                         format_func=lambda w: f"Week {w} ({week_label(w, start)})")
-    if kpi == "internal_commit_share":
-        evidence = m.commits[m.commits["week"] == week][["at", "repo", "sha", "name", "person", "side", "subject"]]
-    elif m.github is not None:
-        evidence = m.github.evidence(kpi, week)
-    else:
-        evidence = None
-    if evidence is None or evidence.empty:
-        st.caption(f"No rows behind week {week}.")
-        return
-    config = {"link": st.column_config.LinkColumn("GitHub", display_text="open")} if "link" in evidence else {}
-    st.dataframe(evidence, hide_index=True, column_config=config, key=f"{kpi}_rows")
+    row = rows[rows["week"] == week].iloc[0]
+    st.markdown(f"**Week {week}: {format_value(spec, row['value'])}** · internal {int(row['internal'])}, "
+                f"vendor {int(row['vendor'])}, unattributed {int(row['unattributed'])}, bots {int(row['bots'])}")
+    evidence_table(evidence(m, kpi, week), key=f"{kpi}_rows")
+
+
+def kpi_page(ctx, m, page: str, notes: dict[str, str] | None = None) -> None:
+    """Every registered KPI whose spec names this page, in registry order."""
+    for spec in REGISTRY.values():
+        if spec.page == page:
+            kpi_section(ctx, m, spec.key, (notes or {}).get(spec.key, ""))

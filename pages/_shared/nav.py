@@ -1,11 +1,21 @@
-"""The app's pages, in one place: app.py's navigation and the pages/-folder fallback in data.context() use it."""
+"""The app's pages, in one place: app.py's navigation and the pages/-folder fallback in data.context() use it.
+
+The Overview lives at /overview; the root URL is a hidden default page that switches to it, so both / and
+/overview open the scorecard (a default page's own url_path is the root and nothing else)."""
 
 import streamlit as st
+
+OVERVIEW = "pages/overview.py"
+
+
+def _home() -> None:
+    st.switch_page(OVERVIEW)
 
 
 def app_pages() -> list:
     return [
-        st.Page("pages/overview.py", title="Overview", default=True, url_path="overview"),
+        st.Page(_home, title="Home", default=True, url_path="home", visibility="hidden"),
+        st.Page(OVERVIEW, title="Overview", url_path="overview"),
         st.Page("pages/review.py", title="Weekly review", url_path="review"),
         st.Page("pages/ladder.py", title="Ladder", url_path="ladder"),
         st.Page("pages/delivery.py", title="Delivery", url_path="delivery"),
@@ -17,3 +27,8 @@ def app_pages() -> list:
         st.Page("pages/people.py", title="People", url_path="people"),
         st.Page("pages/sources.py", title="Sources", url_path="sources"),
     ]
+
+
+def page_file(url_path: str | None) -> str | None:
+    """The script of a page by its url path (a KPI spec names its detail page that way)."""
+    return f"pages/{url_path}.py" if url_path else None

@@ -15,7 +15,6 @@ import pandas as pd
 import streamlit as st
 
 from metrics.acceptance import AcceptanceError, Signer, revoke, sign
-from metrics.review import show_change, show_target
 from metrics.snapshots import FreezeError, freeze
 from pages._shared.access import access, allowed
 
@@ -23,19 +22,29 @@ CARDS_PER_ROW = 4
 
 
 def kpi_cards(cards: pd.DataFrame) -> None:
-    """Large-number cards: value, target status, change from last week, unattributed share."""
+    """Large-number cards (metrics.review.kpi_cards, formatted from each KPI's spec): value, target status, change
+    from last week (green when it moves the better way), unattributed share; a frozen week's card shows the frozen
+    value and the recomputed one beside it, marked restated."""
+    from pages._shared.nav import page_file
+
     if cards.empty:
         st.info("No KPI has a value in this week.")
         return
     for start in range(0, len(cards), CARDS_PER_ROW):
         cols = st.columns(CARDS_PER_ROW)
         for col, c in zip(cols, cards.iloc[start:start + CARDS_PER_ROW].itertuples(), strict=False):
-            col.metric(c.label, c.shown, delta=show_change(c.kpi, c.change), border=True,
-                       help=f"{c.kpi}: change from the previous week. Internal {c.internal}, vendor {c.vendor}, "
-                            f"unattributed {c.unattributed}, bots {c.bots}.")
+            col.metric(c.label, c.shown, delta=c.change_shown, border=True,
+                       delta_color="normal" if c.direction == "higher" else "inverse",
+                       help=f"{c.definition} Change from the previous week. Internal {c.internal}, vendor "
+                            f"{c.vendor}, unattributed {c.unattributed}, bots {c.bots}.")
             icon = {"met": ":green[met]", "not met": ":red[not met]"}.get(c.target_status, c.target_status)
-            col.markdown(f"Target {show_target(c.kpi, c.target)}: **{icon}**  \n"
-                         f"Unattributed: {c.unattributed_share:.0%}")
+            restated = f"  \n:orange[**restated**: recomputed now {c.recomputed_shown}]" if c.restated else ""
+            col.markdown(f"Target {c.target_shown}: **{icon}**  \n"
+                         f"Unattributed: {c.unattributed_share:.0%}{restated}")
+            target_page = page_file(c.page)
+            if target_page:
+                col.page_link(target_page, label="Rows behind it", icon=":material/table_rows:",
+                              query_params={"week": str(int(c.week))})
 
 
 _MESSAGE_KEY = "_review_message"

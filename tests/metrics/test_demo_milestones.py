@@ -12,9 +12,10 @@ import pytest
 from collectors.__main__ import main as collectors_main
 from collectors.demo import build as demo
 from db.engine import make_engine
-from metrics.acceptance import acceptance_table, compute_reviewed
+from metrics.acceptance import acceptance_table
 from metrics.engagement_file import load_engagement
 from metrics.milestones import milestone_states
+from metrics.service import engagement_metrics
 from metrics.snapshots import restatements, snapshot
 from tests.support.demo_edits import edit_roster
 
@@ -33,7 +34,7 @@ def demo_db(tmp_path):
 
 def test_demo_milestones_move_pending_to_met_in_the_intended_weeks(demo_db):
     toml, url = demo_db
-    m = compute_reviewed(load_engagement(toml), make_engine(url))
+    m = engagement_metrics(load_engagement(toml), make_engine(url))
     states = milestone_states(m)
     for ms, intended in demo.INTENDED_MILESTONE_STATES.items():
         rows = states[(states["milestone"] == ms) & states["week"].between(1, 8)].sort_values("week")
@@ -59,11 +60,11 @@ def test_two_keys_accept_then_a_roster_edit_flags_evidence_changed(demo_db):
     assert out.returncode == 2 and out.stderr.strip() == "error: unknown milestone 'M9' (milestones: M1, M2, M3)"
 
     engine = make_engine(url)
-    before = acceptance_table(engine, compute_reviewed(load_engagement(toml), engine)).set_index("milestone")
+    before = acceptance_table(engine, engagement_metrics(load_engagement(toml), engine)).set_index("milestone")
     assert before.loc["M1", "accepted"] and not before.loc["M1", "evidence_changed"]
 
     edit_roster(toml)
-    after = acceptance_table(engine, compute_reviewed(load_engagement(toml), engine)).set_index("milestone")
+    after = acceptance_table(engine, engagement_metrics(load_engagement(toml), engine)).set_index("milestone")
     assert after.loc["M1", "accepted"] and after.loc["M1", "evidence_changed"]
     assert any("Handle missing merchant ids in loader" in line and "no longer counts" in line
                for line in after.loc["M1", "changes"]), after.loc["M1", "changes"]
@@ -82,7 +83,7 @@ def test_frozen_demo_week_is_restated_after_a_roster_edit(demo_db):
 
     engine = make_engine(url)
     edit_roster(toml)
-    restated = restatements(snapshot(engine, demo.DEMO_NAME, 3), compute_reviewed(load_engagement(toml), engine))
+    restated = restatements(snapshot(engine, demo.DEMO_NAME, 3), engagement_metrics(load_engagement(toml), engine))
     overall = restated[(restated["kpi"] == "internal_commit_share") & restated["capability"].isna()].iloc[0]
     week3 = demo.INTENDED_WEEKLY_COMMITS[3]
     assert overall["old"] == pytest.approx(week3["internal"] / (week3["internal"] + week3["vendor"]))
@@ -126,7 +127,7 @@ def test_frozen_demo_week_is_restated_after_new_data_is_collected(demo_db):
     assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
 
     engine = make_engine(url)
-    restated = restatements(snapshot(engine, demo.DEMO_NAME, 8), compute_reviewed(load_engagement(toml), engine))
+    restated = restatements(snapshot(engine, demo.DEMO_NAME, 8), engagement_metrics(load_engagement(toml), engine))
     week8 = demo.INTENDED_WEEKLY_COMMITS[8]
     rows = {(r.kpi, r.capability if isinstance(r.capability, str) else None): r for r in restated.itertuples()}
     overall = rows[("internal_commit_share", None)]

@@ -17,9 +17,10 @@ import pytest
 from collectors.__main__ import main as collectors_main
 from collectors.demo import build as demo
 from db.engine import make_engine
-from metrics.acceptance import Signer, compute_reviewed, sign
+from metrics.acceptance import Signer, sign
 from metrics.engagement_file import load_engagement
 from metrics.review import kpi_cards, ladder_week, milestone_board
+from metrics.service import engagement_metrics
 
 TOKEN = "ghp_PackMustNeverContainThis0123456789"
 WEEK = 5
@@ -88,7 +89,7 @@ def pack(tmp_path_factory):
     assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     cfg = load_engagement(toml)
     engine = make_engine(url)
-    m = compute_reviewed(cfg, engine)
+    m = engagement_metrics(cfg, engine)
     sign(engine, m, "M1", Signer("Ines Ortiz"), "ours")
     sign(engine, m, "M1", Signer("Marco Bianchi"), "agreed")
     env = {**os.environ, "GITHUB_TOKEN": TOKEN, "JIRA_TOKEN": TOKEN, "BATON_DB_URL": url}
@@ -99,7 +100,7 @@ def pack(tmp_path_factory):
     run = subprocess.run([sys.executable, "-m", "metrics", "pack", "--config", str(toml), "--week", str(WEEK),
                           "--out", str(folder)], capture_output=True, text=True, env=env)
     assert run.returncode == 0, run.stderr
-    m = compute_reviewed(cfg, engine)
+    m = engagement_metrics(cfg, engine)
     return {"dir": folder, "m": m, "engine": engine, "cfg": cfg, "stdout": run.stdout}
 
 

@@ -18,9 +18,10 @@ from collectors.demo import build as demo
 from collectors.demo import tickets as demo_tickets
 from db.engine import make_engine
 from db.review_store import load_signatures, set_role
-from metrics.acceptance import Signer, compute_reviewed, sign
+from metrics.acceptance import Signer, sign
 from metrics.engagement_file import load_engagement
 from metrics.review import kpi_cards, ladder_week
+from metrics.service import engagement_metrics
 from metrics.snapshots import snapshot
 from pages._shared.access import LOCAL_MODE_TEXT
 from tests.support.demo_edits import edit_roster
@@ -86,7 +87,7 @@ def test_local_single_user_mode_is_stated_on_every_page(env, page):
 def test_review_deep_link_shows_the_weeks_cards_ladder_and_milestones(env):
     at = open_page("pages/review.py", {"week": "5"})
     assert at.selectbox(key="week").value == 5
-    m = compute_reviewed(load_engagement(env["toml"]), env["engine"])
+    m = engagement_metrics(load_engagement(env["toml"]), env["engine"])
     cards = kpi_cards(m, 5).set_index("kpi")
     card = next(x for x in at.metric if x.label == "Internal commit share")
     counts = demo.INTENDED_WEEKLY_COMMITS
@@ -173,7 +174,7 @@ def test_logged_in_signer_signs_verified(env):
 
 def test_viewer_cannot_sign_or_freeze_even_by_deep_link(env):
     set_role(env["engine"], "vera@client.com", "viewer")
-    m = compute_reviewed(load_engagement(env["toml"]), env["engine"])
+    m = engagement_metrics(load_engagement(env["toml"]), env["engine"])
     user = {"is_logged_in": True, "email": "vera@client.com", "name": "Vera"}
     at = open_page("pages/milestones.py", {"milestone": "M1", "week": "8"}, user=user, auth=True)
     assert at.selectbox(key="milestone").value == "M1"
