@@ -4,8 +4,9 @@ An event's actor is resolved in this order:
 1. bot: name, login or email local part matches a `bots` glob (only `*` and `?` are wildcards;
    brackets are literal), or the source says so (GitHub type "Bot", Jira accountType "app");
 2. roster: email, GitHub login (also through a GitHub noreply email), Jira account id, GitLab username
-   or MLflow user (SPEC §12), case-insensitive, each matched only against its own kind of identity; the side is the affiliation in force on the event's local date
-   (`from` inclusive, `until` exclusive); no affiliation that day -> unattributed;
+   or MLflow user (SPEC §12), case-insensitive, each matched only against its own kind of identity;
+   the side is the affiliation in force on the event's local date (`from` inclusive, `until`
+   exclusive); no affiliation that day -> unattributed;
 3. email domain: exact match against internal / vendor domains;
 4. otherwise unattributed.
 Resolution runs once per distinct identity; events get their side by vectorised joins.
