@@ -1,10 +1,17 @@
-"""Command line: `python -m collectors {check,collect,demo} ...` (no UI needed)."""
+"""Command line: `python -m collectors {check,collect,demo} ...` (no UI needed), SPEC §8.
+
+`collect` is one loop over the configured sources (collectors/configured.py), each run by the driver
+(collectors/driver.py): a source that fails is logged failed and the others still run. Exit code: 0 when
+every source succeeded, 1 when some failed, 3 when some were skipped because another collection held them
+(`--no-wait`), 2 for a bad engagement file or database URL.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from collectors.runs import CollectError
@@ -20,124 +27,47 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _collect(args: argparse.Namespace) -> int:
-    from collectors.git.source import collect_git
+    from collectors.configured import configured_sources, replay_dir
+    from collectors.driver import SourceBusy, run_source
     from db.engine import make_engine, redact_url, resolve_db_url
 
     cfg = load_config(args.config)
     url = resolve_db_url(args.db, cfg.file)
     engine = make_engine(url)
     print(f"Collecting into {redact_url(url)}", file=sys.stderr)
-    failures = 0
-    for source in cfg.sources.git:
-        if args.source and source.display_name not in args.source:
-            continue
+    if args.record:
+        print(f"Recording every HTTP exchange into {args.record}", file=sys.stderr)
+    for gh in cfg.sources.github:
+        if replay_dir(cfg, gh.base_url, gh.replay) is None and not os.environ.get(gh.token_env) and (
+                not args.source or gh.repo in args.source):
+            print(f"warning: {gh.token_env} is not set: calling {gh.base_url} without a token", file=sys.stderr)
+    sources = configured_sources(cfg, only=args.source, record_dir=args.record, max_wait=args.max_wait)
+    if not sources:
+        print("No sources configured: nothing to collect." if not args.source else
+              f"No configured source is named {', '.join(args.source)}.", file=sys.stderr)
+    failed = busy = 0
+    for source in sources:
         try:
-            result = collect_git(engine, cfg.resolve_path(source.path), source.branch,
-                                 source_name=source.display_name, progress=None if not args.quiet else False)
+            result = run_source(engine, source, wait=not args.no_wait, progress=False if args.quiet else None)
+        except SourceBusy as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            busy += 1
+            continue
         except CollectError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            failures += 1
+            if os.environ.get("BATON_DEBUG") and exc.__cause__ is not None:
+                traceback.print_exception(exc.__cause__)
+            failed += 1
             continue
-        walk = "full walk" if result.full_walk else "incremental"
-        print(f"git {result.source_name}: {result.commits_seen} commits read ({walk}), "
-              f"{result.commits_removed} removed, {result.tags} tags, tip {result.cursor[:12]}")
-        _collect_eval_tests(cfg, engine, source)
-    failures += _collect_github(cfg, engine, args)
-    failures += _collect_jira(cfg, engine, args)
-    failures += _collect_github_issues(cfg, engine, args)
-    if not cfg.sources.git and not cfg.sources.jira and not cfg.sources.github:
-        print("No sources configured: nothing to collect.", file=sys.stderr)
-    return 1 if failures else 0
-
-
-def _collect_eval_tests(cfg, engine, source) -> None:
-    """Evaluation test counts per week from the git source (eval_coverage)."""
-    from collectors.git.eval_tests import collect_eval_tests
-
-    tests = collect_eval_tests(engine, cfg, cfg.resolve_path(source.path), source.branch, source.display_name)
-    print(f"git {source.display_name}: {tests} evaluation tests at the tip")
-
-
-def _collect_github(cfg, engine, args: argparse.Namespace) -> int:
-    """Collect every `[[sources.github]]` repository; prints items and API calls used. Returns failures."""
-    from collectors.github.source import collect_github
-
-    failures = 0
-    for source in cfg.sources.github:
-        if args.source and source.repo not in args.source:
-            continue
-        if not os.environ.get(source.token_env):
-            print(f"warning: {source.token_env} is not set: calling {source.base_url} without a token",
-                  file=sys.stderr)
-        try:
-            result = collect_github(engine, source.repo, source.base_url, source.token_env,
-                                    max_wait=args.max_wait, junit_workflows=source.junit_workflows,
-                                    junit_artifacts=source.junit_artifacts)
-        except CollectError as exc:
-            print(f"error: github {source.repo}: {exc}", file=sys.stderr)
-            failures += 1
-            continue
-        renamed = f" (now {result.repo})" if result.repo != source.repo else ""
-        print(f"github {source.repo}{renamed}: {result.pulls} PRs, {result.reviews} reviews, {result.runs} runs "
-              f"written; calls used: {result.calls} ({result.not_modified} not modified)")
-        if source.junit_workflows:
-            print(f"github {source.repo}: JUnit reports of {result.junit_runs} new completed runs examined")
-    return failures
-
-
-def _collect_jira(cfg, engine, args: argparse.Namespace) -> int:
-    """Collect every [[sources.jira]]; returns the number of failed sources."""
-    from collectors.jira.source import collect_jira
-
-    failures = 0
-    for source in cfg.sources.jira:
-        if args.source and source.display_name not in args.source:
-            continue
-        try:
-            result = collect_jira(engine, source, severity_field=cfg.drills.severity_field,
-                                  replay_path=cfg.resolve_path(source.replay) if source.replay else None)
-        except CollectError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            failures += 1
-            continue
-        print(f"jira {result.source_name}: {result.issues_seen} issues seen, {result.issues_fetched} fetched, "
-              f"cursor {result.cursor}")
-    return failures
-
-
-def _collect_github_issues(cfg, engine, args: argparse.Namespace) -> int:
-    """Collect the issues of every [[sources.github]]; returns the number of failed sources."""
-    from collectors.github.issues_source import collect_github_issues
-
-    failures = 0
-    for source in cfg.sources.github:
-        if args.source and source.repo not in args.source:
-            continue
-        if not source.issues:  # GitHub Issues as tickets only when asked
-            continue
-        try:
-            result = collect_github_issues(engine, source)
-        except CollectError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            failures += 1
-            continue
-        print(f"github issues {result.source_name}: {result.issues_seen} issues seen, {result.issues_fetched} "
-              f"fetched, cursor {result.cursor}")
-    return failures
+        print(source.summary(result), flush=True)
+    return 1 if failed else 3 if busy else 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from collectors.demo.build import build_demo
 
-    path = build_demo(Path(args.out))
+    path = build_demo(Path(args.out), force=args.force)
     print(path)
-    return 0
-
-
-def _demo_github(args: argparse.Namespace) -> int:
-    from collectors.demo.github_data import serve
-
-    serve(Path(args.config), args.port)
     return 0
 
 
@@ -152,16 +82,17 @@ def main(argv: list[str] | None = None) -> int:
     collect.add_argument("--source", action="append", help="only this source name (repeatable)")
     collect.add_argument("--quiet", action="store_true", help="no progress bar")
     collect.add_argument("--max-wait", type=float, default=900.0, metavar="SECONDS",
-                         help="longest GitHub rate-limit wait before stopping with the cursor saved (default 900)")
+                         help="longest rate-limit wait before stopping with the cursor saved (default 900)")
+    collect.add_argument("--record", type=Path, metavar="DIR",
+                         help="also store every HTTP exchange in DIR (tokens stripped), to replay with "
+                              'base_url = "replay:DIR" or replay = "DIR"')
+    collect.add_argument("--no-wait", action="store_true",
+                         help="skip a source another collection is running (exit code 3) instead of waiting")
     collect.set_defaults(run=_collect)
-    demo = sub.add_parser("demo", help="write the demo engagement (git repo + engagement.toml) into --out")
+    demo = sub.add_parser("demo", help="write the demo engagement (git repo, recordings, engagement.toml) into --out")
     demo.add_argument("--out", required=True, type=Path)
+    demo.add_argument("--force", action="store_true", help="overwrite an engagement.toml edited since it was written")
     demo.set_defaults(run=_demo)
-    demo_gh = sub.add_parser("demo-github", help="serve the demo's GitHub data locally (until stopped) and point "
-                                                 "the demo engagement file at it")
-    demo_gh.add_argument("--config", required=True, type=Path, help="the demo's engagement.toml")
-    demo_gh.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    demo_gh.set_defaults(run=_demo_github)
     return run_command(parser.parse_args(argv))
 
 

@@ -294,8 +294,7 @@ class ReplayAdapter(BaseAdapter):
         inm = request.headers.get("If-None-Match")
         if not answers:
             self.unmatched.append(f"{request.method} {target}")
-            body = json.dumps({"message": f"Not Found: no recorded answer in the replay {self.recording.directory}",
-                               "errorMessages": [f"no recorded answer in the replay {self.recording.directory}"]})
+            body = json.dumps({"message": f"Not Found: no recorded answer in the replay {self.recording.directory}"})
             return self._response(request, 404, {"Content-Type": "application/json"}, body.encode())
         n = self.served[key]
         self.served[key] += 1
@@ -341,8 +340,8 @@ class HttpClient:
                  replay: str | Path | None = None, out: TextIO | None = None):
         self.service = service
         base_url = check_base_url(service, base_url)
-        if is_replay(base_url):
-            replay, base_url = base_url[len(REPLAY_PREFIX):], ""
+        if is_replay(base_url):  # replay:DIR (the caller may pass DIR resolved against the engagement file)
+            replay, base_url = replay if replay is not None else base_url[len(REPLAY_PREFIX):], ""
         self.replaying = replay is not None
         self.max_wait, self.secondary_wait, self.timeout = max_wait, secondary_wait, timeout
         self.min_interval = 0.0 if self.replaying else min_interval
@@ -547,6 +546,8 @@ class HttpClient:
         status = response.status_code
         message = _server_message(response)
         hint = self.hints.get(status, "")
+        if self.replaying and status == 404:
+            hint = "record the source again with `python -m collectors collect --record DIR`"
         text = f"{self.service} {self.describe(url)}: HTTP {status}"
         text += f": {message}" if message else ""
         text += f" — {hint}" if hint else ""

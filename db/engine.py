@@ -1,14 +1,23 @@
-"""Engine creation, DB URL resolution and schema migration (Alembic, run on open)."""
+"""Engine creation, DB URL resolution and schema migration (Alembic, run on open under a lock).
+
+Migrations take a lock so that several first opens of a fresh database at once (three `collect` runs
+started together) migrate it once: PostgreSQL an advisory lock (per schema), SQLite `BEGIN IMMEDIATE`
+(the database's write lock) held while Alembic runs on that same connection; whoever waited finds the
+schema at head and does nothing.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from engagement.errors import UserError
 
@@ -29,8 +38,8 @@ def resolve_db_url(cli_url: str | None = None, config_file: Path | None = None) 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets the dashboard read while a collector writes; the busy timeout waits out short locks.
     cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL waits for a concurrent opener
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
@@ -40,8 +49,26 @@ class DatabaseError(UserError):
     """The database cannot be opened or migrated; the message names the (password-free) URL."""
 
 
+SUPPORTED = ("sqlite", "postgresql")
+URL_HINT = "expected sqlite:///path/baton.db or postgresql+psycopg://user@host:5432/dbname"
+
+
+def check_db_url(url: str) -> None:
+    """DatabaseError (one line, password hidden) unless `url` is a SQLite or PostgreSQL URL with a valid port."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise DatabaseError(f"database URL {redact_url(url)}: not a database URL ({URL_HINT})") from None
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED:
+        raise DatabaseError(f"database URL {redact_url(url)}: {backend} is not supported ({URL_HINT})")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise DatabaseError(f"database URL {redact_url(url)}: port {parsed.port} is out of range (1-65535)")
+
+
 def make_engine(url: str, *, migrate: bool = True) -> Engine:
     """Create an engine for `url` and bring its schema to the latest migration."""
+    check_db_url(url)
     try:
         engine = create_engine(url, future=True)
         if engine.dialect.name == "sqlite":
@@ -51,7 +78,41 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
     except SQLAlchemyError as exc:
         detail = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
         raise DatabaseError(f"cannot open the database {redact_url(url)}: {detail}") from None
+    except ImportError as exc:  # a driver that is not installed (postgresql+asyncpg://, ...)
+        raise DatabaseError(f"cannot open the database {redact_url(url)}: its driver is not installed "
+                            f"({exc.name or exc}); {URL_HINT}") from None
     return engine
+
+
+def advisory_key(conn: Connection, name: str) -> int:
+    """A PostgreSQL advisory-lock key for `name` in this connection's schema (tests share one database)."""
+    schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    digest = hashlib.sha256(f"baton:{schema}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection holding the migration lock, in a transaction committed on success."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+            return
+        key = advisory_key(conn, "migrations")
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        conn.commit()
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
 
 
 def alembic_config(engine: Engine):
@@ -86,12 +147,19 @@ def _current_revisions(engine: Engine) -> set[str]:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate to `revision`; a database already at head is left alone without loading Alembic."""
+    """Migrate to `revision` under the migration lock; a database already at head is left alone without
+    loading Alembic (or waiting for the lock)."""
     if revision == "head" and _current_revisions(engine) == _script_heads():
         return
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    with migration_lock(engine) as conn:
+        if revision == "head" and inspect(conn).has_table("alembic_version") and set(
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalars()) == _script_heads():
+            return  # another process migrated while this one waited for the lock
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
 
 
 def redact_url(url: str) -> str:

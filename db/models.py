@@ -78,6 +78,22 @@ class CollectionRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class SourceLock(Base):
+    """Who is collecting a source right now (db/runs.py): one row per source while a collection holds it.
+
+    On SQLite the row IS the lock (taken in BEGIN IMMEDIATE; a row whose process has ended on this host is
+    stale and taken over); on PostgreSQL an advisory lock is the lock and the row says who holds it."""
+
+    __tablename__ = "source_locks"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))  # this holder's random id
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    process_start: Mapped[str | None] = mapped_column(String(64))  # tells a reused pid from the holder
+    acquired_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+
+
 class Identity(Base):
     """An actor identity seen in a source: an email, a GitHub login or a Jira account id."""
 
@@ -112,7 +128,6 @@ class Commit(Base):
     files_changed: Mapped[int] = mapped_column(Integer, default=0)
     lines_added: Mapped[int] = mapped_column(Integer, default=0)
     lines_deleted: Mapped[int] = mapped_column(Integer, default=0)
-    seen_run_id: Mapped[int | None] = mapped_column(Integer)  # last full walk that reached it
 
 
 class CommitFile(Base):
@@ -242,16 +257,19 @@ class GitHubWorkflowRun(Base):
 
 
 class EvalTestCount(Base):
-    """Automated evaluation tests per file under the evaluation paths, as the tracked branch stood at the
-    end of an engagement week (for eval_coverage)."""
+    """Automated evaluation tests in one file under the evaluation paths, after one commit of the tracked
+    branch's first-parent history that changed that file (0 once it is removed or stops matching), for
+    eval_coverage. Collected once per new commit; weeks are bucketed at metric time (metrics/junit.py), so
+    editing `start` never leaves stale rows and the evaluation paths are re-counted when they change."""
 
     __tablename__ = "eval_test_counts"
 
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
-    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha: Mapped[str] = mapped_column(String(64), primary_key=True)  # the commit
     path: Mapped[str] = mapped_column(Text, primary_key=True)
-    sha: Mapped[str] = mapped_column(String(64))  # the branch's last commit at the week's end
-    tests: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)  # order along the branch's first-parent history (ascending)
+    committed_at: Mapped[dt.datetime] = mapped_column(DateTime)  # committer date, UTC
+    tests: Mapped[int] = mapped_column(Integer)  # test functions in the file after this commit
 
 
 class JUnitRun(Base):

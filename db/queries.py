@@ -198,10 +198,11 @@ def load_github_frames(engine: Engine, source_names: Sequence[str] | None = None
 
 
 def load_eval_tests(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
-    """Evaluation test counts per (source, week, file) as the tracked branch stood at each week's end."""
+    """Evaluation test counts per (source, commit, file): the count after each first-parent commit of the
+    tracked branch that changed the file, in branch order (`seq`); metrics/junit.py buckets them by week."""
     t = EvalTestCount
-    stmt = select(t.source_id, t.week, t.path, t.sha, t.tests).order_by(t.source_id, t.week, t.path)
-    return _frame(engine, _in_sources(stmt, t.source_id, source_names))
+    stmt = select(t.source_id, t.sha, t.path, t.seq, t.committed_at, t.tests).order_by(t.source_id, t.seq, t.path)
+    return _frame(engine, _in_sources(stmt, t.source_id, source_names), ["committed_at"])
 
 
 def load_junit_runs(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:

@@ -137,6 +137,9 @@ class GitHubSource(_Strict):
     # and which artifacts (name globs) hold them. Off (empty) unless asked.
     junit_workflows: list[str] = Field(default_factory=list)
     junit_artifacts: list[str] = Field(default_factory=lambda: ["*"])
+    # A recording directory (`python -m collectors collect --record DIR`) that serves this source instead of
+    # base_url, which still names the source and its links (SPEC §8). `base_url = "replay:DIR"` is the same.
+    replay: str | None = None
 
 
 class JiraSource(_Strict):
@@ -150,8 +153,8 @@ class JiraSource(_Strict):
     name: str | None = None
     overlap_minutes: int = Field(10, ge=0)  # re-scan window behind the cursor (search is eventually consistent)
     page_size: int = Field(50, ge=1, le=100)
-    # A recorded Jira site (JSON: statuses + issues) served on 127.0.0.1 to the collector instead of
-    # base_url, which still names the source and the ticket links: the demo engagement uses it.
+    # A recording directory (`python -m collectors collect --record DIR`) that serves this source instead of
+    # base_url, which still names the source and the ticket links (SPEC §8): the demo engagement uses it.
     replay: str | None = None
 
     @property

@@ -23,7 +23,7 @@ from metrics.delivery import (
     two_key_compliance,
     two_key_prs,
 )
-from metrics.junit import eval_coverage_with_junit, junit_week_runs
+from metrics.junit import eval_coverage_with_junit, eval_tests_by_week, junit_week_runs
 from metrics.retraining import attributed_runs, data_cuts, internal_train_share, retrain_cycles, time_to_retrain
 
 COUNTS = ("internal", "vendor", "unattributed", "bots")
@@ -155,10 +155,11 @@ def github_metrics(cfg: EngagementConfig, data, commits: pd.DataFrame, commit_ca
     cuts = data_cuts(runs, data.tags, cfg)
     cycles = retrain_cycles(runs, cuts, cfg) if len(runs) else retrain_cycles(runs.iloc[0:0], cuts, cfg)
     junit_weeks = junit_week_runs(getattr(data, "junit_runs", None), cfg)
+    eval_tests = eval_tests_by_week(data.eval_tests, cfg)  # per-commit rows -> the branch at each week's end
     detail = two_key_prs(merged, approvals, tracked_branches(cfg)) if source == "github" else merged.iloc[0:0]
     return GitHubMetrics(source, merged, pr_caps, approvals, runs, cuts, cycles, pr_share, review_share, two_key,
                          internal_train_share(runs), time_to_retrain(cycles),
-                         eval_coverage_with_junit(data.eval_tests, junit_weeks), detail, data.eval_tests, junit_weeks)
+                         eval_coverage_with_junit(eval_tests, junit_weeks), detail, eval_tests, junit_weeks)
 
 
 def _empty_prs() -> pd.DataFrame:

@@ -8,14 +8,48 @@ keep the count of test functions in git (metrics/quality.py).
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pandas as pd
 
 from engagement.config import EngagementConfig
-from engagement.weeks import local_dates, week_of
+from engagement.weeks import current_week, local_dates, week_of
 from metrics.quality import COLUMNS, eval_coverage
 
 JUNIT_COLUMNS = ["source_id", "repo", "run_id", "run_attempt", "workflow_path", "completed_at", "week", "reports",
                  "tests", "failures", "skipped", "problems", "link"]
+
+
+EVAL_COLUMNS = ["source_id", "week", "path", "sha", "tests"]
+
+
+def eval_tests_by_week(changes: pd.DataFrame, cfg: EngagementConfig, now: dt.datetime | None = None) -> pd.DataFrame:
+    """Evaluation tests per (source, week, file) as the tracked branch stood at each week's end (local
+    midnight in the engagement timezone; the current week: now), for weeks 0 to the current one.
+
+    `changes` holds, per first-parent commit of the branch that changed an evaluation file, that file's count
+    after the commit (collectors/git/eval_tests.py): a file's count at a week's end is its row of the latest
+    commit (by branch order) committed by then; files at 0 are left out, and `sha` is that commit."""
+    if changes is None or changes.empty or "seq" not in changes:
+        return pd.DataFrame(columns=EVAL_COLUMNS)
+    now = now or dt.datetime.now(dt.UTC)
+    last = current_week(cfg.engagement.start, cfg.engagement.timezone, now)
+    at = pd.to_datetime(changes["committed_at"], utc=True)
+    ordered = changes.assign(_at=at).sort_values(["source_id", "seq"])
+    zone, frames = ZoneInfo(cfg.engagement.timezone), []
+    for week in range(0, max(last, -1) + 1):
+        end = dt.datetime.combine(cfg.engagement.start + dt.timedelta(days=7 * week), dt.time(0), tzinfo=zone)
+        cut = pd.Timestamp(min(end, now))
+        state = ordered[ordered["_at"] <= cut].drop_duplicates(["source_id", "path"], keep="last")
+        state = state[state["tests"] > 0]
+        if len(state):
+            frames.append(state.assign(week=week)[EVAL_COLUMNS])
+    if not frames:
+        return pd.DataFrame(columns=EVAL_COLUMNS)
+    out = pd.concat(frames, ignore_index=True).sort_values(["source_id", "week", "path"]).reset_index(drop=True)
+    out["week"] = out["week"].astype("int64")
+    return out
 
 
 def junit_week_runs(junit_runs: pd.DataFrame, cfg: EngagementConfig) -> pd.DataFrame:

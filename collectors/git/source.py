@@ -1,34 +1,39 @@
-"""The git source: which commits to read (cursor = last tip ingested), mapping to rows, batched writes.
+"""The git source: which commits to read (cursor = last tip ingested), mapping to rows, batched pages.
 
 - No cursor: walk everything reachable from the tip.
 - Tip equals the cursor: nothing to read (as fast as `git rev-parse`).
 - Cursor is an ancestor of the tip: walk only `tip ^cursor`.
-- Otherwise (force-push): walk everything again, then remove commits no longer reachable.
-Every batch is written in one transaction and rows are upserted by natural key, and the cursor moves
-only after the last batch: a crash or Ctrl-C at any point leaves a consistent DB, and the rerun
-finishes the work with no duplicates.
+- Otherwise (force-push): walk everything again, then remove the stored commits git no longer reaches
+  from the tip (decided from `git rev-list` alone: never from run ids, so no other run's rows can go).
+Every batch is one page (one transaction, collectors/driver.py) and rows are upserted by natural key;
+the cursor moves with the last page: a crash or Ctrl-C at any point leaves a consistent DB, and the
+rerun finishes the work with no duplicates. With evaluation paths configured, the `eval_tests` stream
+follows (collectors/git/eval_tests.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Engine
 
+from collectors.driver import Page, Run, RunResult, run_source
 from collectors.git.client import (
     ParsedCommit,
+    _git,
     count_commits,
     is_ancestor,
     list_tags,
     resolve_tip,
     stream_commits,
 )
-from collectors.runs import collection_run, ensure_source, read_cursor, write_cursor
+from collectors.git.eval_tests import STREAM as EVAL_STREAM
+from collectors.git.eval_tests import EvalTestStream, tests_at_tip
+from collectors.runs import CollectError
 from db.models import Commit, CommitFile, Identity, Tag
 from db.upsert import upsert
 
@@ -45,6 +50,7 @@ class GitCollectResult:
     tags: int
     full_walk: bool
     cursor: str
+    eval_tests: int | None = None  # evaluation tests at the tip (None: no evaluation paths configured)
 
 
 def _utc(value: dt.datetime) -> tuple[dt.datetime, int]:
@@ -52,7 +58,7 @@ def _utc(value: dt.datetime) -> tuple[dt.datetime, int]:
     return value.astimezone(dt.UTC).replace(tzinfo=None), int(offset.total_seconds() // 60)
 
 
-def commit_rows(source_id: int, commits: Iterable[ParsedCommit], run_id: int | None) -> tuple[list, list, list]:
+def commit_rows(source_id: int, commits: Iterable[ParsedCommit]) -> tuple[list, list, list]:
     """Rows for commits, commit_files and identities (emails seen as authors, committers, co-authors)."""
     commit_rows, file_rows, ids = [], [], {}
     for c in commits:
@@ -66,7 +72,7 @@ def commit_rows(source_id: int, commits: Iterable[ParsedCommit], run_id: int | N
             "author_tz_minutes": author_tz, "committer_name": c.committer_name, "committer_email": c.committer_email,
             "committed_at": committed, "committer_tz_minutes": committer_tz, "subject": c.subject,
             "co_authors": "\n".join(c.co_authors), "files_changed": len(c.files), "lines_added": added,
-            "lines_deleted": deleted, "seen_run_id": run_id,
+            "lines_deleted": deleted,
         })
         file_rows.extend(
             {"source_id": source_id, "sha": c.sha, "path": f.path, "old_path": f.old_path, "added": f.added,
@@ -83,15 +89,14 @@ def commit_rows(source_id: int, commits: Iterable[ParsedCommit], run_id: int | N
     return commit_rows, file_rows, identity_rows
 
 
-def _write_batch(conn: Connection, source_id: int, batch: list[ParsedCommit], run_id: int | None) -> None:
-    commits, files, identities = commit_rows(source_id, batch, run_id)
-    upsert(conn, Commit.__table__, commits, key=["source_id", "sha"], update=["seen_run_id"])
+def _write_batch(conn: Connection, source_id: int, batch: list[ParsedCommit]) -> None:
+    commits, files, identities = commit_rows(source_id, batch)
+    upsert(conn, Commit.__table__, commits, key=["source_id", "sha"])
     upsert(conn, CommitFile.__table__, files, key=["source_id", "sha", "path"])
     upsert(conn, Identity.__table__, identities, key=["kind", "value"])
 
 
-def _sync_tags(conn: Connection, source_id: int, repo: Path) -> int:
-    tags = list_tags(repo)
+def _sync_tags(conn: Connection, source_id: int, tags: list) -> int:
     rows = []
     for t in tags:
         when, tz = _utc(t.tagged_at) if t.tagged_at else (None, None)
@@ -107,69 +112,104 @@ def _sync_tags(conn: Connection, source_id: int, repo: Path) -> int:
     return len(rows)
 
 
-def _progress(total: int | None, enabled: bool | None, label: str):
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="commit", desc=label, file=sys.stderr, leave=False)
+def reachable_shas(repo: Path, tip: str) -> set[str]:
+    """Every commit reachable from `tip` (all parents), from one `git rev-list`."""
+    out = _git(repo, "rev-list", tip, check=False)
+    if out.returncode != 0:
+        raise CollectError(f"git source {repo}: git rev-list failed: {out.stderr.decode(errors='replace').strip()}")
+    return set(out.stdout.decode().split())
 
 
-def collect_git(engine: Engine, repo: str | Path, branch: str = "main", *, source_name: str | None = None,
-                progress: bool | None = None) -> GitCollectResult:
-    """Collect one git repository's branch into the DB; see the module docstring for the rules."""
-    repo = Path(repo).expanduser().resolve()
-    name = source_name or repo.name.removesuffix(".git")
-    with engine.begin() as conn:
-        source_id = ensure_source(conn, "git", f"{repo}#{branch}", name)
-        cursor = read_cursor(conn, source_id, STREAM)
-    with collection_run(engine, source_id, cursor) as log:
-        tip = resolve_tip(repo, branch)
-        full_walk = cursor is None or (cursor != tip and not is_ancestor(repo, cursor, tip))
-        exclude = None if full_walk else cursor
-        removed = 0
+def remove_unreachable(conn: Connection, source_id: int, reachable: set[str]) -> int:
+    """Delete the stored commits (and their files) of the source that git no longer reaches from the tip."""
+    stored = conn.execute(select(Commit.sha).where(Commit.source_id == source_id)).scalars().all()
+    gone = sorted(set(stored) - reachable)
+    for i in range(0, len(gone), 5000):
+        part = gone[i : i + 5000]
+        conn.execute(delete(CommitFile).where(CommitFile.source_id == source_id, CommitFile.sha.in_(part)))
+        conn.execute(delete(Commit).where(Commit.source_id == source_id, Commit.sha.in_(part)))
+    return len(gone)
+
+
+class GitRepoSource:
+    """One tracked branch of one repository, for collectors/driver.py (see the module docstring)."""
+
+    kind = "git"
+    main_stream = STREAM
+    secrets: tuple[str, ...] = ()
+
+    def __init__(self, repo: str | Path, branch: str = "main", *, name: str | None = None,
+                 eval_paths: list[str] | None = None):
+        self.repo = Path(repo).expanduser().resolve()
+        self.branch = branch
+        self.name = name or self.repo.name.removesuffix(".git")
+        self.key = f"{self.repo}#{branch}"
+        self.label = f"git {self.name}"
+        self.eval = EvalTestStream(self.repo, eval_paths) if eval_paths else None
+        self.tip = ""
+        self.full_walk = False
+        self.removed = 0
+        self.tags = 0
+        self._engine: Engine | None = None
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def pages(self, run: Run):
+        repo, source_id = self.repo, run.source_id
+        self._engine = run.engine
+        tip = resolve_tip(repo, self.branch)
+        cursor = run.cursor(STREAM)
+        self.tip = tip
+        self.full_walk = cursor is None or (cursor != tip and not is_ancestor(repo, cursor, tip))
         if tip != cursor:
-            bar = _progress(count_commits(repo, tip, exclude) if progress is not False else None, progress, name)
-            run_id = log.run_id if full_walk else None
+            exclude = None if self.full_walk else cursor
+            run.progress_total(count_commits(repo, tip, exclude) if run.progress_enabled else None, "commit")
             batch: list[ParsedCommit] = []
             for commit in stream_commits(repo, tip, exclude):
                 batch.append(commit)
                 if len(batch) >= BATCH:
-                    with engine.begin() as conn:
-                        _write_batch(conn, source_id, batch, run_id)
-                    log.items_seen += len(batch)
-                    if bar:
-                        bar.update(len(batch))
+                    yield self._batch_page(source_id, batch)
                     batch = []
-            with engine.begin() as conn:
-                _write_batch(conn, source_id, batch, run_id)
-                log.items_seen += len(batch)
-                if full_walk:
-                    removed = _remove_unreachable(conn, source_id, log.run_id)
-                tags = _sync_tags(conn, source_id, repo)
-                write_cursor(conn, source_id, STREAM, tip)
-            if bar:
-                bar.update(len(batch))
-                bar.close()
-        else:
-            with engine.begin() as conn:
-                tags = _sync_tags(conn, source_id, repo)
-        log.items_written = log.items_seen
-        log.items_removed = removed
-        log.cursor_after = tip
-    return GitCollectResult(name, log.run_id, log.items_seen, removed, tags, full_walk and tip != cursor, tip)
+            yield self._batch_page(source_id, batch)
+        reachable = reachable_shas(repo, tip) if self.full_walk and tip != cursor else None
+        tags = list_tags(repo)
+        last = Page(cursors={STREAM: tip})
+
+        def write(conn: Connection) -> None:
+            if reachable is not None:
+                last.removed = self.removed = remove_unreachable(conn, source_id, reachable)
+            self.tags = _sync_tags(conn, source_id, tags)
+
+        last.write = write
+        yield last
+        if self.eval is not None:
+            yield from self.eval.pages(source_id, tip, run.cursor(EVAL_STREAM))
+
+    @staticmethod
+    def _batch_page(source_id: int, batch: list[ParsedCommit]) -> Page:
+        rows = list(batch)
+        return Page(write=lambda conn: _write_batch(conn, source_id, rows), seen=len(rows), written=len(rows),
+                    progress=len(rows))
+
+    def summary(self, result: RunResult) -> str:
+        walk = "full walk" if self.full_walk and result.cursor_before != self.tip else "incremental"
+        line = (f"git {self.name}: {result.items_seen} commits read ({walk}), {result.items_removed} removed, "
+                f"{self.tags} tags, tip {self.tip[:12]}")
+        if self.eval is not None:
+            line += f"\ngit {self.name}: {tests_at_tip(self._engine, result.source_id)} evaluation tests at the tip"
+        return line
 
 
-def _remove_unreachable(conn: Connection, source_id: int, run_id: int) -> int:
-    """After a full walk, commits this run did not reach were rewritten away (force-push): delete them."""
-    stale = or_(Commit.seen_run_id.is_(None), Commit.seen_run_id != run_id)
-    shas = conn.execute(select(Commit.sha).where(Commit.source_id == source_id, stale)).scalars().all()
-    if not shas:
-        return 0
-    for i in range(0, len(shas), 5000):
-        part = shas[i : i + 5000]
-        conn.execute(delete(CommitFile).where(CommitFile.source_id == source_id, CommitFile.sha.in_(part)))
-        conn.execute(delete(Commit).where(Commit.source_id == source_id, Commit.sha.in_(part)))
-    return len(shas)
+def collect_git(engine: Engine, repo: str | Path, branch: str = "main", *, source_name: str | None = None,
+                progress: bool | None = None, eval_paths: list[str] | None = None,
+                wait: bool = True) -> GitCollectResult:
+    """Collect one git repository's branch into the DB; see the module docstring."""
+    source = GitRepoSource(repo, branch, name=source_name, eval_paths=eval_paths)
+    result = run_source(engine, source, progress=progress, wait=wait)
+    tests = tests_at_tip(engine, result.source_id) if eval_paths else None
+    return GitCollectResult(source.name, result.run_id, result.items_seen, result.items_removed, source.tags,
+                            source.full_walk and result.cursor_before != source.tip, source.tip, tests)

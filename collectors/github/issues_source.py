@@ -3,8 +3,9 @@
 Cursor (stream "issues" of the GitHub source): the `updated_at` of the newest issue of the last committed
 page. Each run lists `/issues?state=all&sort=updated&direction=asc&since=<cursor - overlap>`; comments and
 the timeline are fetched only for issues whose `updated_at` differs from the stored ticket, and each
-page is written in one transaction with the cursor (see collectors/jira/source.py for why that resumes
-with no gap and no duplicate). Ticket key: `#<number>`; status: open (category new) / closed (done).
+page is written in one transaction with the cursor (one `collectors.driver.Page`; see
+collectors/jira/source.py for why that resumes with no gap and no duplicate). Ticket key: `#<number>`;
+status: open (category new) / closed (done).
 Timeline events kept: assigned/unassigned, labeled/unlabeled, closed/reopened, with actors. Checklist:
 task-list items of the current body (REST does not say who ticked them).
 """
@@ -12,15 +13,19 @@ task-list items of the current body (REST does not say who ticked them).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from collectors.checklists import parse_markdown_checklist
+from collectors.driver import Page, Run, RunResult, run_source
 from collectors.github.client import GitHubClient
-from collectors.runs import collection_run, ensure_source, read_cursor, write_cursor
+from collectors.http import Recorder
+from collectors.runs import CollectError
 from collectors.tickets import write_tickets
 from collectors.times import parse_time, utc_parts
 from db.models import Ticket
@@ -132,44 +137,84 @@ def checklist_rows(source_id: int, key: str, body: str | None) -> list[dict]:
              "checked_by_jira_id": None} for e in parse_markdown_checklist(body)]
 
 
-def collect_github_issues(engine: Engine, source: GitHubSource, *,
-                          client: GitHubClient | None = None) -> GitHubIssuesResult:
-    """Collect one repository's issues incrementally; see the module docstring."""
-    name = source.repo
-    if client is None:
-        client = GitHubClient.from_env(source.base_url, source.token_env)
-    with engine.begin() as conn:
-        source_id = ensure_source(conn, "github", source.repo, name)
-        cursor = read_cursor(conn, source_id, STREAM)
-    with collection_run(engine, source_id, cursor, client.secrets) as log:
+class GitHubIssuesSource:
+    """One repository's issues as tickets, for collectors/driver.py (see the module docstring)."""
+
+    kind = "github"
+    main_stream = STREAM
+
+    def __init__(self, source: GitHubSource, *, client: GitHubClient | None = None,
+                 replay: str | Path | None = None, recorder: Recorder | None = None, max_wait: float = 900.0):
+        self.config, self.client = source, client
+        self.name = source.repo
+        self.key = source.repo
+        self.label = f"github issues {source.repo}"
+        self._own_client = client is None
+        self._replay, self._recorder, self._max_wait = replay, recorder, max_wait
+        self.fetched = 0
+        self.cursor: str | None = None
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self.client.secrets if self.client else ()
+
+    def open(self) -> None:
+        if self.client is None:
+            self.client = GitHubClient.from_env(self.config.base_url, self.config.token_env, replay=self._replay,
+                                                recorder=self._recorder, max_wait=self._max_wait)
+
+    def close(self) -> None:
+        if self._own_client and self.client is not None:
+            self.client.close()
+
+    def pages(self, run: Run) -> Iterator[Page]:
+        client, repo, source_id = self.client, self.config.repo, run.source_id
+        cursor = self.cursor = run.cursor(STREAM)
         since = None
         if cursor:
             since = (dt.datetime.fromisoformat(cursor) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%SZ")
-        fetched = 0
-        for page in client.issues(source.repo, since):
+        for page in client.issues(repo, since):
             issues = [i for i in page if not is_pull_request(i)]
-            log.items_seen += len(issues)
-            tickets = [t for t in (issue_ticket(source_id, i) for i in issues) if t is not None]
-            with engine.connect() as conn:
+            tickets = [t for t in (_mapped(issue_ticket, source_id, i) for i in issues) if t is not None]
+            with run.engine.connect() as conn:
                 stored = dict(conn.execute(select(Ticket.key, Ticket.updated_at).where(
                     Ticket.source_id == source_id, Ticket.key.in_([t["key"] for t in tickets]))).all())
             changed = [t for t in tickets if t["key"] not in stored or stored[t["key"]] != t["updated_at"]]
             events, items = [], []
             for t in changed:
                 number = int(t["tracker_id"])
-                events += comment_events(source_id, t["key"], client.comments(source.repo, number))
-                events += timeline_events(source_id, t["key"], client.timeline(source.repo, number))
+                events += _mapped(comment_events, source_id, t["key"], client.comments(repo, number))
+                events += _mapped(timeline_events, source_id, t["key"], client.timeline(repo, number))
                 items += checklist_rows(source_id, t["key"], t["description"])
-            fetched += len(changed)
+            self.fetched += len(changed)
             page_times = [parse_github_time(i.get("updated_at")) for i in page if i.get("updated_at")]
-            with engine.begin() as conn:
-                write_tickets(conn, source_id, changed, events, items)
-                if page_times:
-                    newest = utc_parts(max(page_times))[0].isoformat()
-                    if cursor is None or newest > cursor:
-                        cursor = newest
-                    write_cursor(conn, source_id, STREAM, cursor)
-            log.items_written += len(changed)
-        log.cursor_after = cursor
-    return GitHubIssuesResult(name, log.run_id, log.items_seen, fetched, cursor)
+            moves = {}
+            if page_times:
+                newest = utc_parts(max(page_times))[0].isoformat()
+                if cursor is None or newest > cursor:
+                    cursor = self.cursor = newest
+                moves[STREAM] = cursor
+            yield Page(write=lambda conn, a=changed, b=events, c=items: write_tickets(conn, source_id, a, b, c),
+                       cursors=moves, seen=len(issues), written=len(changed))
 
+    def summary(self, result: RunResult) -> str:
+        return (f"github issues {self.name}: {result.items_seen} issues seen, {self.fetched} fetched, "
+                f"cursor {result.cursor_after}")
+
+
+def _mapped(fn, source_id: int, *args):
+    """Rows from GitHub issue documents, or CollectError naming the unexpected shape."""
+    try:
+        return fn(source_id, *args)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise CollectError(f"GitHub issues: a document of an unexpected shape ({type(exc).__name__}: {exc})") \
+            from None
+
+
+def collect_github_issues(engine: Engine, source: GitHubSource, *, client: GitHubClient | None = None,
+                          replay: str | Path | None = None, recorder: Recorder | None = None,
+                          wait: bool = True) -> GitHubIssuesResult:
+    """Collect one repository's issues incrementally; see the module docstring."""
+    src = GitHubIssuesSource(source, client=client, replay=replay, recorder=recorder)
+    result = run_source(engine, src, wait=wait, progress=False)
+    return GitHubIssuesResult(src.name, result.run_id, result.items_seen, src.fetched, result.cursor_after)

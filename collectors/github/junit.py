@@ -12,8 +12,9 @@ A corrupt zip, an unparsable XML file, an XML file that is not JUnit, or a repor
 skipped: it is printed as a warning and listed in the run's `problems`, never fatal.
 
 Once per run: every examined run gets a `junit_runs` row (even with no report), written in one
-transaction with its counts, so a rerun lists and downloads nothing again. A re-run (a later attempt
-that completed after the row was written) is examined again and its row replaced.
+transaction (one `collectors.driver.Page`) with its counts, so a rerun lists and downloads nothing
+again. A re-run (a later attempt that completed after the row was written) is examined again and its
+row replaced.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import fnmatch
 import io
 import sys
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from xml.etree import ElementTree
@@ -29,6 +31,7 @@ from xml.etree import ElementTree
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from collectors.driver import Page
 from collectors.github.client import GitHubClient, GitHubHTTPError
 from db.models import GitHubWorkflowRun, JUnitRun
 from db.upsert import upsert
@@ -129,16 +132,14 @@ class JUnitCollector:
                 if row.status == "completed" and workflow_matches(row.workflow_path, row.name, self.workflows)
                 and done.get(row.run_id, 0) < row.run_attempt]
 
-    def collect(self, base: str) -> int:
-        """Examine every pending run; returns the number of runs examined."""
+    def pages(self, base: str) -> Iterator[Page]:
+        """One page (its `junit_runs` row) per pending run examined."""
         if not self.workflows:
-            return 0
-        pending = self.pending_runs()
-        for run in pending:
-            self._collect_run(base, run)
-        return len(pending)
+            return
+        for run in self.pending_runs():
+            yield self._run_page(base, run)
 
-    def _collect_run(self, base: str, run: dict) -> None:
+    def _run_page(self, base: str, run: dict) -> Page:
         artifacts: list[dict] = []
         for page in self.client.iter_pages(f"{base}/actions/runs/{run['run_id']}/artifacts"):
             artifacts.extend(page.items if page else [])
@@ -170,6 +171,6 @@ class JUnitCollector:
         for problem in problems:
             print(f"warning: JUnit report skipped: {problem}", file=sys.stderr)
         self.problems += problems
-        with self.engine.begin() as conn:  # one transaction per run
-            upsert(conn, JUnitRun.__table__, [row], key=["source_id", "run_id"],
-                   update=[c for c in JUNIT_COLUMNS if c not in ("source_id", "run_id")])
+        return Page(write=lambda conn: upsert(conn, JUnitRun.__table__, [row], key=["source_id", "run_id"],
+                                              update=[c for c in JUNIT_COLUMNS if c not in ("source_id", "run_id")]),
+                    seen=1, written=1)

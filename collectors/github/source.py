@@ -12,21 +12,27 @@ Streams and cursors (JSON in `cursors.value`):
   completed (so it is fetched again until it completes) or a few days before the newest run seen
   (re-runs keep their original `created_at`). When the window moves, its first page is read at once
   so that its ETag is known. Earlier attempts of a re-run are fetched once.
+- `junit`: JUnit reports of configured workflows' completed runs (collectors/github/junit.py).
 A rerun with nothing new sends the stored ETag: a 304, one call per stream, free of rate limit.
 A deleted account (`user: null`) is stored with no login; `ghost` is kept as GitHub reports it.
+Every page is a `collectors.driver.Page`: the driver writes it in one transaction with its cursor moves.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
+from collectors.driver import Page, Run, RunResult, run_source
 from collectors.github.client import GitHubClient, GitHubHTTPError, parse_time
-from collectors.runs import collection_run, ensure_source, read_cursor, write_cursor
+from collectors.http import Recorder
+from collectors.runs import CollectError
 from db.models import GitHubPullRequest, GitHubPullRequestFile, GitHubReview, GitHubWorkflowRun, Identity
 from db.upsert import upsert
 
@@ -113,27 +119,87 @@ def _load(value: str | None) -> dict:
 
 
 class GitHubSource:
-    """Collect one repository through one client; see the module docstring."""
+    """One repository's PRs, reviews, Actions runs and JUnit reports, for collectors/driver.py.
 
-    def __init__(self, engine: Engine, client: GitHubClient, repo: str, name: str | None = None,
-                 junit_workflows: list[str] | None = None, junit_artifacts: list[str] | None = None):
+    Give a `client`, or `base_url`/`token_env` (and `replay`, `recorder`) for the source to build one in
+    `open()`: a bad base_url then fails inside the run, which is logged failed."""
+
+    kind = "github"
+    main_stream = "pulls"
+
+    def __init__(self, engine: Engine | None, client: GitHubClient | None, repo: str, name: str | None = None,
+                 junit_workflows: list[str] | None = None, junit_artifacts: list[str] | None = None, *,
+                 base_url: str = "https://api.github.com", token_env: str = "GITHUB_TOKEN",
+                 max_wait: float = 900.0, replay: str | Path | None = None, recorder: Recorder | None = None):
         self.engine, self.client, self.repo = engine, client, repo
         self.name = name or repo
+        self.label = f"github {repo}"
         self.junit_workflows, self.junit_artifacts = list(junit_workflows or []), junit_artifacts
-        with engine.begin() as conn:
-            self.source_id = ensure_source(conn, "github", f"{client.base_url}#{repo}", self.name)
+        self._build = dict(base_url=base_url, token_env=token_env, max_wait=max_wait, replay=replay,
+                           recorder=recorder)
+        self._own_client = client is None
+        self.key = f"{(client.base_url if client else base_url).rstrip('/')}#{repo}"
+        self.full_name = repo
+        self.pulls = self.reviews = self.runs = self.junit_runs = 0
+        self._calls_before = self._nm_before = 0
 
-    # --- repository ------------------------------------------------------------------------------
-    def _resolve_repo(self) -> tuple[int, str]:
-        with self.engine.begin() as conn:
-            known = _load(read_cursor(conn, self.source_id, "repo"))
+    # --- driver protocol ---------------------------------------------------------------------------------------
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self.client.secrets if self.client else ()
+
+    def open(self) -> None:
+        if self.client is None:
+            b = self._build
+            self.client = GitHubClient.from_env(b["base_url"], b["token_env"], max_wait=b["max_wait"],
+                                                replay=b["replay"], recorder=b["recorder"])
+        self.key = f"{self.client.base_url}#{self.repo}"
+        self._calls_before, self._nm_before = self.client.calls, self.client.not_modified
+
+    def close(self) -> None:
+        if self._own_client and self.client is not None:
+            self.client.close()
+
+    def pages(self, run: Run) -> Iterator[Page]:
+        assert self.client is not None
+        self.run = run
+        known = _load(run.cursor("repo"))
+        repo_id, self.full_name = self.resolve_repo(known)
+        if not known.get("id"):
+            yield Page(cursors={"repo": json.dumps({"id": repo_id, "full_name": self.full_name})})
+        base = f"/repositories/{repo_id}"
+        yield from self.pull_pages(run, base)
+        yield from self.run_pages(run, base)
+        yield from self.junit_pages(run, base)
+
+    def summary(self, result: RunResult) -> str:
+        renamed = f" (now {self.full_name})" if self.full_name != self.repo else ""
+        line = (f"github {self.repo}{renamed}: {self.pulls} PRs, {self.reviews} reviews, {self.runs} runs written; "
+                f"calls used: {self.calls} ({self.not_modified} not modified)")
+        if self.junit_workflows:
+            line += f"\ngithub {self.repo}: JUnit reports of {self.junit_runs} new completed runs examined"
+        return line
+
+    @property
+    def calls(self) -> int:
+        return self.client.calls - self._calls_before if self.client else 0
+
+    @property
+    def not_modified(self) -> int:
+        return self.client.not_modified - self._nm_before if self.client else 0
+
+    # --- repository ------------------------------------------------------------------------------------------
+    def resolve_repo(self, known: dict) -> tuple[int, str]:
+        """(numeric id, current full name): from the `repo` cursor, else `GET /repos/{owner}/{name}` (a renamed
+        repository answers 301 to `/repositories/{id}`, which is followed)."""
         if known.get("id"):
             return int(known["id"]), known.get("full_name", self.repo)
         data = self.client.get_json(f"/repos/{self.repo}")
-        repo_id, full_name = int(data["id"]), data.get("full_name", self.repo)
-        with self.engine.begin() as conn:
-            write_cursor(conn, self.source_id, "repo", json.dumps({"id": repo_id, "full_name": full_name}))
-        return repo_id, full_name
+        try:
+            return int(data["id"]), data.get("full_name", self.repo)
+        except (KeyError, TypeError, ValueError):
+            raise CollectError(f"GitHub {self.client.base_url}/repos/{self.repo}: expected a repository with a "
+                               f"numeric id, got keys {sorted(data)[:8]}") from None
 
     def _all(self, path: str) -> list[dict]:
         items: list[dict] = []
@@ -141,121 +207,121 @@ class GitHubSource:
             items.extend(page.items if page else [])
         return items
 
-    # --- pull requests ---------------------------------------------------------------------------
-    def collect_pulls(self, base: str) -> tuple[int, int]:
-        with self.engine.begin() as conn:
-            cursor = _load(read_cursor(conn, self.source_id, "pulls"))
+    # --- pull requests ---------------------------------------------------------------------------------------
+    def pull_pages(self, run: Run, base: str) -> Iterator[Page]:
+        cursor = _load(run.cursor("pulls"))
         since = parse_time(cursor.get("since"))
-        etag, newest, pulls, reviews = cursor.get("etag"), since, 0, 0
+        etag, newest = cursor.get("etag"), since
         params = {"state": "all", "sort": "updated", "direction": "desc"}
+        source_id = run.source_id
         for i, page in enumerate(self.client.iter_pages(f"{base}/pulls", params, etag=etag)):
             if page is None:  # 304: nothing changed since the last run
-                return 0, 0
+                return
             if i == 0:
                 etag = page.etag
-            fresh = [pr for pr in page.items if since is None or parse_time(pr["updated_at"]) >= since]
+            fresh = [pr for pr in page.items if since is None or _updated(pr, page) >= since]
             pr_rows, file_rows, review_rows, ids = [], [], [], []
             for pr in fresh:
-                row = pull_row(self.source_id, pr)
+                row = _mapped(pull_row, source_id, pr, what="pull request")
                 pr_rows.append(row)
                 ids += _identity_rows(row["author_login"])
-                file_rows += [file_row(self.source_id, pr["number"], f)
+                file_rows += [_mapped(file_row, source_id, pr["number"], f, what="pull request file")
                               for f in self._all(f"{base}/pulls/{pr['number']}/files")]
                 for r in self._all(f"{base}/pulls/{pr['number']}/reviews"):
-                    review_rows.append(review_row(self.source_id, pr["number"], r))
+                    review_rows.append(_mapped(review_row, source_id, pr["number"], r, what="review"))
                     ids += _identity_rows(review_rows[-1]["reviewer_login"])
-            with self.engine.begin() as conn:  # one transaction per page
-                self._write_pulls(conn, pr_rows, file_rows, review_rows, ids)
-            pulls, reviews = pulls + len(pr_rows), reviews + len(review_rows)
+            self.pulls, self.reviews = self.pulls + len(pr_rows), self.reviews + len(review_rows)
             if pr_rows:
                 top = max(r["updated_at"] for r in pr_rows)
                 newest = top if newest is None else max(newest, top)
+            yield Page(write=lambda conn, a=pr_rows, b=file_rows, c=review_rows, d=ids: self._write_pulls(
+                conn, source_id, a, b, c, d), seen=len(page.items), written=len(pr_rows) + len(review_rows))
             if len(fresh) < len(page.items):
                 break  # past the cursor
-        with self.engine.begin() as conn:
-            write_cursor(conn, self.source_id, "pulls", json.dumps(
-                {"since": newest.isoformat() if newest else None, "etag": etag}))
-        return pulls, reviews
+        yield Page(cursors={"pulls": json.dumps({"since": newest.isoformat() if newest else None, "etag": etag})})
 
-    def _write_pulls(self, conn: Connection, prs: list, files: list, reviews: list, ids: list) -> None:
+    @staticmethod
+    def _write_pulls(conn: Connection, source_id: int, prs: list, files: list, reviews: list, ids: list) -> None:
         if not prs:
             return
         numbers = [r["number"] for r in prs]
         upsert(conn, GitHubPullRequest.__table__, prs, key=["source_id", "number"],
                update=[c for c in PR_COLUMNS if c not in ("source_id", "number")])
-        conn.execute(delete(GitHubPullRequestFile).where(GitHubPullRequestFile.source_id == self.source_id,
+        conn.execute(delete(GitHubPullRequestFile).where(GitHubPullRequestFile.source_id == source_id,
                                                          GitHubPullRequestFile.number.in_(numbers)))
         upsert(conn, GitHubPullRequestFile.__table__, files, key=["source_id", "number", "path"])
         upsert(conn, GitHubReview.__table__, reviews, key=["source_id", "review_id"],
                update=[c for c in REVIEW_COLUMNS if c not in ("source_id", "review_id")])
         upsert(conn, Identity.__table__, list({r["value"]: r for r in ids}.values()), key=["kind", "value"])
 
-    # --- workflow runs ---------------------------------------------------------------------------
-    def collect_runs(self, base: str) -> int:
-        with self.engine.begin() as conn:
-            cursor = _load(read_cursor(conn, self.source_id, "runs"))
+    # --- workflow runs ---------------------------------------------------------------------------------------
+    def run_pages(self, run: Run, base: str) -> Iterator[Page]:
+        cursor = _load(run.cursor("runs"))
         window = cursor.get("created_from")
         etag = cursor.get("etag") if cursor.get("etag_for", "") == window else None
         params = {"created": f">={window}"} if window else {}
         new_etag, seen = None, set()
         for i, page in enumerate(self.client.iter_pages(f"{base}/actions/runs", params, etag=etag)):
             if page is None:
-                return 0
+                return
             if i == 0:
                 new_etag = page.etag
-            seen |= self._write_runs(base, page.items)
-        with self.engine.begin() as conn:
-            next_window = self._next_window(conn)
+            yield self._runs_page(run, base, page.items, seen)
+        next_window = self._next_window(run)
         if next_window != window:
             # The window moved: read its first page now, so the next run can send that URL's ETag.
             page = self.client.get_page(f"{base}/actions/runs",
                                         {"created": f">={next_window}", "per_page": self.client.per_page})
-            seen |= self._write_runs(base, page.items)
+            yield self._runs_page(run, base, page.items, seen)
             new_etag, window = page.etag, next_window
-        with self.engine.begin() as conn:
-            write_cursor(conn, self.source_id, "runs", json.dumps(
-                {"created_from": self._next_window(conn), "etag": new_etag, "etag_for": window}))
-        return len(seen)
+        self.runs = len(seen)
+        yield Page(cursors={"runs": json.dumps({"created_from": self._next_window(run), "etag": new_etag,
+                                                 "etag_for": window})})
 
-    def _write_runs(self, base: str, items: list[dict]) -> set[tuple[int, int]]:
-        """Write one page of runs (and missing earlier attempts) in one transaction; their keys."""
-        rows = [run_row(self.source_id, r) for r in items]
-        rows += self._earlier_attempts(base, rows)
-        with self.engine.begin() as conn:  # one transaction per page
+    def _runs_page(self, run: Run, base: str, items: list[dict], seen: set) -> Page:
+        """One page of runs (and missing earlier attempts); `seen` collects their keys."""
+        rows = [_mapped(run_row, run.source_id, r, what="workflow run") for r in items]
+        rows += self._earlier_attempts(run, base, rows)
+        seen |= {(r["run_id"], r["run_attempt"]) for r in rows}
+
+        def write(conn: Connection) -> None:
             upsert(conn, GitHubWorkflowRun.__table__, rows, key=["source_id", "run_id", "run_attempt"],
                    update=[c for c in RUN_COLUMNS if c not in ("source_id", "run_id", "run_attempt")])
             ids = _identity_rows(*[r["actor_login"] for r in rows], *[r["triggering_login"] for r in rows])
             upsert(conn, Identity.__table__, list({r["value"]: r for r in ids}.values()), key=["kind", "value"])
-        return {(r["run_id"], r["run_attempt"]) for r in rows}
 
-    def _earlier_attempts(self, base: str, rows: list[dict]) -> list[dict]:
+        return Page(write=write, seen=len(items), written=len(rows))
+
+    def _earlier_attempts(self, run: Run, base: str, rows: list[dict]) -> list[dict]:
         """Attempts before the latest of each re-run that the DB does not hold yet (fetched once)."""
         wanted = [(r["run_id"], n) for r in rows for n in range(1, r["run_attempt"])]
         if not wanted:
             return []
-        with self.engine.connect() as conn:
+        with run.engine.connect() as conn:
             have = set(conn.execute(select(GitHubWorkflowRun.run_id, GitHubWorkflowRun.run_attempt).where(
-                GitHubWorkflowRun.source_id == self.source_id,
+                GitHubWorkflowRun.source_id == run.source_id,
                 tuple_(GitHubWorkflowRun.run_id, GitHubWorkflowRun.run_attempt).in_(wanted))).all())
-        rows = []
+        out = []
         for rid, n in wanted:
             if (rid, n) in have:
                 continue
             try:
-                rows.append(run_row(self.source_id, self.client.get_json(f"{base}/actions/runs/{rid}/attempts/{n}")))
+                out.append(_mapped(run_row, run.source_id,
+                                   self.client.get_json(f"{base}/actions/runs/{rid}/attempts/{n}"), what="run attempt"))
             except GitHubHTTPError as exc:
                 if exc.status != 404:  # an attempt GitHub no longer has is skipped, anything else stops
                     raise
-        return rows
+        return out
 
-    def _next_window(self, conn: Connection) -> str | None:
-        pending = conn.execute(select(GitHubWorkflowRun.created_at).where(
-            GitHubWorkflowRun.source_id == self.source_id,
-            (GitHubWorkflowRun.status != "completed") | GitHubWorkflowRun.status.is_(None),
-        ).order_by(GitHubWorkflowRun.created_at).limit(1)).scalar_one_or_none()
-        newest = conn.execute(select(GitHubWorkflowRun.created_at).where(
-            GitHubWorkflowRun.source_id == self.source_id).order_by(GitHubWorkflowRun.created_at.desc()).limit(1)
-        ).scalar_one_or_none()
+    def _next_window(self, run: Run) -> str | None:
+        with run.engine.connect() as conn:
+            pending = conn.execute(select(GitHubWorkflowRun.created_at).where(
+                GitHubWorkflowRun.source_id == run.source_id,
+                (GitHubWorkflowRun.status != "completed") | GitHubWorkflowRun.status.is_(None),
+            ).order_by(GitHubWorkflowRun.created_at).limit(1)).scalar_one_or_none()
+            newest = conn.execute(select(GitHubWorkflowRun.created_at).where(
+                GitHubWorkflowRun.source_id == run.source_id).order_by(GitHubWorkflowRun.created_at.desc()).limit(1)
+            ).scalar_one_or_none()
         if newest is None:
             return None
         start = newest - dt.timedelta(days=RUN_LOOKBACK_DAYS)
@@ -263,44 +329,53 @@ class GitHubSource:
             start = min(start, pending)
         return start.date().isoformat()
 
-    # --- everything ------------------------------------------------------------------------------
-    def collect(self) -> GitHubCollectResult:
-        with self.engine.begin() as conn:
-            before = read_cursor(conn, self.source_id, "pulls")
-        calls_before, nm_before = self.client.calls, self.client.not_modified
-        with collection_run(self.engine, self.source_id, before, (self.client.token or "",)) as log:
-            repo_id, full_name = self._resolve_repo()
-            base = f"/repositories/{repo_id}"
-            pulls, reviews = self.collect_pulls(base)
-            runs = self.collect_runs(base)
-            junit = self.collect_junit(base)
-            log.items_seen = log.items_written = pulls + reviews + runs
-            log.notes.append(f"calls {self.client.calls - calls_before}")
-            with self.engine.begin() as conn:
-                log.cursor_after = read_cursor(conn, self.source_id, "pulls")
-        return GitHubCollectResult(self.name, full_name, pulls, reviews, runs, self.client.calls - calls_before,
-                                   self.client.not_modified - nm_before, junit)
-
     # --- JUnit reports (collectors/github/junit.py) ------------------------------------------------------
-    def collect_junit(self, base: str) -> int:
-        """JUnit XML reports of the configured workflows' completed runs; returns the runs examined."""
+    def junit_pages(self, run: Run, base: str) -> Iterator[Page]:
+        """JUnit XML reports of the configured workflows' completed runs; one page per run examined."""
         if not self.junit_workflows:
-            return 0
+            return
         from collectors.github.junit import JUnitCollector
 
-        return JUnitCollector(self.engine, self.client, self.source_id, self.junit_workflows,
-                              self.junit_artifacts).collect(base)
+        junit = JUnitCollector(run.engine, self.client, run.source_id, self.junit_workflows, self.junit_artifacts)
+        for page in junit.pages(base):
+            self.junit_runs += 1
+            yield page
+
+    # --- the convenience of tests and scripts ----------------------------------------------------------------
+    def collect(self, *, wait: bool = True) -> GitHubCollectResult:
+        """Run this source through the driver (lock, run log, pages) and say what it did."""
+        assert self.engine is not None
+        result = run_source(self.engine, self, wait=wait, progress=False)
+        return self.result(result)
+
+    def result(self, result: RunResult) -> GitHubCollectResult:
+        return GitHubCollectResult(self.name, self.full_name, self.pulls, self.reviews, self.runs, self.calls,
+                                   self.not_modified, self.junit_runs)
+
+
+def _updated(pr: dict, page) -> dt.datetime:
+    value = parse_time(pr.get("updated_at")) if isinstance(pr, dict) else None
+    if value is None:
+        raise CollectError("GitHub pull request list: expected every pull request to have an updated_at time")
+    return value
+
+
+def _mapped(fn, *args, what: str):
+    """A row from a GitHub object, or CollectError naming what had an unexpected shape."""
+    try:
+        return fn(*args)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        obj = args[-1]
+        keys = sorted(obj)[:8] if isinstance(obj, dict) else type(obj).__name__
+        raise CollectError(f"GitHub: a {what} of an unexpected shape ({type(exc).__name__}: {exc}; keys {keys})") \
+            from None
 
 
 def collect_github(engine: Engine, repo: str, base_url: str, token_env: str, *, name: str | None = None,
                    max_wait: float = 900.0, client: GitHubClient | None = None,
-                   junit_workflows: list[str] | None = None,
-                   junit_artifacts: list[str] | None = None) -> GitHubCollectResult:
+                   junit_workflows: list[str] | None = None, junit_artifacts: list[str] | None = None,
+                   replay: str | Path | None = None, recorder: Recorder | None = None) -> GitHubCollectResult:
     """Collect one configured `[[sources.github]]` repository into the DB."""
-    own = client is None
-    client = client or GitHubClient.from_env(base_url, token_env, max_wait=max_wait)
-    try:
-        return GitHubSource(engine, client, repo, name, junit_workflows, junit_artifacts).collect()
-    finally:
-        if own:
-            client.close()
+    source = GitHubSource(engine, client, repo, name, junit_workflows, junit_artifacts, base_url=base_url,
+                          token_env=token_env, max_wait=max_wait, replay=replay, recorder=recorder)
+    return source.collect()

@@ -5,9 +5,9 @@ Each run searches `(<jql>) AND updated >= "<cursor - overlap>" ORDER BY updated 
 for `updated` (no bodies), then fetches full bodies (fields, changelog, comments) only for issues whose
 `updated` differs from the stored ticket. A rerun with nothing new therefore fetches no issue bodies;
 the overlap re-scans the last minutes because the search is eventually consistent. Every page of
-issues is written in one transaction together with the cursor, so a crash, kill -9 or an exhausted
-429 retry leaves whole pages only, and the rerun continues after the last committed page: no gap
-(ascending `updated` order) and no duplicate (upserts by natural key).
+issues is written in one transaction together with the cursor (a `collectors.driver.Page`), so a
+crash, kill -9 or an exhausted 429 retry leaves whole pages only, and the rerun continues after the last
+committed page: no gap (ascending `updated` order) and no duplicate (upserts by natural key).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from collectors.checklists import adf_text, checklist_of, newly_ticked
+from collectors.driver import Page, Run, RunResult, run_source
+from collectors.http import Recorder
 from collectors.jira.client import JiraClient, parse_jira_time
-from collectors.runs import CollectError, collection_run, ensure_source, read_cursor, write_cursor
+from collectors.runs import CollectError
 from collectors.tickets import utc_parts, write_tickets
 from db.models import Ticket, TicketStatus
 from db.upsert import upsert
@@ -209,43 +211,60 @@ def credentials(source: JiraSource) -> tuple[str | None, str | None]:
     return email, token
 
 
-def collect_jira(engine: Engine, source: JiraSource, *, severity_field: str | None = None,
-                 client: JiraClient | None = None, replay_path: Path | None = None) -> JiraCollectResult:
-    """Collect one Jira source incrementally; see the module docstring."""
-    if client is None and replay_path is not None:
-        from collectors.demo.jira_replay import ReplayServer, load_jira_recording
+class JiraTicketSource:
+    """One configured Jira query, for collectors/driver.py (see the module docstring)."""
 
-        try:
-            site = load_jira_recording(replay_path)
-        except (OSError, ValueError) as exc:
-            raise CollectError(f"Jira replay {replay_path}: expected a JSON recording ({exc})") from None
-        with ReplayServer(site) as server:
-            return collect_jira(engine, source, severity_field=severity_field,
-                                client=JiraClient(server.url, api=source.api))
-    name = source.display_name
-    if client is None:
-        email, token = credentials(source)
-        client = JiraClient(source.base_url, api=source.api, email=email, token=token)
-    with engine.begin() as conn:
-        source_id = ensure_source(conn, "jira", f"{source.base_url.rstrip('/')}?jql={source.jql}", name)
-        cursor = read_cursor(conn, source_id, STREAM)
-    with collection_run(engine, source_id, cursor, client.secrets) as log:
+    kind = "jira"
+    main_stream = STREAM
+
+    def __init__(self, source: JiraSource, *, severity_field: str | None = None, client: JiraClient | None = None,
+                 replay: str | Path | None = None, recorder: Recorder | None = None):
+        self.config, self.client, self.severity_field = source, client, severity_field
+        self.name = source.display_name
+        self.key = f"{source.base_url.rstrip('/')}?jql={source.jql}"
+        self.label = f"jira {self.name}"
+        self._own_client = client is None
+        self._replay, self._recorder = replay, recorder
+        self.fetched = 0
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self.client.secrets if self.client else ()
+
+    def open(self) -> None:
+        if self.client is None:
+            src = self.config
+            replaying = self._replay is not None or src.base_url.startswith("replay:")
+            email, token = (None, None) if replaying else credentials(src)
+            self.client = JiraClient(src.base_url, api=src.api, email=email, token=token, replay=self._replay,
+                                     recorder=self._recorder)
+        self.links_base = self.client.base_url if self.config.base_url.startswith("replay:") else self.config.base_url
+        self.key = f"{self.links_base.rstrip('/')}?jql={self.config.jql}"
+
+    def close(self) -> None:
+        if self._own_client and self.client is not None:
+            self.client.close()
+
+    def pages(self, run: Run) -> Iterator[Page]:
+        client, source, source_id = self.client, self.config, run.source_id
         statuses = {str(s["id"]): (s.get("name") or "", (s.get("statusCategory") or {}).get("key"))
-                    for s in client.statuses() if s.get("id") is not None}
-        with engine.begin() as conn:
-            upsert(conn, TicketStatus.__table__,
-                   [{"source_id": source_id, "status_id": k, "name": v[0], "category": v[1]}
-                    for k, v in statuses.items()], key=["source_id", "status_id"], update=["name", "category"])
+                    for s in client.statuses() if isinstance(s, dict) and s.get("id") is not None}
+        status_rows = [{"source_id": source_id, "status_id": k, "name": v[0], "category": v[1]}
+                       for k, v in statuses.items()]
+        yield Page(write=lambda conn: upsert(conn, TicketStatus.__table__, status_rows, key=["source_id", "status_id"],
+                                             update=["name", "category"]))
+        cursor = run.cursor(STREAM)
         since = None
         if cursor:
             since = dt.datetime.fromisoformat(cursor) - dt.timedelta(minutes=source.overlap_minutes)
         jql = search_jql(source.jql, since, client.user_timezone() if since else "UTC")
-        fetched = 0
         for page in client.search(jql, "updated", source.page_size):
-            light = {i["key"]: utc_parts(parse_jira_time((i.get("fields") or {}).get("updated")))[0]
-                     for i in page.issues if i.get("key")}
-            log.items_seen += len(light)
-            with engine.connect() as conn:
+            try:
+                light = {i["key"]: utc_parts(parse_jira_time((i.get("fields") or {}).get("updated")))[0]
+                         for i in page.issues if i.get("key")}
+            except (TypeError, AttributeError, ValueError) as exc:
+                raise CollectError(f"Jira {source.base_url} search: an issue of an unexpected shape ({exc})") from None
+            with run.engine.connect() as conn:
                 stored = _stored_updated(conn, source_id, light)
             changed = [k for k, u in light.items() if k not in stored or stored[k] != u]
             tickets, events, items = [], [], []
@@ -254,27 +273,43 @@ def collect_jira(engine: Engine, source: JiraSource, *, severity_field: str | No
                 keys = ", ".join(f'"{k}"' for k in part)
                 for body_page in client.search(f"key in ({keys})", BODY_FIELDS, source.page_size, "changelog"):
                     for issue in body_page.issues:
-                        ref = issue.get("id") or issue["key"]
-                        fields = issue.get("fields") or {}
-                        histories = client.changelog(ref, issue.get("changelog"))
-                        comments = client.comments(ref, fields.get("comment"))
                         try:
-                            t, e, c = issue_rows(source_id, issue, histories, comments, statuses, source.base_url,
-                                                 severity_field)
-                        except ValueError as exc:
-                            raise CollectError(f"Jira {source.base_url} issue {issue.get('key')}: {exc}") from None
+                            ref = issue.get("id") or issue["key"]
+                            fields = issue.get("fields") or {}
+                            histories = client.changelog(ref, issue.get("changelog"))
+                            comments = client.comments(ref, fields.get("comment"))
+                            t, e, c = issue_rows(source_id, issue, histories, comments, statuses, self.links_base,
+                                                 self.severity_field)
+                        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                            raise CollectError(f"Jira {source.base_url} issue {_key_of(issue)}: {exc}") from None
                         tickets.append(t)
                         events.extend(e)
                         items.extend(c)
-            fetched += len(tickets)
+            self.fetched += len(tickets)
             updated = [u for u in light.values() if u is not None]
-            with engine.begin() as conn:
-                write_tickets(conn, source_id, tickets, events, items)
-                if updated:
-                    newest = max(updated)
-                    if cursor is None or newest.isoformat() > cursor:
-                        cursor = newest.isoformat()
-                    write_cursor(conn, source_id, STREAM, cursor)
-            log.items_written += len(tickets)
-        log.cursor_after = cursor
-    return JiraCollectResult(name, log.run_id, log.items_seen, fetched, cursor)
+            moves = {}
+            if updated:
+                newest = max(updated)
+                if cursor is None or newest.isoformat() > cursor:
+                    cursor = newest.isoformat()
+                moves[STREAM] = cursor
+            yield Page(write=lambda conn, a=tickets, b=events, c=items: write_tickets(conn, source_id, a, b, c),
+                       cursors=moves, seen=len(light), written=len(tickets))
+
+    def summary(self, result: RunResult) -> str:
+        return (f"jira {self.name}: {result.items_seen} issues seen, {self.fetched} fetched, "
+                f"cursor {result.cursor_after}")
+
+
+def _key_of(issue) -> str:
+    return str(issue.get("key")) if isinstance(issue, dict) else f"({type(issue).__name__})"
+
+
+def collect_jira(engine: Engine, source: JiraSource, *, severity_field: str | None = None,
+                 client: JiraClient | None = None, replay_path: Path | None = None,
+                 recorder: Recorder | None = None, wait: bool = True) -> JiraCollectResult:
+    """Collect one Jira source incrementally; see the module docstring."""
+    src = JiraTicketSource(source, severity_field=severity_field, client=client, replay=replay_path,
+                           recorder=recorder)
+    result = run_source(engine, src, wait=wait, progress=False)
+    return JiraCollectResult(src.name, result.run_id, result.items_seen, src.fetched, result.cursor_after)

@@ -172,5 +172,5 @@ def test_octokit_renamed_repository_is_followed(tmp_path):
     with ReplayServer(exchanges) as server:
         engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
         client = GitHubClient(server.base_url, None, backoff_factor=0, seconds_between_requests=0)
-        repo_id, full_name = GitHubSource(engine, client, "octokit-fixture-org/rename-repository")._resolve_repo()
+        repo_id, full_name = GitHubSource(engine, client, "octokit-fixture-org/rename-repository").resolve_repo({})
     assert (repo_id, full_name) == (1000, "octokit-fixture-org/rename-repository-newname")

@@ -174,9 +174,9 @@ def test_junit_artifacts_collected_once_and_counted_in_eval_coverage(db_url, git
                         "capabilities": [{"key": "evaluation", "paths": ["eval/**"]}],
                         "sources": {"github": [{"repo": "acme/model", "junit_workflows": ["eval.yml"],
                                                 "junit_artifacts": ["*junit*"]}]}})
-    from collectors.git.eval_tests import collect_eval_tests
+    from collectors.git.source import collect_git
 
-    collect_eval_tests(engine, cfg, git_repo.path, "main", "repo", now=dt.datetime(2026, 9, 23, 12, tzinfo=dt.UTC))
+    collect_git(engine, git_repo.path, "main", source_name="repo", eval_paths=["eval/**"])
     m = compute(cfg, SourceData(**load_source_frames(engine)), today=dt.datetime(2026, 9, 23, 12, tzinfo=dt.UTC))
     cov = m.weekly[m.weekly["kpi"].eq("eval_coverage") & m.weekly["week"].between(1, 3)]
     # week 1: the JUnit count of run 201 (the week's latest); week 2: no readable report -> git (2);

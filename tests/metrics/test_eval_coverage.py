@@ -1,13 +1,15 @@
-"""eval_coverage from git: test functions under the evaluation paths, as the branch stood each week."""
+"""eval_coverage from git: test functions under the evaluation paths, counted per new commit at collection,
+bucketed into weeks (as the branch stood at each week's end) at metric time."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from collectors.git.eval_tests import collect_eval_tests
+from collectors.git.source import collect_git
 from db.engine import make_engine
 from db.queries import load_eval_tests
 from metrics.engagement_file import parse_engagement
+from metrics.junit import eval_tests_by_week
 from metrics.quality import eval_coverage
 
 
@@ -25,10 +27,34 @@ def test_eval_tests_counted_per_week_from_the_branch_as_it_stood(git_repo, db_ur
                     date="2026-09-14T00:30:00+02:00")
     engine = make_engine(db_url)
     now = dt.datetime(2026, 9, 22, 12, tzinfo=dt.UTC)  # week 3
-    total = collect_eval_tests(engine, cfg, git_repo.path, "main", "repo", now=now)
+    total = collect_git(engine, git_repo.path, "main", source_name="repo", eval_paths=["eval/**"]).eval_tests
     assert total == 4
-    collect_eval_tests(engine, cfg, git_repo.path, "main", "repo", now=now)  # a rerun replaces, never adds
-    rows = eval_coverage(load_eval_tests(engine))
+    stored = load_eval_tests(engine)
+    again = collect_git(engine, git_repo.path, "main", source_name="repo", eval_paths=["eval/**"])
+    assert again.eval_tests == 4 and load_eval_tests(engine).equals(stored)  # a rerun counts nothing again
+    # stored by commit: one row per changed evaluation file, never per week
+    assert stored[["path", "tests"]].values.tolist() == [["eval/test_model.py", 1], ["eval/test_model.py", 2],
+                                                         ["eval/sub/test_bias.py", 1], ["eval/sub/test_drift.py", 1]]
+    weekly = eval_tests_by_week(stored, cfg, now)
+    rows = eval_coverage(weekly)
     assert rows[["week", "value", "n"]].values.tolist() == [[0, 1, 1], [1, 3, 3], [2, 4, 4], [3, 4, 4]]
-    per_file = load_eval_tests(engine).query("week == 1")[["path", "tests"]].values.tolist()
+    per_file = weekly.query("week == 1")[["path", "tests"]].values.tolist()
     assert per_file == [["eval/sub/test_bias.py", 1], ["eval/test_model.py", 2]]
+
+
+def test_eval_tests_only_new_commits_then_recount_when_paths_change(git_repo, db_url):
+    git_repo.commit("one", {"eval/test_a.py": "def test_a():\n    pass\n", "qa/test_q.py": "def test_q(): pass\n"},
+                    date="2026-09-08T10:00:00+02:00")
+    engine = make_engine(db_url)
+    collect_git(engine, git_repo.path, "main", eval_paths=["eval/**"])
+    git_repo.commit("drop a, add b", {"eval/test_b.py": "def test_b():\n    pass\n\ndef test_c():\n    pass\n"},
+                    delete=("eval/test_a.py",), date="2026-09-09T10:00:00+02:00")
+    result = collect_git(engine, git_repo.path, "main", eval_paths=["eval/**"])
+    assert result.eval_tests == 2  # test_a.py removed (0), test_b.py has 2
+    rows = load_eval_tests(engine)
+    assert rows[["path", "tests", "seq"]].values.tolist() == [["eval/test_a.py", 1, 1], ["eval/test_a.py", 0, 2],
+                                                              ["eval/test_b.py", 2, 2]]
+    # the evaluation paths change: everything is recounted for them, nothing stale stays
+    widened = collect_git(engine, git_repo.path, "main", eval_paths=["eval/**", "qa/**"])
+    assert widened.eval_tests == 3
+    assert sorted(set(load_eval_tests(engine)["path"])) == ["eval/test_a.py", "eval/test_b.py", "qa/test_q.py"]

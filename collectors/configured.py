@@ -1,0 +1,64 @@
+"""The sources an engagement file configures (SPEC §2 `[sources]`), as driver sources (collectors/driver.py).
+
+Order: git repositories, GitHub repositories (PRs, reviews, runs, JUnit), Jira queries, GitHub Issues.
+Relative paths (`path`, `replay`, `base_url = "replay:DIR"`) are read beside the engagement file.
+`record_dir` gives every REST source a `Recorder` (`collect --record DIR`), one file per source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from collectors.driver import Source
+from collectors.git.source import GitRepoSource
+from collectors.github.issues_source import GitHubIssuesSource
+from collectors.github.source import GitHubSource
+from collectors.http import REPLAY_PREFIX, Recorder, is_replay
+from collectors.jira.source import JiraTicketSource
+from engagement.config import EngagementConfig
+
+EVALUATION = "evaluation"
+
+
+def replay_dir(cfg: EngagementConfig, base_url: str, replay: str | None) -> Path | None:
+    """The recording a source is served from: `replay = "DIR"` or `base_url = "replay:DIR"`, else None."""
+    if replay:
+        return cfg.resolve_path(replay)
+    if is_replay(base_url):
+        return cfg.resolve_path(base_url[len(REPLAY_PREFIX):])
+    return None
+
+
+def configured_sources(cfg: EngagementConfig, *, only: list[str] | None = None, record_dir: Path | None = None,
+                       max_wait: float = 900.0) -> list[Source]:
+    """Every source of the engagement file (only those named in `only`, when given)."""
+    def wanted(*names: str) -> bool:
+        return not only or any(n in only for n in names)
+
+    def recorder(name: str, service: str, base_url: str) -> Recorder | None:
+        if record_dir is None:
+            return None
+        return Recorder(record_dir, name, service=service, base_url="" if is_replay(base_url) else base_url)
+
+    eval_paths = next((c.paths for c in cfg.capabilities if c.key == EVALUATION and c.paths), None)
+    sources: list[Source] = []
+    for git in cfg.sources.git:
+        if wanted(git.display_name):
+            sources.append(GitRepoSource(cfg.resolve_path(git.path), git.branch, name=git.display_name,
+                                         eval_paths=list(eval_paths) if eval_paths else None))
+    for gh in cfg.sources.github:
+        if wanted(gh.repo):
+            sources.append(GitHubSource(None, None, gh.repo, None, gh.junit_workflows, gh.junit_artifacts,
+                                        base_url=gh.base_url, token_env=gh.token_env, max_wait=max_wait,
+                                        replay=replay_dir(cfg, gh.base_url, gh.replay),
+                                        recorder=recorder(f"github-{gh.repo}", "GitHub", gh.base_url)))
+    for jira in cfg.sources.jira:
+        if wanted(jira.display_name):
+            sources.append(JiraTicketSource(jira, severity_field=cfg.drills.severity_field,
+                                            replay=replay_dir(cfg, jira.base_url, jira.replay),
+                                            recorder=recorder(f"jira-{jira.display_name}", "Jira", jira.base_url)))
+    for gh in cfg.sources.github:
+        if gh.issues and wanted(gh.repo):
+            sources.append(GitHubIssuesSource(gh, replay=replay_dir(cfg, gh.base_url, gh.replay), max_wait=max_wait,
+                                              recorder=recorder(f"github-issues-{gh.repo}", "GitHub", gh.base_url)))
+    return sources
