@@ -1,8 +1,9 @@
-"""The GitHub-sourced KPIs of one engagement, computed together: PR and review shares, two-key
-compliance, internal train share, time to retrain, and the ladder activity of PRs, reviews and runs.
+"""The GitHub-sourced frames of one engagement, computed together (`Facts.github`): merged PRs, approving reviews,
+runs with their pipeline kind, retrain cycles, JUnit weeks, and the weekly rows of the PR and review shares, two-key
+compliance, internal train share, time to retrain and eval coverage that their KPI modules (metrics/kpis/) return.
 
-`github_metrics(cfg, data, commits, commit_caps)` is pure; the KPI definitions live in
-metrics/delivery.py and metrics/retraining.py (docstrings) and docs/metrics.md.
+`github_metrics(cfg, data, commits, commit_caps)` is pure; the KPI rules live in metrics/delivery.py,
+metrics/retraining.py, metrics/junit.py (docstrings) and docs/metrics.md.
 """
 
 from __future__ import annotations
@@ -54,78 +55,6 @@ class GitHubMetrics:
             if len(frame):
                 weeks |= {int(w) for w in frame["week"].unique()}
         return weeks
-
-    def evidence(self, kpi: str, week: int) -> pd.DataFrame:
-        """The rows behind one KPI value of one week, each with a `link` to its PR or run on GitHub."""
-        def pick(frame: pd.DataFrame, cols: list[str], sort: str) -> pd.DataFrame:
-            if frame.empty or "week" not in frame:
-                return pd.DataFrame(columns=cols)
-            rows = frame[frame["week"] == week]
-            return rows.reindex(columns=cols).sort_values(sort).reset_index(drop=True)
-
-        if kpi == "internal_pr_share":
-            cols = ["merged_at", "repo", "number", "title", "author_login", "person", "side", "base_ref", "html_url"]
-            return pick(self.merged, cols, "merged_at").rename(columns={"html_url": "link"})
-        if kpi == "internal_review_share":
-            cols = ["submitted_at", "number", "reviewer_login", "person", "side", "author_login", "html_url"]
-            return pick(self.approvals, cols, "submitted_at").rename(columns={"html_url": "link"})
-        if kpi == "two_key_compliance":
-            cols = ["merged_at", "repo", "number", "title", "author_login", "approvers", "internal_approver",
-                    "compliant", "html_url"]
-            return pick(self.two_key_detail, cols, "merged_at").rename(columns={"html_url": "link"})
-        if kpi == "internal_train_share":
-            train = self.runs[self.runs["kind"].eq("train")] if len(self.runs) else self.runs
-            cols = ["created_at", "repo", "run_id", "run_attempt", "name", "event", "triggering_login", "actor_login",
-                    "person", "side", "conclusion", "html_url"]
-            return pick(train, cols, "created_at").rename(columns={"html_url": "link"})
-        if kpi == "time_to_retrain":
-            cols = ["train_completed_at", "cut_ref", "cut_at", "cut_side", "train_run_id", "train_started_at",
-                    "train_side", "hours", "owner", "train_url"]
-            return pick(self.cycles, cols, "train_completed_at").rename(columns={"train_url": "link"})
-        if kpi == "eval_coverage":
-            if len(self.junit_weeks) and (self.junit_weeks["week"] == week).any():
-                cols = ["completed_at", "repo", "run_id", "workflow_path", "reports", "tests", "failures", "skipped",
-                        "link"]
-                return pick(self.junit_weeks, cols, "completed_at")
-            return pick(self.eval_tests, ["path", "tests", "sha"], "path")
-        raise KeyError(kpi)
-
-    def weekly_rows(self, cfg: EngagementConfig, weeks: list[int]) -> dict[str, pd.DataFrame]:
-        """Rows for the weekly contract, every reported week present (counts 0, value null when empty)."""
-        out = {
-            "internal_pr_share": _grid(self.pr_share, weeks, cfg.capability_keys),
-            "internal_review_share": _grid(self.review_share, weeks, cfg.capability_keys),
-            "two_key_compliance": _grid(self.two_key, weeks, []),
-            "internal_train_share": _grid(self.train_share, weeks, []),
-            "time_to_retrain": _grid(self.retrain, weeks, []),
-            "eval_coverage": _grid(self.eval_coverage, weeks, []),
-        }
-        if not len(self.eval_coverage):
-            out.pop("eval_coverage")
-        if self.pr_source == "git":
-            out.pop("internal_review_share")
-            out.pop("two_key_compliance")
-        if not len(self.runs):
-            out.pop("internal_train_share")
-            out.pop("time_to_retrain")
-        return out
-
-
-def _grid(rows: pd.DataFrame, weeks: list[int], capability_keys: list[str]) -> pd.DataFrame:
-    everything = "\0all"
-    caps = [everything, *capability_keys]
-    grid = pd.MultiIndex.from_product([caps, weeks], names=["capability", "week"])
-    rows = rows.copy()
-    rows["capability"] = rows["capability"].astype(object).where(rows["capability"].notna(), everything)
-    rows["week"] = rows["week"].astype("int64")
-    full = rows.set_index(["capability", "week"]).reindex(grid).reset_index()
-    full["capability"] = full["capability"].astype(object).where(full["capability"] != everything, None)
-    for col in COUNTS:
-        full[col] = full[col].fillna(0).astype("int64") if col in full else 0
-    for col in ("n", "scheduled"):
-        if col in full:
-            full[col] = full[col].fillna(0).astype("float64")
-    return full
 
 
 def github_metrics(cfg: EngagementConfig, data, commits: pd.DataFrame, commit_caps: pd.DataFrame) -> GitHubMetrics:

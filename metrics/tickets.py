@@ -43,8 +43,9 @@ def restore_times(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
     merged = tickets[TICKET_ID].merge(first, on=TICKET_ID, how="left")
     done_now = (tickets["status_category"] == "done").to_numpy() | tickets["resolved_at"].notna().to_numpy()
     fallback = tickets["resolved_at"].where(done_now)
-    out = pd.Series(merged["at"].to_numpy(), index=tickets.index)
-    return pd.to_datetime(out.fillna(fallback), utc=True)
+    out = pd.to_datetime(pd.Series(merged["at"].to_numpy(), index=tickets.index), utc=True)
+    # Both sides in one datetime unit (stored rows and test frames may differ), else fillna warns and will raise.
+    return out.fillna(pd.to_datetime(fallback, utc=True).astype(out.dtype))
 
 
 def assignee_at(tickets: pd.DataFrame, events: pd.DataFrame, when: pd.Series) -> pd.DataFrame:

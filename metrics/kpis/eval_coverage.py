@@ -36,7 +36,7 @@ def evidence(facts: Facts, week: int, capability: str | None) -> pd.DataFrame:
         return empty_evidence()
     repos = facts.commits.drop_duplicates("source_id").set_index("source_id")["repo"]
     repo = tests["source_id"].map(repos)
-    return evidence_frame(kind="test", id=repo.astype(str) + ":" + tests["path"].astype(str),
+    return evidence_frame(kind="test", id=tests["path"].astype(str),
                           url=facts.commit_links(repo, tests["sha"].astype(str)), count=tests["tests"].astype("int64"),
                           title=tests["tests"].astype(str) + " test function(s) in " + tests["path"].astype(str),
                           repo=repo, sha=tests["sha"])

@@ -29,18 +29,19 @@ def _prs(facts: Facts, week: int | None, capability: str | None) -> pd.DataFrame
 
 def pr_evidence(facts: Facts, prs: pd.DataFrame) -> pd.DataFrame:
     if prs.empty:
-        return empty_evidence("base_ref")
+        return empty_evidence("author_login", "base_ref")
     if facts.github.pr_source == "git":  # merge (or first-parent) commits standing in for PRs
         repos = facts.commits.drop_duplicates("source_id").set_index("source_id")["repo"]
         repo = prs["source_id"].map(repos)
         return evidence_frame(kind="commit", id=prs["number"].astype(str),
                               url=facts.commit_links(repo, prs["number"].astype(str)), at=iso(prs["at"]),
                               person=prs["person"].fillna(prs["name"]), side=prs["side"],
-                              title="merge into the tracked branch (no PR source)", repo=repo, base_ref=None)
+                              title="merge into the tracked branch (no PR source)", repo=repo, author_login=None,
+                              base_ref=None)
     return evidence_frame(kind="pr", id=prs["repo"].astype(str) + "#" + prs["number"].astype(str),
                           url=prs["html_url"], at=iso(prs["merged_at"]),
                           person=prs["person"].fillna(prs["author_login"]), side=prs["side"], title=prs["title"],
-                          repo=prs["repo"], base_ref=prs["base_ref"])
+                          repo=prs["repo"], author_login=prs["author_login"], base_ref=prs["base_ref"])
 
 
 def evidence(facts: Facts, week: int, capability: str | None) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from db.engine import make_engine
 from db.queries import load_junit_runs, load_source_frames
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import parse_engagement
+from metrics.service import evidence
 from tests.support.github_fixtures import FakeRepo, run, user
 from tests.support.paths import SAMPLES as SHARED_SAMPLES
 from tests.support.replay import Exchange, ReplayServer
@@ -183,10 +184,11 @@ def test_junit_artifacts_collected_once_and_counted_in_eval_coverage(db_url, git
     # week 3: run 203's junit.fail.xml (5), although git has 3
     fail = count_testcases(SAMPLES / "pytest" / "junit.fail.xml")
     assert cov[["week", "value", "n"]].values.tolist() == [[1, other_tests, other_tests], [2, 2, 2], [3, fail, fail]]
-    evidence = m.github.evidence("eval_coverage", 1)
-    assert evidence[["run_id", "tests"]].values.tolist() == [[201, other_tests]]
-    assert evidence["link"].tolist() == ["https://github.com/acme/model/actions/runs/201"]
-    assert m.github.evidence("eval_coverage", 2)["path"].tolist() == ["eval/test_a.py"]
+    rows = evidence(m, "eval_coverage", 1)  # the JUnit run counted, standing for its testcases (n)
+    assert rows[["kind", "id", "count"]].values.tolist() == [["run", "201/1", other_tests]]
+    assert rows["url"].tolist() == ["https://github.com/acme/model/actions/runs/201"]
+    week2 = evidence(m, "eval_coverage", 2)  # git: the test files, each standing for its test functions
+    assert week2[["kind", "id", "count"]].values.tolist() == [["test", "eval/test_a.py", 2]]
 
 
 def test_junit_config_keys_default_and_validation():

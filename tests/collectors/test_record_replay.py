@@ -16,9 +16,9 @@ from collectors.demo.jira_replay import ReplayServer as JiraServer
 from db.engine import make_engine
 from db.queries import load_runs
 from tests.collectors.conftest import db_snapshot
-from tests.github_fixtures import FakeRepo, pull, review, run, user
-from tests.jira_fixtures import STATUSES, comment, history, issue, status_item
-from tests.replay import ReplayServer
+from tests.support.github_fixtures import FakeRepo, pull, review, run, user
+from tests.support.jira_fixtures import STATUSES, comment, history, issue, status_item
+from tests.support.replay import ReplayServer
 
 GH_TOKEN, JIRA_TOKEN = "ghp_live_s3cret", "jira-live-s3cret"
 ANN, BOB = user("ann", 1), user("bob", 2)

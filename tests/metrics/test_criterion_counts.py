@@ -1,5 +1,5 @@
 """The counts of the SPEC §2 milestone example, `internal_train_runs` and `runbook_executions_internal`
-(metrics/registry.py), against hand-computed tables, and the SPEC's M3 moving from pending to met.
+(metrics/criteria.py), against hand-computed tables, and the SPEC's M3 moving from pending to met.
 
 Tiny engagement of tests/engagement_factory.py (UTC, start Mon 2026-09-07, 4 weeks: W1 = 7-13 Sep,
 W2 = 14-20, W3 = 21-27, W4 = 28 Sep-4 Oct). Ann is internal, Vic is vendor. `train.yml` and
@@ -34,9 +34,9 @@ import pytest
 from db.engine import make_engine
 from db.queries import load_source_frames
 from engagement.config import ConfigError
+from metrics.criteria import CRITERION_METRICS, Filters
 from metrics.engagement import SourceData
 from metrics.milestones import criterion_evidence, criterion_values, milestone, milestone_states, state_table
-from metrics.registry import METRICS, Filters
 from tests.support.engagement_factory import config, metrics, source_data
 from tests.support.ticket_rows import TicketBook
 
@@ -112,7 +112,7 @@ def data(db_url) -> SourceData:
 
 
 def values(m, key: str, **filters) -> list[float]:
-    return METRICS[key].values(m, Filters(**filters)).reindex(m.weeks).tolist()
+    return CRITERION_METRICS[key].values(m, Filters(**filters)).reindex(m.weeks).tolist()
 
 
 def test_internal_train_runs_per_week_and_evidence(data):
@@ -122,16 +122,16 @@ def test_internal_train_runs_per_week_and_evidence(data):
     # the same runs as the `internal` count of internal_train_share (schedules apart, bots beside)
     share = m.weekly[m.weekly["kpi"] == "internal_train_share"].set_index("week")
     assert share.loc[[1, 3], "internal"].tolist() == [1, 2] and share.loc[1, "scheduled"] == 1
-    ev = METRICS["internal_train_runs"].evidence(m, Filters(), 3)
-    assert ev[["item", "kind", "at", "repo", "person", "side", "link"]].values.tolist() == [
-        ["104/1", "train run", "2026-09-22T09:00:00Z", "acme/model", "Ann Client", "internal",
+    ev = CRITERION_METRICS["internal_train_runs"].evidence(m, Filters(), 3)
+    assert ev[["id", "kind", "at", "repo", "person", "side", "url"]].values.tolist() == [
+        ["104/1", "run", "2026-09-22T09:00:00Z", "acme/model", "Ann Client", "internal",
          "https://github.com/acme/model/actions/runs/104"],
-        ["105/1", "train run", "2026-09-23T09:00:00Z", "acme/model", "Ann Client", "internal",
+        ["105/1", "run", "2026-09-23T09:00:00Z", "acme/model", "Ann Client", "internal",
          "https://github.com/acme/model/actions/runs/105"],
     ]
-    first = METRICS["internal_train_runs"].evidence(m, Filters(capability="training"), 1)
-    assert first["item"].tolist() == ["101/2"] and first["title"].tolist() == ["Train (push, attempt 2, failure)"]
-    assert METRICS["internal_train_runs"].evidence(m, Filters(), 2).empty
+    first = CRITERION_METRICS["internal_train_runs"].evidence(m, Filters(capability="training"), 1)
+    assert first["id"].tolist() == ["101/2"] and first["title"].tolist() == ["Train (push, attempt 2, failure)"]
+    assert CRITERION_METRICS["internal_train_runs"].evidence(m, Filters(), 2).empty
 
 
 def test_runbook_executions_internal_per_week_with_runbook_filter_and_evidence(data):
@@ -139,13 +139,13 @@ def test_runbook_executions_internal_per_week_with_runbook_filter_and_evidence(d
     assert values(m, "runbook_executions_internal") == [1, 1, 1, 0]
     assert values(m, "runbook_executions_internal", runbook="training") == [0, 1, 1, 0]
     assert values(m, "runbook_executions_internal", runbook="deploy") == [1, 0, 0, 0]
-    ev = METRICS["runbook_executions_internal"].evidence(m, Filters(runbook="training"), 3)
-    assert ev[["item", "kind", "at", "person", "side", "title", "link"]].values.tolist() == [
-        ["OPS-4", "runbook execution", "2026-09-24T10:00:00Z", "Ann Client", "internal",
+    ev = CRITERION_METRICS["runbook_executions_internal"].evidence(m, Filters(runbook="training"), 3)
+    assert ev[["id", "kind", "at", "person", "side", "title", "url"]].values.tolist() == [
+        ["OPS-4", "ticket", "2026-09-24T10:00:00Z", "Ann Client", "internal",
          "runbook Training: title OPS-4", "https://jira.example/browse/OPS-4"],
     ]
-    week1 = METRICS["runbook_executions_internal"].evidence(m, Filters(), 1)
-    assert week1["item"].tolist() == ["OPS-1"]  # counted although the vendor commented while it ran
+    week1 = CRITERION_METRICS["runbook_executions_internal"].evidence(m, Filters(), 1)
+    assert week1["id"].tolist() == ["OPS-1"]  # counted although the vendor commented while it ran
 
 
 def test_the_spec_m3_moves_from_pending_to_met_when_both_counts_hold_in_the_same_week(data):
@@ -156,8 +156,8 @@ def test_the_spec_m3_moves_from_pending_to_met_when_both_counts_hold_in_the_same
     assert state_table(m).loc["M3", [1, 2, 3, 4]].tolist() == ["pending", "pending", "met", "met"]
     states = milestone_states(m).set_index("week")
     assert states.loc[4, "met_week"] == 3 and not states.loc[4, "late"]
-    assert criterion_evidence(m, ms.criteria[1], 3)["item"].tolist() == ["OPS-4"]
-    assert criterion_evidence(m, ms.criteria[0], 3)["item"].tolist() == ["104/1", "105/1"]
+    assert criterion_evidence(m, ms.criteria[1], 3)["id"].tolist() == ["OPS-4"]
+    assert criterion_evidence(m, ms.criteria[0], 3)["id"].tolist() == ["104/1", "105/1"]
 
 
 def test_without_runs_or_tickets_the_counts_have_no_value_and_m3_is_never_met():

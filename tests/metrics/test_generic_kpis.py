@@ -9,6 +9,7 @@ import pandas as pd
 
 from metrics.milestones import criterion_evidence, milestone, milestone_states
 from metrics.review import kpi_cards
+from metrics.service import evidence
 from metrics.snapshots import restatements, week_figures
 from tests.support.engagement_factory import START, metrics
 
@@ -32,7 +33,9 @@ def test_new_kpi_in_milestones_cards_and_frozen_weeks():
     m = with_pr_rows(metrics([PR_MILESTONE]))  # PR share: 0.2, 0.4, 0.6, 0.8
     assert milestone_states(m)["state"].tolist() == ["pending", "pending", "met", "met"]
     ev = criterion_evidence(m, milestone(m, "P").criteria[0], 3)
-    assert ev["item"].tolist() == ["internal_pr_share:all:w3"]
+    # A criterion over a KPI lists that KPI's own evidence rows (issue 10: the same rows its card opens); there is no
+    # generic "contract row" evidence any more.
+    assert ev.equals(evidence(m, "internal_pr_share", 3))
 
     cards = kpi_cards(m, 3).set_index("kpi")
     pr = cards.loc["internal_pr_share"]

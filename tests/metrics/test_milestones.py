@@ -66,10 +66,10 @@ def test_every_operator(op, value, expected_met):
 def test_evidence_rows_are_the_commits_that_count():
     m = metrics(MILESTONES)
     ev = criterion_evidence(m, milestone(m, "M1").criteria[0], 3)
-    assert sorted(ev["item"]) == sorted([sha_of("data/e.py"), sha_of("data/f.py")])
+    assert sorted(ev["id"]) == sorted([sha_of("data/e.py"), sha_of("data/f.py")])
     assert set(ev["side"]) == {"internal"} and set(ev["person"]) == {"Ann Client"}
     share = criterion_evidence(m, milestone(m, "M2").criteria[0], 3)  # share: all attributed training commits
-    assert sorted(share["item"]) == sorted([sha_of("train/c.py"), sha_of("train/d.py")])
+    assert sorted(share["id"]) == sorted([sha_of("train/c.py"), sha_of("train/d.py")])
     table = criteria_table(m, milestone(m, "M5"), 3).set_index("criterion")
     assert table["holds"].tolist() == [False, True]
     assert table["value"].tolist() == [2.0, 0.5]
@@ -80,10 +80,10 @@ def test_evidence_rows_are_the_commits_that_count():
 def test_commit_links_when_the_repository_is_also_a_github_source():
     m = metrics(MILESTONES, sources={"github": [{"repo": "acme/model"}]})
     ev = criterion_evidence(m, milestone(m, "M1").criteria[0], 3)
-    assert ev["link"].tolist() == [f"https://github.com/acme/model/commit/{sha_of(p)}" for p in ("data/e.py",
+    assert ev["url"].tolist() == [f"https://github.com/acme/model/commit/{sha_of(p)}" for p in ("data/e.py",
                                                                                                  "data/f.py")]
     assert metrics(MILESTONES).ladder is not None
-    assert criterion_evidence(metrics(MILESTONES), milestone(m, "M1").criteria[0], 3)["link"].isna().all()
+    assert criterion_evidence(metrics(MILESTONES), milestone(m, "M1").criteria[0], 3)["url"].isna().all()
 
 
 def test_accepted_milestone_lets_its_capability_reach_stage_4():
@@ -123,7 +123,7 @@ def test_side_filter_reads_that_sides_count():
     states = milestone_states(m)
     assert states["state"].tolist() == ["pending", "pending", "at risk", "met"]
     ev = criterion_evidence(m, milestone(m, "V").criteria[0], 3)
-    assert ev["item"].tolist() == [sha_of("train/d.py")] and ev["side"].tolist() == ["vendor"]
+    assert ev["id"].tolist() == [sha_of("train/d.py")] and ev["side"].tolist() == ["vendor"]
     with pytest.raises(ConfigError, match="metric 'internal_commits' takes no side filter"):
         config([{"id": "S", "due_week": 1, "title": "t", "criteria": [crit("internal_commits", ">=", 1,
                                                                                side="vendor")]}])

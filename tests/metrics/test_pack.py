@@ -19,7 +19,7 @@ from collectors.demo import build as demo
 from db.engine import make_engine
 from metrics.acceptance import Signer, sign
 from metrics.engagement_file import load_engagement
-from metrics.review import kpi_cards, ladder_week, milestone_board
+from metrics.review import kpi_cards, ladder_week, milestone_board, stage_name
 from metrics.service import engagement_metrics
 
 TOKEN = "ghp_PackMustNeverContainThis0123456789"
@@ -129,7 +129,13 @@ def test_html_is_self_contained_with_one_plotly_copy(pack):
     assert text.count("* plotly.js v") == 1  # the library's banner: embedded exactly once
     big = [n for src, n in p.scripts if n > 1_000_000]
     assert len(big) == 1
-    assert text.count("Plotly.newPlot(") == 2  # the ladder and the share chart
+    # the ladder, then one chart per KPI card with a value by week 5 (its spec's kind)
+    cards = kpi_cards(pack["m"], WEEK)
+    overall = pack["m"].weekly[pack["m"].weekly["capability"].isna() & (pack["m"].weekly["week"] <= WEEK)]
+    charted = [k for k in cards["kpi"] if overall.loc[overall["kpi"] == k, "value"].notna().any()]
+    assert "internal_commit_share" in charted
+    assert text.count("Plotly.newPlot(") == 1 + len(charted)
+    assert all(f'id="chart-{k}"' in text for k in charted)
     assert "<link" not in text and "<script src" not in text  # nothing fetched when the file opens
 
 
@@ -152,17 +158,18 @@ def test_html_shows_what_the_page_shows(pack):
     assert card[:2] == ["Internal commit share", f"{share:.0%}"]
     assert "target ≥ 50%: met" in card
     ladder = p.tables["ladder"]
-    assert ladder[0] == ["capability", "planned", "measured", "behind plan", "internal", "vendor"]
+    assert ladder[0] == ["Capability", "Planned stage", "Measured stage", "Behind plan", "Internal items",
+                         "Vendor items", "Unattributed items", "Bot items"]
     expected = ladder_week(pack["m"], WEEK)
-    assert [r[:3] for r in ladder[1:]] == [[c, str(pl), str(me)] for c, pl, me in
+    assert [r[:3] for r in ladder[1:]] == [[c, pl, me] for c, pl, me in
                                           zip(expected["capability"], expected["planned"], expected["measured"],
                                               strict=True)]
-    assert [r[2] for r in ladder[1:]] == [str(demo.INTENDED_STAGES[c][WEEK]) for c in demo.CAPABILITIES]
+    assert [r[2] for r in ladder[1:]] == [stage_name(demo.INTENDED_STAGES[c][WEEK]) for c in demo.CAPABILITIES]
     milestones = {r[0]: r for r in p.tables["milestones"][1:]}
     header = p.tables["milestones"][0]
-    assert {k: v[header.index("state")] for k, v in milestones.items()} == {
+    assert {k: v[header.index("State")] for k, v in milestones.items()} == {
         ms: states[WEEK - 1] for ms, states in demo.INTENDED_MILESTONE_STATES.items()}
-    assert milestones["M1"][header.index("accepted")] == "yes"
+    assert milestones["M1"][header.index("Accepted (two keys)")] == "yes"
     board = milestone_board(pack["engine"], pack["m"], WEEK)
     assert board["accepted"].tolist() == [True, False, False]
 

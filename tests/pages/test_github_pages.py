@@ -19,6 +19,7 @@ from db.engine import make_engine
 from db.queries import load_source_frames
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
+from metrics.service import evidence
 from tests.support.paths import ROOT
 from tests.support.replay import ReplayServer
 
@@ -67,11 +68,14 @@ def test_delivery_table_lists_the_prs_of_the_selected_week_with_links(monkeypatc
     at = run_page(monkeypatch, engagement, "pages/delivery.py")
     picker = next(s for s in at.selectbox if s.key == "internal_pr_share_week")
     picker.set_value(3).run()
-    expected = m.github.evidence("internal_pr_share", 3)
+    expected = evidence(m, "internal_pr_share", 3)
     shown = next(d.value for d in at.dataframe if "author_login" in d.value.columns and "base_ref" in d.value.columns)
-    assert shown["number"].tolist() == expected["number"].tolist() == [6, 7, 8]  # demo_github.PRS, week 3
-    assert shown["link"].tolist() == [f"https://github.com/client/fraud-model/pull/{n}" for n in (6, 7, 8)]
+    prs = [f"client/fraud-model#{n}" for n in (6, 7, 8)]
+    assert shown["id"].tolist() == expected["id"].tolist() == prs  # demo_github.PRS, week 3
+    assert shown["kind"].tolist() == ["pr"] * 3 and shown["counted"].all()
+    assert shown["url"].tolist() == [f"https://github.com/client/fraud-model/pull/{n}" for n in (6, 7, 8)]
     assert shown["author_login"].tolist()[:2] == ["iortiz", "mbianchi-acme"] and pd.isna(shown["author_login"][2])
+    assert shown["side"].tolist()[2] == "unattributed"  # a deleted account
 
 
 def _values(spec) -> list:

@@ -20,8 +20,10 @@ from db.queries import load_source_frames
 from engagement.weeks import week_label
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
+from metrics.kpis import REGISTRY, target
 from metrics.people import roster_table
 from metrics.report.figures import ladder_figure, share_figure, sides_timeline
+from metrics.service import evidence
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,7 @@ def empty_url(tmp_path_factory):
 
 
 # AppTest exposes no key for a dataframe without selection: each table is found by a column only it has.
-TABLE_COLUMNS = {"evidence": "subject", "behind": "planned", "roster": "identities", "unattributed": "suggestion",
+TABLE_COLUMNS = {"evidence": "counted", "behind": "planned", "roster": "identities", "unattributed": "suggestion",
                  "runs": "items_seen", "cursors": "stream", "configured": "credentials from"}
 
 
@@ -62,7 +64,9 @@ def frame(at: AppTest, key: str) -> pd.DataFrame:
 # --- Overview -------------------------------------------------------------------------------------------------
 
 
-def test_overview_shows_latest_week_share_target_and_counts(app, demo):
+def test_overview_is_a_scorecard_of_every_kpi_against_its_target(app, demo):
+    """Every registered KPI with rows gets a card (value with its unit, change from last week, target status, a link
+    to its detail page); the side counts behind a value are on that page (test_repository_filter_...)."""
     m = demo["metrics"]
     week = m.latest_week()
     row = m.kpi_row("internal_commit_share", week)
@@ -71,14 +75,15 @@ def test_overview_shows_latest_week_share_target_and_counts(app, demo):
 
     assert at.title[0].value == DEMO_NAME
     metrics = {x.label: x for x in at.metric}
-    share = metrics[f"Internal commit share, week {week}"]
+    expected = {REGISTRY[k].label for k in m.weekly.loc[m.weekly["capability"].isna(), "kpi"].unique()
+                if REGISTRY[k].unit != "stage"}
+    assert {label.split(" (week")[0] for label in metrics} == expected
+    share = metrics["Internal commit share"]
     assert share.value == f"{row['value']:.0%}"
     assert share.delta == f"{(row['value'] - prev['value']) * 100:+.1f} pp"
-    assert metrics["Target"].value == f"≥ {demo['cfg'].target('internal_commit_share'):.0%}"
-    assert metrics["Target"].delta == ("met" if row["value"] >= 0.5 else metrics["Target"].delta)
-    for side, label in [("internal", "Internal"), ("vendor", "Vendor"), ("unattributed", "Unattributed"),
-                        ("bots", "Bot")]:
-        assert metrics[f"{label} commits"].value == str(int(row[side]))
+    goal = target(demo["cfg"], "internal_commit_share")
+    status = ":green[met]" if row["value"] >= goal else ":red[not met]"
+    assert any(f"Target ≥ {goal:.0%}: **{status}**" in x.value for x in at.markdown)
     assert any(week_label(week, demo["cfg"].engagement.start) in c.value for c in at.caption)
     assert not at.warning  # the demo's latest week has no unattributed commit
 
@@ -118,18 +123,18 @@ def test_ladder_evidence_follows_the_selected_cell(app, demo):
     assert at.title[0].value == "Ladder"
     cap, week = at.selectbox(key="capability"), at.selectbox(key="week")
     assert (cap.value, week.value) == (demo["cfg"].capability_keys[0], m.latest_week())
-    expected = m.ladder_evidence(cap.value, week.value)
-    assert list(frame(at, "evidence")["sha"]) == [s[:12] for s in expected["sha"]]
+    expected = evidence(m, "ladder_stage", week.value, cap.value)
+    assert list(frame(at, "evidence")["id"]) == list(expected["id"])
 
     cap.set_value("training")
     week.set_value(4)
     at.run()
     assert not at.exception
-    expected = m.ladder_evidence("training", 4)
+    expected = evidence(m, "ladder_stage", 4, "training")
     shown = frame(at, "evidence")
     assert len(shown) == len(expected) == 6
-    assert list(shown["sha"]) == [s[:12] for s in expected["sha"]]
-    assert set(shown["side"]) == {"internal", "vendor"}
+    assert list(shown["id"]) == list(expected["id"])
+    assert set(shown["side"]) == {"internal", "vendor"} and set(shown["kind"]) == {"commit"}  # git only here
     assert any("Evidence: training, week 4" in h.value for h in at.subheader)
 
 
@@ -142,7 +147,7 @@ def test_ladder_lists_behind_plan_cells(app, demo):
 def test_ladder_on_empty_db_shows_the_plan(app, demo, empty_url):
     at = app(demo["toml"], empty_url, "pages/ladder.py")
     assert "No activity collected yet" in at.info[0].value
-    assert any("No commit touches" in i.value for i in at.info)
+    assert any("No activity touches" in i.value for i in at.info)
     assert any("No cell is behind plan" in s.value for s in at.success)
 
 
@@ -201,14 +206,17 @@ def test_repository_filter_recomputes_the_kpis(app, demo, git_repo, tmp_path):
     at = app(toml, url)
     repos = at.multiselect(key="repos")
     assert set(repos.options) == {"fraud-model", "extras", "fraud-model Jira"}
-    assert at.metric[0].label == "Internal commit share, week 8"
+    assert at.metric[0].label == "Internal commit share"
+    assert any("Scorecard of week 8" in c.value for c in at.caption)
     assert at.metric[0].value == f"{(18 + 3) / (18 + 3 + 3):.0%}"  # the demo's week 8 plus three internal commits
     repos.set_value(["extras"]).run()
     assert not at.exception
     counts = {m.label: m.value for m in at.metric}
-    assert counts["Internal commit share, week 8"] == "100%"
-    assert (counts["Internal commits"], counts["Vendor commits"]) == ("3", "0")
+    assert counts["Internal commit share"] == "100%"
     assert any("Repositories: extras" in c.value for c in at.caption)
+    at.switch_page("pages/delivery.py").run()  # the counts behind the value, on its detail page, still filtered
+    assert not at.exception
+    assert any(x.value.startswith("**Week 8: 100%** · internal 3, vendor 0") for x in at.markdown)
 
 
 # --- Configuration problems and caching -----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from db.engine import make_engine
 from db.review_store import load_signatures, set_role
 from metrics.acceptance import Signer, sign
 from metrics.engagement_file import load_engagement
-from metrics.review import kpi_cards, ladder_week
+from metrics.review import kpi_cards, ladder_week, stage_name
 from metrics.service import engagement_metrics
 from metrics.snapshots import snapshot
 from pages._shared.access import LOCAL_MODE_TEXT
@@ -97,7 +97,8 @@ def test_review_deep_link_shows_the_weeks_cards_ladder_and_milestones(env):
     assert card.delta == f"{(share5 - share4) * 100:+.1f} pp"
     assert "Target ≥ 50%: **:green[met]**" in texts(at)
     ladder = next(d.value for d in at.dataframe if "behind plan" in d.value.columns)
-    assert ladder["measured"].tolist() == [demo.INTENDED_STAGES[c][5] for c in demo.CAPABILITIES]
+    assert ladder["measured"].tolist() == [stage_name(demo.INTENDED_STAGES[c][5]) for c in demo.CAPABILITIES]
+    assert ladder["measured"].tolist()[0] == "4 Independent"  # stage names, not bare numbers
     assert ladder.equals(ladder_week(m, 5))
     board = next(d.value for d in at.dataframe if "accepted" in d.value.columns)
     assert dict(zip(board["milestone"], board["state"], strict=True)) == {
@@ -129,15 +130,18 @@ def test_freeze_from_the_page_then_restated_after_a_roster_edit(env):
     assert overall["new"] == pytest.approx((week3["internal"] - 2) / (week3["internal"] + week3["vendor"]))
     assert overall["why"] == "roster change (2 items re-attributed)"
     assert "figure(s) restated since" in texts(at)
+    # The frozen week's card keeps the frozen value; the recomputed one stands beside it, marked restated.
     card = next(x for x in at.metric if x.label == "Internal commit share")
-    assert card.value == f"{(week3['internal'] - 2) / (week3['internal'] + week3['vendor']):.0%}"  # recomputed
+    assert card.value == f"{week3['internal'] / (week3['internal'] + week3['vendor']):.0%}"  # frozen
+    recomputed = f"{(week3['internal'] - 2) / (week3['internal'] + week3['vendor']):.0%}"
+    assert f"**restated**: recomputed now {recomputed}" in texts(at)
 
 
 def test_two_typed_signatures_accept_m1_then_a_roster_edit_flags_it(env):
     at = open_page("pages/milestones.py", {"milestone": "M1", "week": "8"})
     criteria = next(d.value for d in at.dataframe if "asks" in d.value.columns)
     assert criteria["holds"].tolist() == [True, True]
-    evidence = [d.value for d in at.dataframe if "link" in d.value.columns]
+    evidence = [d.value for d in at.dataframe if "url" in d.value.columns and "counted" in d.value.columns]
     assert len(evidence[0]) == demo.INTENDED_COUNTS["data"][3][0]  # the internal data commits of week 3
     for name, comment in (("Ines Ortiz", "Data is ours"), ("Marco Bianchi", "Agreed")):
         at.text_input(key="sign_M1_name").input(name)
