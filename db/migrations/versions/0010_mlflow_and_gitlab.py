@@ -2,7 +2,7 @@
 pipelines, jobs) tables, SPEC §12. Numbered 0010 after the last revision on this branch; the integrator re-chains.
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 08:34:06.110717
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
