@@ -26,15 +26,15 @@ import json
 import os
 import urllib.parse
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import delete, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
+from collectors.driver import Page
 from collectors.http import REPLAY_PREFIX, Recorder, is_replay
 from collectors.mlflow.client import MlflowClient
-from collectors.runs import CollectError, collection_run, ensure_source, read_cursor, utcnow, write_cursor
+from collectors.runs import CollectError
 from collectors.times import db_utc, parse_time
 from db.models import (
     MlflowExperiment,
@@ -50,19 +50,6 @@ RUN_LOOKBACK_MS = 24 * 3600 * 1000
 OPEN_STATUSES = {"RUNNING", "SCHEDULED"}
 RUN_COLUMNS = [c.name for c in MlflowRun.__table__.columns]
 VERSION_COLUMNS = [c.name for c in MlflowModelVersion.__table__.columns]
-
-
-@dataclass(frozen=True)
-class MlflowCollectResult:
-    source_name: str
-    experiments: int
-    runs: int  # run rows written (re-reads of open runs included)
-    open_runs: int  # still RUNNING/SCHEDULED after this collection
-    models: int
-    versions: int
-    registry_events: int
-    calls: int
-    notes: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -214,19 +201,11 @@ def registry_events(model: str, before: dict[str, set[int]], after: dict[str, se
 
 
 # --------------------------------------------------------------------------------------------------------
-# Collection
+# The driver source
 # --------------------------------------------------------------------------------------------------------
 
-@dataclass
-class _Counts:
-    runs: int = 0
-    versions: int = 0
-    events: int = 0
-    models: int = 0
-    notes: list[str] = field(default_factory=list)
-
-
-def _credentials(source: MlflowSource) -> tuple[str | None, tuple[str, str] | None]:
+def credentials(source: MlflowSource) -> tuple[str | None, tuple[str, str] | None]:
+    """(bearer token, (user, password)) from the environment variables the source names."""
     token = os.environ.get(source.token_env) if source.token_env else None
     basic = None
     if source.username_env or source.password_env:
@@ -239,178 +218,168 @@ def _credentials(source: MlflowSource) -> tuple[str | None, tuple[str, str] | No
     return token or None, basic
 
 
-def tracking_uri(source: MlflowSource, config_dir: Path | None) -> str:
-    """`tracking_uri`, with a relative `replay:DIR` resolved against the engagement file's folder."""
-    uri = source.tracking_uri.strip()
-    if is_replay(uri) and config_dir is not None:
-        path = Path(uri[len(REPLAY_PREFIX):]).expanduser()
-        if not path.is_absolute():
-            uri = REPLAY_PREFIX + str((config_dir / path).resolve())
-    return uri
+class MlflowRunSource:
+    """One `[[sources.mlflow]]`, for collectors/driver.py (see the module docstring). `train_experiments` (the
+    `[pipeline]` kinds' `mlflow_experiments`) are collected too when `experiments` lists some but not them."""
 
+    kind = "mlflow"
+    main_stream = "runs"
 
-def collect_mlflow(engine: Engine, source: MlflowSource, *, config_dir: Path | None = None,
-                   train_experiments: Iterable[str] = (), recorder: Recorder | None = None,
-                   max_wait: float = 900.0, sleep=None, page_size: int | None = None,
-                   now=utcnow) -> MlflowCollectResult:
-    """Collect one `[[sources.mlflow]]` (see the module docstring). `train_experiments` ([pipeline] names or ids)
-    are collected even when `experiments` is empty."""
-    uri = tracking_uri(source, config_dir)
-    token, basic = _credentials(source)
-    kwargs = {"sleep": sleep} if sleep is not None else {}
-    client = MlflowClient(uri, token=token, basic=basic, max_wait=max_wait, recorder=recorder, **kwargs)
-    ui = ui_base(source, client.base_url)
-    with engine.begin() as conn:
-        source_id = ensure_source(conn, "mlflow", uri if is_replay(uri) else client.base_url, source.display_name)
-    counts = _Counts()
-    try:
-        with collection_run(engine, source_id, None, secrets=client.secrets) as log:
-            experiments = _experiments(engine, client, source_id, [*source.experiments, *train_experiments])
-            for exp_id in experiments:
-                _collect_runs(engine, client, source, source_id, exp_id, ui, counts, page_size, log)
-            _collect_registry(engine, client, source, source_id, ui, counts, now)
-            log.items_written = counts.runs + counts.versions + counts.events
-            log.cursor_after = json.dumps({"experiments": experiments, "runs": counts.runs,
-                                           "registry_events": counts.events})
-            log.notes.extend(counts.notes)
-            open_runs = _open_count(engine, source_id, experiments)
-    finally:
-        client.close()
-    return MlflowCollectResult(source.display_name, len(experiments), counts.runs, open_runs, counts.models,
-                               counts.versions, counts.events, client.calls, tuple(counts.notes))
+    def __init__(self, source: MlflowSource, *, extra_experiments: Iterable[str] = (),
+                 client: MlflowClient | None = None, replay: str | Path | None = None,
+                 recorder: Recorder | None = None, max_wait: float = 900.0,
+                 page_size: int | None = None, now=None):
+        self.config, self.client = source, client
+        self.name = source.display_name
+        self.key = source.tracking_uri.rstrip("/")
+        self.label = f"mlflow {self.name}"
+        self.wanted = list(dict.fromkeys([*source.experiments, *(extra_experiments if source.experiments else ())]))
+        self._own_client = client is None
+        self._replay, self._recorder, self._max_wait = replay, recorder, max_wait
+        self.page_size = page_size
+        self._now = now or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        self.counts = {"experiments": 0, "runs": 0, "open": 0, "models": 0, "versions": 0, "events": 0}
+        self.ui = ""
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self.client.secrets if self.client else ()
 
-def _experiments(engine: Engine, client: MlflowClient, source_id: int, wanted: list[str]) -> list[str]:
-    """Resolve configured names or ids (every active experiment when none) and store them; their ids in order."""
-    seen: dict[str, dict] = {}
-    if wanted:
-        for name in dict.fromkeys(wanted):
-            exp = client.experiment(name)
-            seen[str(exp["experiment_id"])] = exp
-    else:
-        for exp in client.experiments():
-            seen[str(exp["experiment_id"])] = exp
-    with engine.begin() as conn:
-        upsert(conn, MlflowExperiment.__table__, [experiment_row(source_id, e) for e in seen.values()],
-               key=["source_id", "experiment_id"], update=["name", "lifecycle_stage", "created_at", "updated_at"])
-    return list(seen)
+    def open(self) -> None:
+        if self.client is None:
+            replaying = self._replay is not None or is_replay(self.config.tracking_uri)
+            token, basic = (None, None) if replaying else credentials(self.config)
+            uri = f"{REPLAY_PREFIX}{self._replay}" if self._replay is not None else self.config.tracking_uri
+            self.client = MlflowClient(uri, token=token, basic=basic, recorder=self._recorder,
+                                       max_wait=self._max_wait)
+        self.ui = ui_base(self.config, self.client.base_url)
+        self.key = self.client.base_url  # a replay keeps the recorded server's key (and links)
 
+    def close(self) -> None:
+        if self._own_client and self.client is not None:
+            self.client.close()
 
-def _read_runs_cursor(conn: Connection, source_id: int, exp_id: str) -> tuple[int | None, list[str]]:
-    raw = read_cursor(conn, source_id, f"runs:{exp_id}")
-    if not raw:
-        return None, []
-    doc = json.loads(raw)
-    return doc.get("start_ms"), list(doc.get("open") or [])
+    def summary(self, result) -> str:
+        c = self.counts
+        return (f"mlflow {self.name}: {c['experiments']} experiments, {c['runs']} runs written ({c['open']} still "
+                f"running), {c['models']} models, {c['versions']} versions, {c['events']} registry changes; "
+                f"calls used: {self.client.calls if self.client else 0}")
 
+    # -- the work ------------------------------------------------------------------------------------------------
+    def pages(self, run) -> Iterator[Page]:
+        experiments = self._experiments()
+        rows = [experiment_row(run.source_id, e) for e in experiments]
+        self.counts["experiments"] = len(rows)
+        yield Page(write=lambda conn: upsert(conn, MlflowExperiment.__table__, rows, key=["source_id", "experiment_id"],
+                                             update=["name", "lifecycle_stage", "created_at", "updated_at"]),
+                   seen=len(rows), written=len(rows))
+        for exp in rows:
+            yield from self._runs(run, exp["experiment_id"])
+        yield from self._registry(run)
 
-def _write_runs(conn: Connection, rows: list[dict]) -> None:
-    upsert(conn, MlflowRun.__table__, rows, key=["source_id", "run_id"],
-           update=[c for c in RUN_COLUMNS if c not in ("source_id", "run_id")])
+    def _experiments(self) -> list[dict]:
+        seen: dict[str, dict] = {}
+        if self.wanted:
+            for name in self.wanted:
+                try:
+                    exp = self.client.experiment(name)
+                except CollectError:
+                    if name in self.config.experiments:
+                        raise
+                    continue  # a [pipeline] experiment of another tracking server
+                seen[str(exp["experiment_id"])] = exp
+        else:
+            for exp in self.client.experiments():
+                seen[str(exp["experiment_id"])] = exp
+        return list(seen.values())
 
+    def _runs(self, run, exp_id: str) -> Iterator[Page]:
+        stream = f"runs:{exp_id}"
+        doc = json.loads(run.cursor(stream) or "{}")
+        start_ms, open_set = doc.get("start_ms"), set(doc.get("open") or [])
+        seen: set[str] = set()
+        search_from = None if start_ms is None else max(0, int(start_ms) - RUN_LOOKBACK_MS)
+        kwargs = {"page_size": self.page_size} if self.page_size else {}
+        for runs in self.client.search_runs([exp_id], search_from, **kwargs):
+            rows = [run_row(run.source_id, r, self.ui, self.config.trigger_tag) for r in runs]
+            for row, raw in zip(rows, runs, strict=True):
+                seen.add(row["run_id"])
+                (open_set.add if row["status"] in OPEN_STATUSES else open_set.discard)(row["run_id"])
+                start = int((raw.get("info") or {})["start_time"])
+                start_ms = start if start_ms is None else max(int(start_ms), start)
+            self.counts["runs"] += len(rows)
+            yield self._run_page(rows, stream, start_ms, open_set, seen=len(rows))
+        for run_id in sorted(open_set - seen):  # open at the last collection and not re-read by the search
+            raw = self.client.get_run(run_id)
+            rows = [] if raw is None else [run_row(run.source_id, raw, self.ui, self.config.trigger_tag)]
+            if raw is None:
+                run.notes.append(f"run {run_id} no longer exists in MLflow; its last stored state is kept")
+            if not rows or rows[0]["status"] not in OPEN_STATUSES:
+                open_set.discard(run_id)
+            self.counts["runs"] += len(rows)
+            yield self._run_page(rows, stream, start_ms, open_set, seen=len(rows))
+        self.counts["open"] += len(open_set)
 
-def _collect_runs(engine: Engine, client: MlflowClient, source: MlflowSource, source_id: int, exp_id: str,
-                  ui: str, counts: _Counts, page_size: int | None, log) -> None:
-    with engine.connect() as conn:
-        start_ms, open_ids = _read_runs_cursor(conn, source_id, exp_id)
-    open_set = set(open_ids)
-    seen: set[str] = set()
-    search_from = None if start_ms is None else max(0, start_ms - RUN_LOOKBACK_MS)
-    pages = client.search_runs([exp_id], search_from, **({"page_size": page_size} if page_size else {}))
-    for runs in pages:
-        rows = [run_row(source_id, r, ui, source.trigger_tag) for r in runs]
-        log.items_seen += len(rows)
-        if not rows:
-            continue
-        for row, run in zip(rows, runs, strict=True):
-            seen.add(row["run_id"])
-            if row["status"] in OPEN_STATUSES:
-                open_set.add(row["run_id"])
-            else:
-                open_set.discard(row["run_id"])
-            start = int((run.get("info") or {})["start_time"])
-            start_ms = start if start_ms is None else max(start_ms, start)
-        with engine.begin() as conn:  # the page and the cursor it advances: one transaction
-            _write_runs(conn, rows)
-            _write_runs_cursor(conn, source_id, exp_id, start_ms, open_set)
-        counts.runs += len(rows)
-    for run_id in sorted(open_set - seen):  # still open at the last collection, not re-read by the search
-        run = client.get_run(run_id)
-        with engine.begin() as conn:
-            if run is None:
-                counts.notes.append(f"run {run_id} no longer exists in MLflow; its last stored state is kept")
-            else:
-                row = run_row(source_id, run, ui, source.trigger_tag)
-                _write_runs(conn, [row])
-                counts.runs += 1
-                if row["status"] in OPEN_STATUSES:
-                    continue
-            open_set.discard(run_id)
-            _write_runs_cursor(conn, source_id, exp_id, start_ms, open_set)
+    def _run_page(self, rows: list[dict], stream: str, start_ms, open_set: set[str], seen: int) -> Page:
+        cursor = json.dumps({"start_ms": start_ms, "open": sorted(open_set)})
+        newest = dt.datetime.fromtimestamp(int(start_ms) / 1000, dt.UTC).replace(tzinfo=None).isoformat() \
+            if start_ms is not None else None
+        return Page(write=lambda conn: upsert(conn, MlflowRun.__table__, rows, key=["source_id", "run_id"],
+                                              update=[c for c in RUN_COLUMNS if c not in ("source_id", "run_id")]),
+                    cursors={stream: cursor, self.main_stream: newest}, seen=seen, written=len(rows),
+                    progress=len(rows))
 
+    def _registry(self, run) -> Iterator[Page]:
+        models = self.client.registered_models()
+        if models is None:
+            run.notes.append("this MLflow server has no model registry (404): no model versions or promotions")
+            return
+        previous = run.cursor("registry")
+        window_start = dt.datetime.fromisoformat(previous) if previous else None
+        window_end = self._now()
+        for model in _names(models, set(self.config.models)):
+            versions = self.client.model_versions(model)
+            aliases = (self.client.registered_model(model) or {}).get("aliases") or []
+            yield self._model_page(run, model, versions, aliases, window_start, window_end)
+        yield Page(cursors={"registry": window_end.isoformat()})
 
-def _write_runs_cursor(conn: Connection, source_id: int, exp_id: str, start_ms: int | None,
-                       open_set: set[str]) -> None:
-    write_cursor(conn, source_id, f"runs:{exp_id}", json.dumps({"start_ms": start_ms, "open": sorted(open_set)}))
-
-
-def _open_count(engine: Engine, source_id: int, experiments: list[str]) -> int:
-    with engine.connect() as conn:
-        return sum(len(_read_runs_cursor(conn, source_id, e)[1]) for e in experiments)
-
-
-def _last_seqs(conn: Connection, source_id: int, model: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for target, seq in conn.execute(select(MlflowRegistryEvent.target, MlflowRegistryEvent.seq)
-                                    .where(MlflowRegistryEvent.source_id == source_id,
-                                           MlflowRegistryEvent.model == model)):
-        out[target] = max(out.get(target, 0), int(seq))
-    return out
-
-
-def _collect_registry(engine: Engine, client: MlflowClient, source: MlflowSource, source_id: int, ui: str,
-                      counts: _Counts, now) -> None:
-    models = client.registered_models()
-    if models is None:
-        counts.notes.append("this MLflow server has no model registry (404): no model versions or promotions")
-        return
-    with engine.connect() as conn:
-        previous = read_cursor(conn, source_id, "registry")
-    window_start = dt.datetime.fromisoformat(previous) if previous else None
-    window_end = now()
-    wanted = set(source.models)
-    for model in _names(models, wanted):
-        versions = client.model_versions(model)
-        detail = client.registered_model(model) or {}
-        aliases = detail.get("aliases") or []
+    def _model_page(self, run, model: str, versions: list[dict], aliases: list[dict],
+                    window_start: dt.datetime | None, window_end: dt.datetime) -> Page:
+        """Versions, the changes since the previous sweep and the new state of one model: one page. The state is
+        read here, outside the page's transaction, which is safe: the driver holds the source's lock."""
+        source_id = run.source_id
         by_version = {int(v["version"]): v for v in versions}
         alias_of: dict[int, list[str]] = {}
         for a in aliases:
             alias_of.setdefault(int(a["version"]), []).append(a["alias"])
         after = registry_targets(versions, aliases)
-        with engine.begin() as conn:  # versions, events and the new state of one model: one transaction
+        with run.engine.connect() as conn:
             before = {t: {int(v) for v in vs.split()} for t, vs in conn.execute(
                 select(MlflowRegistryState.target, MlflowRegistryState.versions)
                 .where(MlflowRegistryState.source_id == source_id, MlflowRegistryState.model == model))}
-            events = registry_events(model, before, after, by_version, _last_seqs(conn, source_id, model),
-                                     window_start=window_start, window_end=window_end,
-                                     promoted_by_tag=source.promoted_by_tag, source_id=source_id)
-            upsert(conn, MlflowModelVersion.__table__,
-                   [version_row(source_id, v, alias_of.get(int(v["version"]), []), ui) for v in versions],
-                   key=["source_id", "model", "version"],
+            seqs: dict[str, int] = {}
+            for target, seq in conn.execute(select(MlflowRegistryEvent.target, MlflowRegistryEvent.seq).where(
+                    MlflowRegistryEvent.source_id == source_id, MlflowRegistryEvent.model == model)):
+                seqs[target] = max(seqs.get(target, 0), int(seq))
+        events = registry_events(model, before, after, by_version, seqs, window_start=window_start,
+                                 window_end=window_end, promoted_by_tag=self.config.promoted_by_tag,
+                                 source_id=source_id)
+        version_rows = [version_row(source_id, v, alias_of.get(int(v["version"]), []), self.ui) for v in versions]
+        state = [{"source_id": source_id, "model": model, "target": t, "versions": " ".join(map(str, sorted(vs))),
+                  "checked_at": window_end} for t, vs in after.items()]
+
+        def write(conn: Connection) -> None:
+            upsert(conn, MlflowModelVersion.__table__, version_rows, key=["source_id", "model", "version"],
                    update=[c for c in VERSION_COLUMNS if c not in ("source_id", "model", "version")])
             upsert(conn, MlflowRegistryEvent.__table__, events, key=["source_id", "model", "target", "seq"])
             conn.execute(delete(MlflowRegistryState).where(MlflowRegistryState.source_id == source_id,
                                                            MlflowRegistryState.model == model))
-            upsert(conn, MlflowRegistryState.__table__,
-                   [{"source_id": source_id, "model": model, "target": t,
-                     "versions": " ".join(str(v) for v in sorted(vs)), "checked_at": window_end}
-                    for t, vs in after.items()], key=["source_id", "model", "target"])
-        counts.models += 1
-        counts.versions += len(versions)
-        counts.events += len(events)
-    with engine.begin() as conn:
-        write_cursor(conn, source_id, "registry", window_end.isoformat())
+            upsert(conn, MlflowRegistryState.__table__, state, key=["source_id", "model", "target"])
+
+        self.counts["models"] += 1
+        self.counts["versions"] += len(version_rows)
+        self.counts["events"] += len(events)
+        return Page(write=write, seen=len(versions), written=len(version_rows) + len(events))
 
 
 def _names(models: Iterator[dict], wanted: set[str]) -> list[str]:
