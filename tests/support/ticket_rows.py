@@ -7,8 +7,8 @@ import json
 
 from sqlalchemy.engine import Engine
 
-from collectors.runs import ensure_source
 from collectors.tickets import write_tickets
+from db.runs import ensure_source
 
 CATEGORY = {"1": ("Open", "new"), "3": ("In Progress", "indeterminate"), "5": ("Done", "done")}
 
