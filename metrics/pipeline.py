@@ -25,7 +25,7 @@ def _matches(patterns: list[str], path: str | None, name: str | None, also: str 
     if regex is None:
         return False
     path = path or ""
-    candidates = [path, path.rsplit("/", 1)[-1], name or "", *((also or "").split("\n"))]
+    candidates = [path, path.rsplit("/", 1)[-1], name or "", *(also.split("\n") if isinstance(also, str) else ())]
     return any(c and regex.match(c) for c in candidates)
 
 

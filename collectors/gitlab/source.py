@@ -250,8 +250,9 @@ class GitLabProjectSource:
             self.counts["merge_requests"] += len(mrs)
             self.counts["approvals"] += len(approvals)
             self.counts["notes"] += len(notes)
-            yield Page(write=lambda conn, m=mrs, a=approvals, n=notes, f=files: _write_mrs(conn, sid, m, a, n, f),
-                       cursors={"merge_requests": cursor}, seen=len(rows), written=len(mrs), progress=len(rows))
+            yield Page(write=lambda conn, m=mrs, a=approvals, n=notes, f=files:
+                       write_merge_requests(conn, sid, m, a, n, f), cursors={"merge_requests": cursor},
+                       seen=len(rows), written=len(mrs), progress=len(rows))
 
     def _pipelines(self, run, pid: int) -> Iterator[Page]:
         client, sid = self.client, run.source_id
@@ -271,11 +272,11 @@ class GitLabProjectSource:
             cursor = newest if cursor is None or newest > cursor else cursor
             self.counts["pipelines"] += len(rows)
             self.counts["jobs"] += len(jobs)
-            yield Page(write=lambda conn, p=rows, j=jobs: _write_pipelines(conn, p, j), cursors={"pipelines": cursor},
+            yield Page(write=lambda conn, p=rows, j=jobs: write_pipelines(conn, p, j), cursors={"pipelines": cursor},
                        seen=len(light), written=len(rows), progress=len(light))
 
 
-def _write_mrs(conn: Connection, source_id: int, mrs: list[dict], approvals: list[dict], notes: list[dict],
+def write_merge_requests(conn: Connection, source_id: int, mrs: list[dict], approvals: list[dict], notes: list[dict],
                files: list[dict]) -> None:
     if not mrs:
         return
@@ -290,7 +291,7 @@ def _write_mrs(conn: Connection, source_id: int, mrs: list[dict], approvals: lis
            update=[c for c in NOTE_COLUMNS if c not in ("source_id", "iid", "note_id")])
 
 
-def _write_pipelines(conn: Connection, pipelines: list[dict], jobs: list[dict]) -> None:
+def write_pipelines(conn: Connection, pipelines: list[dict], jobs: list[dict]) -> None:
     upsert(conn, GitLabPipeline.__table__, pipelines, key=["source_id", "pipeline_id"],
            update=[c for c in PIPELINE_COLUMNS if c not in ("source_id", "pipeline_id")])
     upsert(conn, GitLabJob.__table__, jobs, key=["source_id", "job_id"],
