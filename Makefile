@@ -1,4 +1,5 @@
 # Baton: `make run` (demo or CONFIG=path/engagement.toml) and `make test`. Needs Python >= 3.11 and git.
+# PORT: the dashboard's port (default 8501), e.g. `make run PORT=8600`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,16 +19,14 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-# Without CONFIG: build the demo engagement into ./demo, collect it (its GitHub data from the local replay
-# server started by `collectors demo-github`, stopped after the collection), serve it.
+# Without CONFIG: build the demo engagement into ./demo (git repository, recordings, engagement.toml; kept when
+# it exists: `make clean` or `python -m collectors demo --out demo --force` rebuilds it), collect it (its GitHub
+# and Jira data replay from demo/recordings: no server, no token), then serve the dashboard on PORT.
 run: $(VENV)/.runtime
-	@config="$(CONFIG)"; gh=""; \
-	if [ -z "$$config" ]; then $(BIN)/python -m collectors demo --out $(DEMO) >/dev/null && config=$(DEMO)/engagement.toml; \
-		$(BIN)/python -m collectors demo-github --config "$$config" > $(DEMO)/github-replay.log & gh=$$!; \
-		for i in $$(seq 100); do grep -q Serving $(DEMO)/github-replay.log 2>/dev/null && break; sleep 0.1; done; fi; \
-	$(BIN)/python -m collectors collect --config "$$config"; rc=$$?; \
-	if [ -n "$$gh" ]; then kill $$gh; fi; \
-	[ $$rc -eq 0 ] || exit $$rc; \
+	@config="$(CONFIG)"; \
+	if [ -z "$$config" ]; then config=$(DEMO)/engagement.toml; \
+		[ -f "$$config" ] || $(BIN)/python -m collectors demo --out $(DEMO) >/dev/null || exit $$?; fi; \
+	$(BIN)/python -m collectors collect --config "$$config" || exit $$?; \
 	echo "Serving the dashboard on http://localhost:$(PORT)"; \
 	BATON_CONFIG="$$(realpath "$$config")" exec $(BIN)/python -m streamlit run app.py --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false

@@ -59,6 +59,13 @@ def _collect(args: argparse.Namespace) -> int:
                 traceback.print_exception(exc.__cause__)
             failed += 1
             continue
+        except Exception as exc:  # a bug outside the run (the run itself logs and converts its own): one line
+            print(f"error: {source.label}: unexpected {type(exc).__name__}: {exc} (rerun with BATON_DEBUG=1 for "
+                  "the traceback)", file=sys.stderr)
+            if os.environ.get("BATON_DEBUG"):
+                traceback.print_exception(exc)
+            failed += 1
+            continue
         print(source.summary(result), flush=True)
     return 1 if failed else 3 if busy else 0
 

@@ -140,8 +140,10 @@ class _Progress:
 
 def _db_error(engine: Engine, exc: SQLAlchemyError) -> str:
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"cannot write to the database {redact_url(engine.url.render_as_string(hide_password=False))}: " \
-           f"{detail[0] if detail else type(exc).__name__}"
+    text = detail[0] if detail else type(exc).__name__
+    if "disk" in text.lower() and ("full" in text.lower() or "i/o" in text.lower()):
+        text += " (is the disk full? free some space, then rerun to resume: every committed page is kept)"
+    return f"cannot write to the database {redact_url(engine.url.render_as_string(hide_password=False))}: {text}"
 
 
 def run_source(engine: Engine, source: Source, *, wait: bool = True, progress: bool | None = None,

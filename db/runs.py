@@ -156,11 +156,8 @@ class SourceLock:
                 "process_start": _process_start(self.pid), "acquired_at": utcnow()}
 
     def _holder(self, conn: Connection) -> LockHolder | None:
-        row = conn.execute(select(LockRow).where(LockRow.source_id == self.source_id)).first()
-        if row is None:
-            return None
-        lock = row[0]
-        return LockHolder(lock.pid, lock.host, lock.acquired_at)
+        row = conn.execute(select(LockRow.__table__).where(LockRow.source_id == self.source_id)).first()
+        return None if row is None else LockHolder(row.pid, row.host, row.acquired_at)
 
     def _try_sqlite(self) -> LockHolder | None:
         with self.engine.connect() as conn:

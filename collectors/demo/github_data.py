@@ -1,9 +1,11 @@
-"""GitHub data for the demo engagement, served to the real GitHub collector by the local replay server.
+"""GitHub data for the demo engagement, recorded once from the local replay server by the real collector.
 
-`python -m collectors demo-github --config demo/engagement.toml [--port 8599]` adds a `[[sources.github]]`
-entry (repo client/fraud-model, base_url the local server) to the demo's engagement file and serves the
-repository's PRs, reviews, files and Actions runs in GitHub's shapes until stopped; `make run` starts it,
-collects, and stops it. The story follows the git demo: the vendor (Marco, Sofia, Tom until his hire on
+`build_demo` serves the repository's PRs, reviews, files and Actions runs in GitHub's shapes
+(collectors/demo/github_replay.py) to the real GitHub collector with `collect --record`, into the demo's
+`recordings/`; the engagement file's `[[sources.github]]` (repo client/fraud-model) has
+`replay = "recordings"`, so every later collection replays them with no server.
+
+The story follows the git demo: the vendor (Marco, Sofia, Tom until his hire on
 2026-10-07) opens and runs everything at first, the client team (Ines, Ivan, Priya, then Tom) takes over.
 
 Deliberate cases: squash merges (a merge sha per PR), a dependabot PR (type Bot), a PR by a deleted
@@ -17,14 +19,12 @@ The `INTENDED_*` tables are written by hand; tests/test_demo_github.py checks th
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from collectors.demo.github_fixtures import FakeRepo, pull, review, run, user
 
 REPO = "client/fraud-model"
 REPO_ID = 70001
-DEFAULT_PORT = 0  # a free port; the engagement file gets the actual one
 PIPELINE = """
 [pipeline]
 data_cut = { workflows = ["data-cut.yml"], tags = ["data-v*"] }
@@ -147,34 +147,8 @@ def demo_repo() -> FakeRepo:
     return repo
 
 
-def add_github_source(toml: Path, base_url: str) -> None:
-    """Point the demo's engagement file at `base_url`: a `[[sources.github]]` entry (replacing an earlier
-    demo one) and the `[pipeline]` that classifies its workflows (added once)."""
-    text = toml.read_text(encoding="utf-8")
-    marker = "\n# GitHub source of the demo (collectors/demo/github_data.py)\n"
-    text = text.split(marker)[0]
-    if "[pipeline]" not in text:
-        text += PIPELINE
-    text += (marker + f'[[sources.github]]\nrepo = "{REPO}"\ntoken_env = "BATON_DEMO_GITHUB_TOKEN"\n'
-             f'base_url = "{base_url}"\n')
-    toml.write_text(text, encoding="utf-8")
-
-
-def serve(toml: Path, port: int = DEFAULT_PORT) -> None:
-    """Serve the demo repository on 127.0.0.1:`port` until interrupted (SIGTERM or Ctrl-C)."""
-    import signal
-    import threading
-
-    from collectors.demo.github_replay import ReplayServer
-
-    server = ReplayServer(port=port)
-    demo_repo().script(server)
-    add_github_source(toml, server.base_url)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with server:
-        print(f"Serving the demo's GitHub data on {server.base_url}", flush=True)
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
+def toml_section(recordings: str) -> str:
+    """The demo engagement file's GitHub source (replayed from `recordings`) and the `[pipeline]` that classifies
+    its workflows."""
+    return (PIPELINE + "\n# GitHub source of the demo (collectors/demo/github_data.py), replayed from its recording\n"
+            f'[[sources.github]]\nrepo = "{REPO}"\nreplay = "{recordings}"\n')

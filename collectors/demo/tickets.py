@@ -1,15 +1,15 @@
 """The demo engagement's tickets: a recorded Jira site (runbook executions and three incident drills).
 
-`build_demo` writes it as `jira-recording.json` beside the engagement file, whose `[[sources.jira]]` has
-`replay = "jira-recording.json"`: `python -m collectors collect` serves it on 127.0.0.1 to the real Jira
-collector. The story: early runbook executions are done by internal people but prompted by the vendor (a
+`build_demo` serves these issues (collectors/demo/jira_replay.py) to the real Jira collector once, with
+`collect --record`, into the demo's `recordings/`; the engagement file's `[[sources.jira]]` has
+`replay = "recordings"`, so `python -m collectors collect` replays them with no server.
+
+The story: early runbook executions are done by internal people but prompted by the vendor (a
 comment, a tick), one is executed by the vendor, later ones are unprompted; three drills — a vendor-led
 pass, an internal fail past SLA, an internal pass with a postmortem. `INTENDED_*` are written by hand.
 """
 
 from __future__ import annotations
-
-import json
 
 JIRA_IDS = {  # roster name -> Jira account ids (emails are hidden in Jira Cloud)
     "Marco Bianchi": "5b10ac8d82e05b22cc7d0001",
@@ -19,7 +19,6 @@ JIRA_IDS = {  # roster name -> Jira account ids (emails are hidden in Jira Cloud
     "Ivan Kowalski": "5b10ac8d82e05b22cc7d0005",
     "Priya Nair": "5b10ac8d82e05b22cc7d0006",
 }
-RECORDING_NAME = "jira-recording.json"
 BASE_URL = "https://fraud-model.atlassian.net"
 STATUSES = [
     {"id": "10000", "name": "To Do", "statusCategory": {"key": "new"}},
@@ -191,13 +190,23 @@ def demo_issues() -> list[dict]:
     return [i.doc() for i in issues]
 
 
-def recording_json() -> str:
-    return json.dumps({"timezone": "UTC", "statuses": STATUSES, "issues": demo_issues()}, indent=1,
-                      ensure_ascii=False)
+def site():
+    """The recorded Jira site of the demo (statuses and issues), served while `build_demo` records it."""
+    from collectors.demo.jira_replay import JiraSite
+
+    return JiraSite(demo_issues(), statuses=STATUSES, timezone="UTC")
 
 
-def toml_section() -> str:
-    """The demo engagement file's Jira source: the recording, served locally to the real collector."""
+def jira_source(recordings: str):
+    """The demo engagement's `[[sources.jira]]`, replayed from `recordings`."""
+    from engagement.config import JiraSource
+
+    return JiraSource(base_url=BASE_URL, name="fraud-model Jira", jql="project = MLOPS", token_env="DEMO_JIRA_TOKEN",
+                      replay=recordings)
+
+
+def toml_section(recordings: str) -> str:
+    """The demo engagement file's Jira source: its recording, replayed by the real collector."""
     return "\n".join(["", "[[sources.jira]]", f'base_url = "{BASE_URL}"', 'name = "fraud-model Jira"',
-                      'jql = "project = MLOPS"', 'token_env = "DEMO_JIRA_TOKEN"', f'replay = "{RECORDING_NAME}"',
+                      'jql = "project = MLOPS"', 'token_env = "DEMO_JIRA_TOKEN"', f'replay = "{recordings}"',
                       ""])

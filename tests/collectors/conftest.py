@@ -11,9 +11,11 @@ from sqlalchemy import create_engine, text
 
 from db.models import Base
 
-# Bookkeeping of the run itself, not collected data: left out of "identical DB contents".
+# Bookkeeping of the run itself, not collected data: left out of "identical DB contents". Surrogate ids too:
+# PostgreSQL spends a sequence value on every upsert, so concurrent runs number the same rows differently;
+# rows are compared by natural key (a source by its kind and key).
 RUN_TABLES = {"collection_runs", "source_locks"}
-RUN_COLUMNS = {"sources": ["created_at"], "cursors": ["updated_at"]}
+RUN_COLUMNS = {"sources": ["created_at", "id"], "cursors": ["updated_at"], "identities": ["id"]}
 
 
 @pytest.fixture
@@ -55,10 +57,12 @@ def db_snapshot(engine) -> dict[str, list[tuple]]:
     """Every collected row of every table (run bookkeeping aside), comparable across runs and dialects."""
     out = {}
     with engine.connect() as conn:
+        sources = {row.id: f"{row.kind}:{row.key}" for row in conn.execute(Base.metadata.tables["sources"].select())}
         for table in Base.metadata.sorted_tables:
             if table.name in RUN_TABLES:
                 continue
             cols = [c for c in table.columns if c.name not in RUN_COLUMNS.get(table.name, [])]
             rows = conn.execute(table.select().with_only_columns(*cols)).all()
-            out[table.name] = sorted((tuple(_plain(v) for v in row) for row in rows), key=repr)
+            out[table.name] = sorted((tuple(sources.get(v, v) if c.name == "source_id" else _plain(v)
+                                            for c, v in zip(cols, row, strict=True)) for row in rows), key=repr)
     return out

@@ -151,7 +151,8 @@ def test_engagement_toml(built: tuple[Path, list[Commit]]) -> None:
     toml_path, _ = built
     assert toml_path.name == "engagement.toml"
     doc = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-    assert set(doc) <= {"engagement", "people", "classify", "sources", "capabilities", "plan", "milestones"}
+    assert set(doc) <= {"engagement", "people", "classify", "sources", "capabilities", "plan", "milestones",
+                        "pipeline"}
     assert doc["milestones"] == demo.MILESTONES
     assert doc["engagement"] == {
         "name": "Fraud model handoff (demo)", "start": START, "weeks": 8, "timezone": "Europe/Berlin",
@@ -163,8 +164,10 @@ def test_engagement_toml(built: tuple[Path, list[Commit]]) -> None:
     }
     assert doc["sources"] == {"git": [{"path": "fraud-model", "branch": "main"}], "jira": [{
         "base_url": "https://fraud-model.atlassian.net", "name": "fraud-model Jira", "jql": "project = MLOPS",
-        "token_env": "DEMO_JIRA_TOKEN", "replay": "jira-recording.json"}]}
-    assert (toml_path.parent / "jira-recording.json").is_file()
+        "token_env": "DEMO_JIRA_TOKEN", "replay": "recordings"}],
+        "github": [{"repo": "client/fraud-model", "replay": "recordings"}]}
+    assert sorted(p.name for p in (toml_path.parent / "recordings").iterdir()) == [
+        "github-client-fraud-model.jsonl", "jira-fraud-model.jsonl"]
     assert (toml_path.parent / "fraud-model" / ".git").is_dir()
     assert {c["key"]: c["paths"] for c in doc["capabilities"]} == CAPABILITY_PATHS
     assert all(set(c) == {"key", "paths"} for c in doc["capabilities"])

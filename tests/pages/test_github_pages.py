@@ -1,5 +1,5 @@
-"""Delivery, Retraining and Quality gates pages (AppTest) on the demo with its GitHub data collected from the
-replay server: each KPI has its chart with the values the demo intends, and the table behind the selected
+"""Delivery, Retraining and Quality gates pages (AppTest) on the demo with its GitHub data collected from its
+recording: each KPI has its chart with the values the demo intends, and the table behind the selected
 week matches metrics, with links to GitHub."""
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
 from metrics.service import evidence
 from tests.support.paths import ROOT
-from tests.support.replay import ReplayServer
 
 APP = str(ROOT / "app.py")
 
@@ -30,11 +29,8 @@ APP = str(ROOT / "app.py")
 def engagement(tmp_path_factory):
     out = tmp_path_factory.mktemp("ghdemo")
     toml = build_demo(out)
-    with ReplayServer() as server:
-        demo_github.demo_repo().script(server)
-        demo_github.add_github_source(toml, server.base_url)
-        url = f"sqlite:///{out / 'baton.db'}"
-        assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
+    url = f"sqlite:///{out / 'baton.db'}"
+    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     cfg = load_engagement(toml)
     return {"toml": toml, "url": url, "metrics": compute(cfg, SourceData(**load_source_frames(make_engine(url))))}
 

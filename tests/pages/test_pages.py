@@ -177,12 +177,16 @@ def test_people_on_empty_db(app, demo, empty_url):
 def test_sources_shows_runs_cursors_and_configured_sources(app, demo):
     at = app(demo["toml"], demo["url"], "pages/sources.py")
     runs = frame(at, "runs")
-    assert list(runs["status"]) == ["success", "success"]  # newest first: the demo's Jira tickets, then git
+    assert list(runs["status"]) == ["success"] * 3  # newest first: the demo's Jira tickets, GitHub, git
+    assert list(runs["kind"]) == ["jira", "github", "git"]
     git_run = runs[runs["kind"] == "git"]
     assert int(git_run["items_seen"].iloc[0]) == len(demo["metrics"].commits)
-    assert sorted(frame(at, "cursors")["source"]) == ["fraud-model", "fraud-model Jira"]
+    cursors = frame(at, "cursors")
+    assert sorted(zip(cursors["source"], cursors["stream"], strict=True)) == [
+        ("client/fraud-model", "pulls"), ("client/fraud-model", "repo"), ("client/fraud-model", "runs"),
+        ("fraud-model", "commits"), ("fraud-model", "eval_tests"), ("fraud-model Jira", "issues")]
     configured = frame(at, "configured")
-    assert list(configured["kind"]) == ["git", "jira"]
+    assert list(configured["kind"]) == ["git", "github", "jira"]
     assert configured["location"].iloc[0] == str(demo["dir"] / "fraud-model")
 
 
@@ -199,13 +203,13 @@ def test_repository_filter_recomputes_the_kpis(app, demo, git_repo, tmp_path):
                         date=f"2026-10-27T1{i}:00:00+01:00")
     toml = tmp_path / "two.toml"
     toml.write_text(demo["toml"].read_text().replace('path = "fraud-model"', f'path = "{demo["dir"] / "fraud-model"}"')
-                    .replace('replay = "jira-recording.json"', f'replay = "{demo["dir"] / "jira-recording.json"}"')
+                    .replace('replay = "recordings"', f'replay = "{demo["dir"] / "recordings"}"')
                     + f'\n[[sources.git]]\npath = "{git_repo.path}"\nname = "extras"\n')
     url = f"sqlite:///{tmp_path / 'baton.db'}"
     assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     at = app(toml, url)
     repos = at.multiselect(key="repos")
-    assert set(repos.options) == {"fraud-model", "extras", "fraud-model Jira"}
+    assert set(repos.options) == {"fraud-model", "extras", "fraud-model Jira", "client/fraud-model"}
     assert at.metric[0].label == "Internal commit share"
     assert any("Scorecard of week 8" in c.value for c in at.caption)
     assert at.metric[0].value == f"{(18 + 3) / (18 + 3 + 3):.0%}"  # the demo's week 8 plus three internal commits

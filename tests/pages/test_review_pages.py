@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 
 from collectors.__main__ import main as collectors_main
 from collectors.demo import build as demo
-from collectors.demo import tickets as demo_tickets
 from db.engine import make_engine
 from db.review_store import load_signatures, set_role
 from metrics.acceptance import Signer, sign
@@ -45,9 +44,9 @@ def env(demo_files, tmp_path, monkeypatch):
     """A fresh DB with the demo collected, and the engagement file (a copy, editable by the test)."""
     toml = tmp_path / "engagement.toml"
     repo = demo_files.parent / "fraud-model"
-    recording = demo_files.parent / demo_tickets.RECORDING_NAME
+    recordings = demo_files.parent / "recordings"
     toml.write_text(demo_files.read_text().replace('path = "fraud-model"', f'path = "{repo}"')
-                    .replace(f'replay = "{demo_tickets.RECORDING_NAME}"', f'replay = "{recording}"'))
+                    .replace('replay = "recordings"', f'replay = "{recordings}"'))
     url = f"sqlite:///{tmp_path / 'baton.db'}"
     assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     monkeypatch.setenv("BATON_CONFIG", str(toml))
@@ -106,7 +105,7 @@ def test_review_deep_link_shows_the_weeks_cards_ladder_and_milestones(env):
     metrics = {x.label: x.value for x in at.metric}
     assert (metrics["Due now"], metrics["At risk"], metrics["Met"]) == ("2", "1", "2")  # M2 and M3 due in week 5
     freshness = next(d.value for d in at.dataframe if "last_success" in d.value.columns)
-    assert sorted(freshness["source"]) == ["fraud-model", "fraud-model Jira"]
+    assert sorted(freshness["source"]) == ["client/fraud-model", "fraud-model", "fraud-model Jira"]
     assert set(freshness["last_status"]) == {"success"}
     assert "Week 5 is not frozen" in texts(at)
 
