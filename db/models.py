@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
@@ -263,6 +264,7 @@ class EvalTestCount(Base):
     editing `start` never leaves stale rows and the evaluation paths are re-counted when they change."""
 
     __tablename__ = "eval_test_counts"
+    __table_args__ = (Index("ix_eval_test_counts_path_seq", "source_id", "path", "seq"),)
 
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
     sha: Mapped[str] = mapped_column(String(64), primary_key=True)  # the commit

@@ -137,10 +137,13 @@ class EvalTestStream:
 
 def tests_at_tip(engine: Engine, source_id: int) -> int:
     """Evaluation tests on the branch as last collected: per file, the count after its latest change."""
-    e, x = EvalTestCount, EvalTestCount.__table__.alias("x")
-    latest = select(func.max(x.c.seq)).where(x.c.source_id == e.source_id, x.c.path == e.path).scalar_subquery()
+    e = EvalTestCount
+    latest = (select(e.path, func.max(e.seq).label("seq")).where(e.source_id == source_id).group_by(e.path)
+              .subquery())
+    stmt = select(func.sum(e.tests)).join(latest, (latest.c.path == e.path) & (latest.c.seq == e.seq)).where(
+        e.source_id == source_id)
     with engine.connect() as conn:
-        total = conn.execute(select(func.sum(e.tests)).where(e.source_id == source_id, e.seq == latest)).scalar()
+        total = conn.execute(stmt).scalar()
     return int(total or 0)
 
 

@@ -27,7 +27,7 @@ BIG_REPO_COMMITS = 20000
 def snapshot(engine) -> dict[str, list[tuple]]:
     """What a user can observe of collected data (run bookkeeping aside), in a stable order."""
     with engine.connect() as conn:
-        commit_cols = [c for c in Commit.__table__.c if c.name != "seen_run_id"]
+        commit_cols = list(Commit.__table__.c)
         return {
             "commits": sorted(conn.execute(select(*commit_cols)).all()),
             "files": sorted(conn.execute(select(CommitFile)).all(), key=repr),

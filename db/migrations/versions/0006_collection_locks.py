@@ -42,6 +42,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_eval_test_counts_source_id_sources'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('source_id', 'sha', 'path', name=op.f('pk_eval_test_counts'))
     )
+    op.create_index('ix_eval_test_counts_path_seq', 'eval_test_counts', ['source_id', 'path', 'seq'], unique=False)
     # The eval cursor of the old per-week rows must not survive them: the next collection recounts.
     op.execute("DELETE FROM cursors WHERE stream = 'eval_tests'")
     if op.get_bind().dialect.name == 'sqlite':
