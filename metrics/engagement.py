@@ -72,6 +72,9 @@ class EngagementMetrics:
     github: GitHubMetrics | None = None  # PRs, reviews, runs and retrain cycles behind the GitHub KPIs
     facts: Facts | None = None  # the attributed frames the KPI specs' evidence functions read
     accepted: frozenset[str] = frozenset()  # milestones accepted by two keys when computed (ladder stage 4)
+    # Results derived from these figures, computed once (e.g. criterion values). Not an init field, so a copy made
+    # with dataclasses.replace (other weekly rows) starts with an empty one.
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def is_empty(self) -> bool:

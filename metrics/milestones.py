@@ -42,9 +42,14 @@ def describe(c: Criterion) -> str:
 
 
 def criterion_values(m: EngagementMetrics, c: Criterion) -> pd.Series:
-    """The criterion's metric value for every engagement week (NaN where the week has none)."""
-    series = CRITERION_METRICS[c.metric].values(m, filters_of(c))
-    return series[~series.index.duplicated()].reindex(m.weeks).astype("float64")
+    """The criterion's metric value for every engagement week (NaN where the week has none). Computed once per
+    (metric, filters) for a computation: the review, the board, acceptance and the pack ask many times."""
+    key = ("criterion_values", c.metric, filters_of(c))
+    memo = m.memo
+    if key not in memo:
+        series = CRITERION_METRICS[c.metric].values(m, filters_of(c))
+        memo[key] = series[~series.index.duplicated()].reindex(m.weeks).astype("float64")
+    return memo[key].copy()
 
 
 def criterion_holds(m: EngagementMetrics, c: Criterion) -> pd.Series:

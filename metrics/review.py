@@ -108,7 +108,8 @@ def kpi_cards(m: EngagementMetrics, week: int, frozen: dict | None = None, carry
             "n": None if _missing(row.get("n")) else int(row["n"]), "page": spec.page, "definition": spec.definition,
             "recomputed": recomputed, "recomputed_shown": format_value(spec, recomputed), "restated": restated,
         })
-    return pd.DataFrame(cards, columns=CARD_COLUMNS)
+    frame = pd.DataFrame(cards, columns=CARD_COLUMNS)
+    return frame.astype(object).where(frame.notna(), None)  # "no value" is None everywhere, never NaN
 
 
 LADDER_COLUMNS = ["capability", "planned", "measured", "behind plan", "internal", "vendor", "unattributed", "bots"]

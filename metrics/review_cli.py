@@ -28,27 +28,30 @@ def _fail(message: str) -> int:
 def _milestones(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from metrics.acceptance import acceptance_table
-    from metrics.milestones import milestone_states
+    from metrics.report.cells import text_table
+    from metrics.review import milestone_board, signature_table
 
     _cfg, engine, m = _open(args)
     week = args.week if args.week is not None else (m.latest_week() or (m.weeks[-1] if m.weeks else 0))
-    states = milestone_states(m)
-    states = states[states["week"] == week]
-    accept = acceptance_table(engine, m).set_index("milestone")
+    board = milestone_board(engine, m, week)
+    sigs = signature_table(engine, m)
     records = []
-    for row in states.itertuples():
-        acc = accept.loc[row.milestone]
-        records.append({"milestone": row.milestone, "week": week, "state": row.state, "due_week": row.due_week,
-                        "met_week": None if pd.isna(row.met_week) else int(row.met_week),
-                        "accepted": bool(acc["accepted"]), "signatures": len(acc["signatures"]),
-                        "evidence_changed": bool(acc["evidence_changed"]), "title": row.title})
+    for row in board.itertuples():
+        mine = sigs[sigs["milestone"] == row.milestone]
+        records.append({"milestone": row.milestone, "week": week, "state": row.state, "late": bool(row.late),
+                        "due_week": row.due_week, "met_week": None if pd.isna(row.met_week) else int(row.met_week),
+                        "accepted": bool(row.accepted), "signatures": int(row.signatures),
+                        "evidence_sha256": mine["digest"].tolist(),
+                        "evidence_changed": bool(row.evidence_changed), "title": row.title})
     if args.format == "json":
         json.dump(records, sys.stdout, indent=1)
         sys.stdout.write("\n")
+    elif not records:
+        print("No milestones configured.")
     else:
-        table = pd.DataFrame(records).astype({"met_week": "Int64"}) if records else None
-        print(table.to_string(index=False, na_rep="—") if records else "No milestones configured.")
+        table = pd.DataFrame(records)
+        table["evidence_sha256"] = [", ".join(d[:12] for d in ds) or None for ds in table["evidence_sha256"]]
+        print(text_table(table))
     return 0
 
 
@@ -105,12 +108,24 @@ def _freeze(args: argparse.Namespace) -> int:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from metrics.report.pack import write_pack
+    from metrics.report.pack import PdfPrinter, write_pack
 
-    cfg, engine, m = _open(args)
+    # The browser launches (and parses plotly.js) while the metrics are computed: the pack's wall time is the
+    # longer of the two, not their sum.
+    printer = None if args.no_pdf else PdfPrinter()
+    if printer is not None:
+        printer.start()
+    try:
+        _cfg, engine, m = _open(args)
+    except BaseException:
+        if printer is not None:
+            printer.cancel()
+        raise
     if args.week not in m.weeks:
+        if printer is not None:
+            printer.cancel()
         return _fail(f"week {args.week} is not an engagement week (weeks: {m.weeks[0]}..{m.weeks[-1]})")
-    paths = write_pack(engine, m, args.week, args.out, pdf=not args.no_pdf)
+    paths = write_pack(engine, m, args.week, args.out, pdf=printer is not None, printer=printer)
     for path in paths:
         print(path)
     return 0

@@ -56,7 +56,8 @@ for first in range(0, len(cards), CARDS_PER_ROW):
             st.metric(f"{c.label}{as_of}", c.shown, delta=c.change_shown,
                       delta_color="normal" if c.direction == "higher" else "inverse",
                       delta_arrow="auto", help=f"{c.definition} Change: from the week before.")
-            st.markdown(f"Target {c.target_shown}: **{STATUS.get(c.target_status, c.target_status)}**")
+            st.markdown("No target set" if c.target_status == "no target" else
+                        f"Target {c.target_shown}: **{STATUS.get(c.target_status, c.target_status)}**")
             target_page = page_file(c.page)
             if target_page:
                 st.page_link(target_page, label="Details", icon=":material/arrow_forward:",

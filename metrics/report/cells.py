@@ -29,7 +29,8 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise)
+            # a list, not Series.map: map would infer a dtype and turn whole numbers with gaps into floats
+            out[col] = pd.Series([neutralise(v) for v in out[col]], index=out.index, dtype=object)
     return out
 
 

@@ -143,15 +143,18 @@ def ladder_figure(ladder_rows: pd.DataFrame, start: dt.date, selected: tuple[str
         unselected={"marker": {"opacity": 0}}, hovertext=[h for row in hover for h in row],
         hovertemplate="%{hovertext}<extra></extra>", showlegend=False, name="cells",
     ))
+    shapes = []  # set at once: plotly validates every add_shape call, which costs more than the whole chart
     for yi, cap in enumerate(capabilities):
         for w in weeks:
             r = cells.get((cap, w))
             if r is not None and bool(r.behind):
-                fig.add_shape(type="rect", x0=w - 0.47, x1=w + 0.47, y0=yi - 0.45, y1=yi + 0.45,
-                              line={"color": BEHIND_COLOUR, "width": 3}, layer="above")
+                shapes.append({"type": "rect", "x0": w - 0.47, "x1": w + 0.47, "y0": yi - 0.45, "y1": yi + 0.45,
+                               "line": {"color": BEHIND_COLOUR, "width": 3}, "layer": "above"})
             if selected == (cap, w):
-                fig.add_shape(type="rect", x0=w - 0.5, x1=w + 0.5, y0=yi - 0.5, y1=yi + 0.5,
-                              line={"color": "#111111", "width": 3, "dash": "dot"}, layer="above", name="selected")
+                shapes.append({"type": "rect", "x0": w - 0.5, "x1": w + 0.5, "y0": yi - 0.5, "y1": yi + 0.5,
+                               "line": {"color": "#111111", "width": 3, "dash": "dot"}, "layer": "above",
+                               "name": "selected"})
+    fig.update_layout(shapes=shapes)
     _week_axis(fig, weeks)
     fig.update_yaxes(title_text="Capability", autorange="reversed", type="category", automargin=True)
     # Long capability names must not be clipped (issue 10): a left margin wide enough for the longest one.

@@ -73,6 +73,8 @@ def _table(frame: pd.DataFrame, table_id: str, labels: dict[str, str] | None = N
     for col in frame.columns:
         if frame[col].map(lambda v: isinstance(v, bool)).all():
             frame[col] = frame[col].map({True: "yes", False: "no"})
+        else:
+            frame[col] = [("–" if v is None else v) for v in frame[col]]
     if labels:
         frame = frame.rename(columns=labels)
     return frame.to_html(index=False, escape=True, na_rep="–", table_id=table_id, border=0)
@@ -97,13 +99,14 @@ def _cards_html(review: Review) -> str:
         events = c.internal + c.vendor + c.unattributed + c.bots
         restated = (f'<div class="small restated">restated: recomputed now {_e(c.recomputed_shown)}</div>'
                     if c.restated else "")
+        target_line = ('<div class="small">no target set</div>' if status == "no target" else
+                       f'<div class="small {cls}">target {_e(c.target_shown)}: {_e(status)}</div>')
+        unattributed = (f'<div class="small">unattributed: {c.unattributed_share:.0%} of {events} events</div>'
+                        if events else "")
         out.append(
             f'<div class="card" data-kpi="{_e(c.kpi)}"><div class="label">{_e(c.label)}</div>'
-            f'<div class="value">{_e(c.shown)}</div>{restated}'
-            f'<div class="small {cls}">target {_e(c.target_shown)}: {_e(status)}</div>'
-            f'<div class="small">change from last week: {_e(c.change_shown or "–")}</div>'
-            f'<div class="small">unattributed: {c.unattributed_share:.0%} of {events} events'
-            "</div></div>")
+            f'<div class="value">{_e(c.shown)}</div>{restated}{target_line}'
+            f'<div class="small">change from last week: {_e(c.change_shown or "–")}</div>{unattributed}</div>')
     return '<div class="cards">' + "".join(out) + "</div>"
 
 
@@ -189,6 +192,11 @@ def evidence_rows(m: EngagementMetrics, week: int) -> pd.DataFrame:
     return out[first + [c for c in out.columns if c not in first]]
 
 
+def _records_frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
+    """Records as a frame of object columns, so whole numbers stay whole ("4", not "4.0") in the CSV."""
+    return pd.DataFrame({c: pd.Series([r.get(c) for r in records], dtype=object) for c in columns})
+
+
 def _csv(frame: pd.DataFrame, path: Path) -> None:
     csv_safe(frame).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, encoding="utf-8")
 
@@ -262,14 +270,16 @@ def print_pdf(html_path: Path, pdf_path: Path, charts: int) -> None:
     printer.result()
 
 
-def write_pack(engine: Engine, m: EngagementMetrics, week: int, out_dir, pdf: bool = True) -> list[Path]:
-    """Write the HTML, PDF and CSVs of week `week` into out_dir; returns their paths."""
+def write_pack(engine: Engine, m: EngagementMetrics, week: int, out_dir, pdf: bool = True,
+               printer: PdfPrinter | None = None) -> list[Path]:
+    """Write the HTML, PDF and CSVs of week `week` into out_dir; returns their paths. A `printer` already started
+    (the CLI starts it before computing the metrics) prints the PDF; else one is started here when `pdf`."""
     from metrics.__main__ import weekly_records
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    printer = PdfPrinter() if pdf else None
-    if printer is not None:
+    if printer is None and pdf:
+        printer = PdfPrinter()
         printer.start()  # the browser starts while the figures and the HTML are computed
     try:
         review = weekly_review(engine, m, week)
@@ -286,7 +296,7 @@ def write_pack(engine: Engine, m: EngagementMetrics, week: int, out_dir, pdf: bo
         pdf_path = out / f"steering-pack-week-{week}.pdf"
         printer.print(html_path, pdf_path, charts=len(charts))
     kpis = m.weekly[m.weekly["week"] <= week]
-    records = pd.DataFrame(weekly_records(kpis), columns=list(kpis.columns))
+    records = _records_frame(weekly_records(kpis), list(kpis.columns))
     csvs = []
     for name, frame in ((f"about-week-{week}.csv", about(review, fresh)), (f"kpi-rows-week-{week}.csv", records),
                         (f"evidence-week-{week}.csv", evidence_rows(m, week)),

@@ -39,8 +39,9 @@ def kpi_cards(cards: pd.DataFrame) -> None:
                             f"{c.vendor}, unattributed {c.unattributed}, bots {c.bots}.")
             icon = {"met": ":green[met]", "not met": ":red[not met]"}.get(c.target_status, c.target_status)
             restated = f"  \n:orange[**restated**: recomputed now {c.recomputed_shown}]" if c.restated else ""
-            col.markdown(f"Target {c.target_shown}: **{icon}**  \n"
-                         f"Unattributed: {c.unattributed_share:.0%}{restated}")
+            events = c.internal + c.vendor + c.unattributed + c.bots
+            goal = "No target set" if c.target_status == "no target" else f"Target {c.target_shown}: **{icon}**"
+            col.markdown(goal + (f"  \nUnattributed: {c.unattributed_share:.0%}" if events else "") + restated)
             target_page = page_file(c.page)
             if target_page:
                 col.page_link(target_page, label="Rows behind it", icon=":material/table_rows:",

@@ -25,9 +25,10 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-# path -> (text a user would look for on it, number of charts). The default page (Overview) lives at "/".
+# path -> (text a user would look for on it, number of charts). The Overview lives at "/" and "/overview".
 PAGES = {
-    "": ("Internal commit share, week 8", 1),
+    "": ("KPIs against target", 0),
+    "overview": ("KPIs against target", 0),
     "ladder": ("Evidence:", 1),
     "people": ("Unattributed identities", 1),
     "sources": ("Collection runs", 0),
@@ -36,7 +37,7 @@ PAGES = {
     "review": ("Weekly review", 0),
     "milestones": ("Your name (as on the roster", 0),
     "delivery": ("Internal PR share", 2),
-    "retraining": ("Time to retrain (hours)", 0),
+    "retraining": ("Time to retrain", 0),
     "quality": ("Two-key compliance", 1),
 }
 
@@ -63,14 +64,21 @@ def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> Non
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`streamlit run app.py` on the demo DB; always terminated."""
+def demo_files(tmp_path_factory) -> dict:
+    """The demo collected into a DB: {"dir", "toml", "url"} (the server below serves it)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: the browser tests use the system Chromium, never a downloaded one")
     out = tmp_path_factory.mktemp("browser-demo")
     toml = build_demo(out)
     url = f"sqlite:///{out / 'baton.db'}"
     assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
+    return {"dir": out, "toml": toml, "url": url}
+
+
+@pytest.fixture(scope="module")
+def server(demo_files):
+    """`streamlit run app.py` on the demo DB; always terminated."""
+    out, toml, url = demo_files["dir"], demo_files["toml"], demo_files["url"]
     port = _free_port()
     env = {**os.environ, "BATON_CONFIG": str(toml), "BATON_DB_URL": url}
     log = open(out / "streamlit.log", "wb")  # noqa: SIM115 - closed below
@@ -171,13 +179,14 @@ def test_page_renders_without_exception(server, page, path, tmp_path):
     page.goto(f"{server}/{path}")
     settle(page, charts)
     assert_no_exception(page)
+    shot = tmp_path / f"{path or 'root'}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+    page.get_by_text(text).first.wait_for(state="visible", timeout=30_000)  # a busy machine renders late
     assert page.get_by_text(text).first.is_visible()
     if path == "":
         assert page.get_by_text(DEMO_NAME).first.is_visible()
         assert page.locator('[data-testid="stMetricValue"]').first.inner_text().endswith("%")
-    shot = tmp_path / f"{path or 'overview'}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    print(f"screenshot: {shot}")
 
 
 def test_review_deep_link_shows_the_week(server, page, tmp_path):
@@ -193,6 +202,85 @@ def test_review_deep_link_shows_the_week(server, page, tmp_path):
     shot = tmp_path / "review-week-5.png"
     page.screenshot(path=str(shot), full_page=True)
     print(f"screenshot: {shot}")
+
+
+def metric_cards(page) -> dict[str, tuple[str, str]]:
+    """label -> (value, delta) of every st.metric on the page."""
+    cards = {}
+    for card in page.locator('[data-testid="stMetric"]').all():
+        label = card.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        value = card.locator('[data-testid="stMetricValue"]').inner_text().strip()
+        delta = card.locator('[data-testid="stMetricDelta"]')
+        cards[label] = (value, delta.inner_text().strip() if delta.count() else "")
+    return cards
+
+
+def test_overview_is_the_scorecard_at_both_urls(server, page, tmp_path):
+    """A committee reads every KPI against its target, with its unit, in one screen; /overview resolves and / opens
+    the same page (issue 10 §4-5)."""
+    import re
+
+    page.goto(f"{server}/overview")
+    settle(page, 0)
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
+    assert_no_exception(page)
+    assert "Page not found" not in page.content()
+    # a KPI without a value in week 8 shows its latest one and names its week: "Runbook completion (week 7)"
+    cards = {re.sub(r" \(week \d+\)$", "", label): v for label, v in metric_cards(page).items()}
+    assert list(cards)[0] == "Internal commit share"
+    assert {"Internal commit share", "Internal PR share", "Evaluation coverage", "Runbook completion"} <= set(cards)
+    assert re.fullmatch(r"\d+ tests", cards["Evaluation coverage"][0]), cards["Evaluation coverage"]
+    for label, (value, _delta) in cards.items():
+        if value.endswith("%"):
+            assert 0 <= float(value.rstrip("%")) <= 100, (label, value)
+    assert cards["Internal commit share"][1].endswith("pp")  # change from last week in percentage points
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Target ≥ 50%" in text and "No target set" in text
+    assert "Behind plan" in text and "Milestones due or at risk" in text
+    assert page.get_by_text("Scorecard of week 8 of 8").first.is_visible()
+    details = page.locator('[data-testid="stPageLink"]', has_text="Details")
+    assert details.count() == len(cards)
+    page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+
+    page.goto(f"{server}/")
+    settle(page, 0)
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
+    assert_no_exception(page)
+    assert page.url.rstrip("/").endswith("/overview")
+    assert [re.sub(r" \(week \d+\)$", "", label) for label in metric_cards(page)] == list(cards)
+
+
+def test_weekly_review_shows_units_late_milestones_digests_and_drills(server, page, demo_files, tmp_path):
+    """The review of week 7 after M1 is signed by two keys: values with their units, the signature's digest (short,
+    full on hover), late milestone M3, the week's drill with its severity and SLA."""
+    for name, comment in (("Ines Ortiz", "ours"), ("Marco Bianchi", "agreed")):
+        run = subprocess.run([sys.executable, "-m", "metrics", "sign", "--config", str(demo_files["toml"]), "--db",
+                              demo_files["url"], "--milestone", "M1", "--name", name, "--comment", comment],
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+    page.goto(f"{server}/review?week=7")
+    settle(page, 0)
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
+    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=30_000)
+    page.wait_for_timeout(1500)
+    assert_no_exception(page)
+    cards = metric_cards(page)
+    assert cards["Evaluation coverage"][0].endswith(" tests")
+    assert all(not v.endswith("%") or float(v.rstrip("%")) <= 100 for v, _ in cards.values())
+    digests = page.locator("code.digest")
+    assert digests.count() == 2
+    full = digests.first.get_attribute("title")
+    assert len(full) == 64 and digests.first.inner_text() == full[:12] + "…"
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Drills and incidents" in text and "No drill restored" not in text
+    page.screenshot(path=str(tmp_path / "review-week-7.png"), full_page=True)
+
+
+def test_a_week_outside_the_engagement_says_so(server, page):
+    page.goto(f"{server}/review?week=42")
+    settle(page, 0)
+    assert_no_exception(page)
+    assert page.get_by_text("?week=42 is not a week of this engagement").first.is_visible()
 
 
 @pytest.fixture(scope="module")

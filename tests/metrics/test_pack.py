@@ -216,3 +216,57 @@ def test_pdf_first_page_renders_and_is_not_blank(pack, tmp_path):
     text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True)
     if text.returncode == 0:
         assert demo.DEMO_NAME in text.stdout and f"week {WEEK}" in text.stdout
+
+
+def _visible_text(html_text: str) -> str:
+    """The pack's text as a reader sees it: scripts and tags removed."""
+    import re
+
+    no_scripts = re.sub(r"<script.*?</script>", " ", html_text, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", no_scripts)
+
+
+def test_no_value_is_a_percentage_over_100_and_counts_have_their_unit(pack):
+    """Issue 10: evaluation coverage (a test count) was shown as '2300%'. Every value is formatted from its spec."""
+    import re
+
+    text = _visible_text((pack["dir"] / f"steering-pack-week-{WEEK}.html").read_text(encoding="utf-8"))
+    percentages = [float(v) for v in re.findall(r"(\d+(?:\.\d+)?)\s*%", text)]
+    assert percentages and max(percentages) <= 100
+    p = parsed(pack)
+    coverage = p.cards["eval_coverage"]
+    assert coverage[0] == "Evaluation coverage" and re.fullmatch(r"\d+ tests", coverage[1]), coverage
+    assert "no target set" in coverage
+    rows = read_csv(pack, f"kpi-rows-week-{WEEK}.csv")
+    assert {(r["kpi"], r["unit"]) for r in rows} >= {("eval_coverage", "count"), ("ladder_stage", "stage"),
+                                                     ("internal_commit_share", "share")}
+    assert all("." not in r["value"] for r in rows if r["kpi"] == "ladder_stage")  # stages are whole numbers
+
+
+def test_charts_leave_room_for_labels(pack):
+    """Long capability names and percentage ticks are not clipped: margins fit them."""
+    from metrics.report.pack import figures
+    from metrics.review import weekly_review
+
+    charts = dict(figures(pack["m"], weekly_review(pack["engine"], pack["m"], WEEK)))
+    ladder = charts["chart-ladder"]
+    longest = max(len(c) for c in pack["cfg"].capability_keys)
+    assert ladder.layout.margin.l >= 8 * longest and ladder.layout.yaxis.automargin
+    share = charts["chart-internal_commit_share"]
+    assert share.layout.yaxis.automargin and share.layout.margin.l >= 60
+    assert share.layout.yaxis.title.text == "Internal commit share"
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_pdf_keeps_headings_with_their_content(pack):
+    """No page of the PDF ends with a section heading (issue 10: the 'Milestones' heading was orphaned)."""
+    pdf = pack["dir"] / f"steering-pack-week-{WEEK}.pdf"
+    headings = {"KPIs", "Milestones", "Signatures", "Drills and incidents", "Charts", "Restated figures",
+                f"Ladder: planned vs measured, week {WEEK}"}
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        last = [line.strip() for line in page.splitlines() if line.strip()][-1]
+        assert last not in headings, f"page {number} ends with the heading {last!r}"
+    assert all(any(h in p for p in pages) for h in headings)
