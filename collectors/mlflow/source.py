@@ -261,7 +261,7 @@ class MlflowRunSource:
 
     def summary(self, result) -> str:
         c = self.counts
-        return (f"mlflow {self.name}: {c['experiments']} experiments, {c['runs']} runs written ({c['open']} still "
+        return (f"mlflow {self.name}: {c['experiments']} experiments, {c['runs']} runs read ({c['open']} still "
                 f"running), {c['models']} models, {c['versions']} versions, {c['events']} registry changes; "
                 f"calls used: {self.client.calls if self.client else 0}")
 

@@ -22,7 +22,7 @@ def run_evidence(runs: pd.DataFrame, counted=True) -> pd.DataFrame:
         return empty_evidence("event", "conclusion")
     conclusion = runs["conclusion"].fillna("not concluded").astype(str)
     # An MLflow run (SPEC §12) is its own evidence kind, named by its run id and run name; CI runs by id/attempt.
-    mlflow = runs["source_kind"].eq("mlflow").to_numpy() if "source_kind" in runs else False
+    mlflow = runs["source_kind"].eq("mlflow").to_numpy() if "source_kind" in runs else np.zeros(len(runs), bool)
     ci_id = runs["run_id"].astype(str) + "/" + runs["run_attempt"].astype(str)
     ci_title = (runs["name"].astype(str) + " (" + runs["event"].astype(str) + ", attempt " +
                 runs["run_attempt"].astype(str) + ", " + conclusion + ")")

@@ -71,8 +71,10 @@ def test_metrics_cli_json_contract_on_the_demo(demo_result):
             "planned", "n", "p90", "scheduled"}
     assert all(set(r) == keys for r in rows)
     # the unit of each row is its KPI's (metrics/kpis): shares are fractions, the ladder a stage
+    # (git collected only; the demo configures a GitHub source, so its review and two-key series exist, empty)
     assert {(r["kpi"], r["unit"]) for r in rows} == {("internal_commit_share", "share"), ("internal_pr_share", "share"),
-                                                     ("ladder_stage", "stage")}
+                                                     ("internal_review_share", "share"),
+                                                     ("two_key_compliance", "share"), ("ladder_stage", "stage")}
     week5 = next(r for r in rows if r["kpi"] == "internal_commit_share" and r["week"] == 5 and r["capability"] is None)
     assert week5["week_start"] == "2026-10-05"
     assert week5["internal"] == demo.INTENDED_WEEKLY_COMMITS[5]["internal"]
