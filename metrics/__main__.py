@@ -16,22 +16,27 @@ import csv
 import json
 import math
 import sys
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from engagement.cli import add_engagement_args, run_command
-from metrics.engagement import WEEKLY_COLUMNS
+
+if TYPE_CHECKING:  # pandas and the metrics load inside the commands: `pack` starts its browser before them
+    import pandas as pd
 
 INT_COLUMNS = ("week", "internal", "vendor", "unattributed", "bots", "n", "scheduled", "planned")
 
 
 def _null(value) -> bool:
+    import pandas as pd
+
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def weekly_records(frame: pd.DataFrame) -> list[dict]:
     """Rows as plain JSON-ready dicts: NaN becomes null, dates ISO strings, counts ints; KPI-specific counts
     (columns after WEEKLY_COLUMNS) only on the rows they belong to."""
+    from metrics.engagement import WEEKLY_COLUMNS
+
     records = []
     stage_units = {"stage"}
     for row in frame.to_dict("records"):
@@ -56,6 +61,8 @@ def weekly_records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _write(records: list[dict], columns: list[str], fmt: str) -> None:
+    import pandas as pd
+
     from metrics.report.cells import csv_safe, text_table
 
     if fmt == "json":
@@ -72,6 +79,7 @@ def _write(records: list[dict], columns: list[str], fmt: str) -> None:
 
 
 def _weekly(args: argparse.Namespace) -> int:
+    from metrics.engagement import WEEKLY_COLUMNS
     from metrics.service import load
 
     _cfg, _engine, m = load(args.config, args.db, args.repo)

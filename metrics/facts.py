@@ -15,7 +15,6 @@ from collections.abc import Collection
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from engagement.config import EngagementConfig
@@ -206,7 +205,3 @@ class Facts:
 def no_rows() -> pd.DataFrame:
     """What a KPI's compute returns when its source is not there (the KPI then has no weekly rows)."""
     return pd.DataFrame(columns=["week", "capability", *SIDE_COUNTS, "value"]).astype({"value": "float64"})
-
-
-def as_float(values) -> np.ndarray:
-    return np.asarray(values, dtype="float64")

@@ -108,13 +108,15 @@ def _freeze(args: argparse.Namespace) -> int:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from metrics.report.pack import PdfPrinter, write_pack
+    from metrics.report.pdf import PdfPrinter  # light: the browser starts before pandas and the metrics load
 
     # The browser launches (and parses plotly.js) while the metrics are computed: the pack's wall time is the
     # longer of the two, not their sum.
     printer = None if args.no_pdf else PdfPrinter()
     if printer is not None:
         printer.start()
+    from metrics.report.pack import write_pack
+
     try:
         _cfg, engine, m = _open(args)
     except BaseException:

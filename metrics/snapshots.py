@@ -1,7 +1,7 @@
 """Frozen weekly reviews (SPEC §7): "Freeze week N" stores every KPI row of the week with its evidence.
 
 A snapshot holds, for each row of the weekly contract of week N (any KPI, any capability), the value, the side
-counts, the planned stage, the counted evidence items (`kind:id` -> side, person; metrics.service.evidence) and
+counts, the planned stage, the counted evidence items (`id` -> side, person; metrics.service.evidence) and
 the sha256 of the evidence's canonical JSON, plus one digest over all of it. A week is frozen once, never
 overwritten.
 
@@ -68,8 +68,8 @@ def week_figures(m: EngagementMetrics, week: int) -> list[dict]:
         evidence = _evidence(m, row, week)
         records = json.loads(canonical_json(evidence.to_dict("records")))
         row["evidence_sha256"] = digest(records)
-        row["items"] = {f'{r["kind"]}:{r["id"]}': {"side": r.get("side"), "person": r.get("person")}
-                        for r in records}
+        # Keyed by the row id alone (a commit's sha, a ticket's key), as snapshots frozen before issue 10 were.
+        row["items"] = {str(r["id"]): {"side": r.get("side"), "person": r.get("person")} for r in records}
         figures.append(row)
     return sorted(figures, key=lambda r: tuple("" if v is None else str(v) for v in _key(r)))
 

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
+from metrics.ladder import STAGE_NAMES  # noqa: F401 - re-exported: the stage names live with the ladder's rule
+
 if TYPE_CHECKING:
     from metrics.facts import Facts
 
@@ -48,8 +50,6 @@ SIDE_OF_COUNT = {"internal": "internal", "vendor": "vendor", "unattributed": "un
 ComputeFn = Callable[["Facts"], pd.DataFrame]
 EvidenceFn = Callable[["Facts", int, "str | None"], pd.DataFrame]
 ActivityFn = Callable[["Facts"], pd.DataFrame]
-STAGE_NAMES = {0: "Vendor leads", 1: "Internal pairs", 2: "Internal leads, vendor reviews", 3: "Vendor shadows",
-               4: "Independent"}
 
 
 @dataclass(frozen=True)

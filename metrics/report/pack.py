@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import csv
 import html
-import queue
-import tempfile
-import threading
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +28,7 @@ from metrics.engagement import EngagementMetrics
 from metrics.kpis import REGISTRY, target
 from metrics.milestones import criterion_evidence, evidence_week, milestone
 from metrics.report.cells import csv_safe
+from metrics.report.pdf import CHROMIUM, CHROMIUM_ARGS, PdfPrinter, print_pdf  # noqa: F401 - the pack's printer
 from metrics.review import (
     DRILL_LABELS,
     LADDER_LABELS,
@@ -41,9 +39,6 @@ from metrics.review import (
 )
 from metrics.service import evidence
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 STYLE = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 30px; margin: 0 0 4px 0; } h2 { font-size: 22px; margin: 22px 0 8px 0; }
@@ -208,66 +203,6 @@ def about(review: Review, freshness: str) -> pd.DataFrame:
                                  "generated_at"],
                          "value": [review.engagement, review.week, review.week_dates, "yes" if frozen else "no",
                                    review.frozen_label, freshness, f"{review.generated_at:%Y-%m-%d %H:%M} UTC"]})
-
-
-class PdfPrinter(threading.Thread):
-    """Prints the pack's HTML with the system Chromium, started before the HTML exists so the slow parts overlap
-    with the Python side: launching the browser, and parsing plotly.js once in a warm-up page (V8 keeps the
-    compiled script, so the pack page parses it again in a fraction of the time). `print(html, pdf, charts)`
-    hands over the job; `result()` waits and re-raises the browser's error, if any."""
-
-    def __init__(self):
-        super().__init__(daemon=True, name="pack-pdf")
-        self._jobs: queue.Queue = queue.Queue()
-        self._error: BaseException | None = None
-
-    def run(self) -> None:
-        from playwright.sync_api import sync_playwright
-
-        try:
-            if not Path(CHROMIUM).exists():
-                raise RuntimeError(f"{CHROMIUM} is missing: the PDF is printed by the system Chromium (never "
-                                   "downloaded)")
-            with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    page = browser.new_page(viewport={"width": 1200, "height": 1600})
-                    warm = Path(tmp) / "warm-up.html"
-                    warm.write_text(f"<!DOCTYPE html><html><head><script>{get_plotlyjs()}</script></head></html>",
-                                    encoding="utf-8")
-                    page.goto(warm.as_uri())
-                    job = self._jobs.get()
-                    if job is None:
-                        return
-                    html_path, pdf_path, charts = job
-                    page.goto(html_path.resolve().as_uri())
-                    page.wait_for_function("(n) => document.querySelectorAll('.main-svg').length >= n", arg=charts,
-                                           timeout=30_000)
-                    page.pdf(path=str(pdf_path), format="A4", landscape=True, print_background=True,
-                             margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
-                finally:
-                    browser.close()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
-            self._error = exc
-
-    def print(self, html_path: Path, pdf_path: Path, charts: int) -> None:
-        self._jobs.put((html_path, pdf_path, charts))
-
-    def cancel(self) -> None:
-        self._jobs.put(None)
-
-    def result(self) -> None:
-        self.join()
-        if self._error is not None:
-            raise self._error
-
-
-def print_pdf(html_path: Path, pdf_path: Path, charts: int) -> None:
-    """Print the HTML with the system Chromium once its charts have drawn."""
-    printer = PdfPrinter()
-    printer.start()
-    printer.print(html_path, pdf_path, charts)
-    printer.result()
 
 
 def write_pack(engine: Engine, m: EngagementMetrics, week: int, out_dir, pdf: bool = True,

@@ -67,7 +67,13 @@ def kpi_section(ctx, m, kpi: str, note: str = "") -> None:
 
 
 def kpi_page(ctx, m, page: str, notes: dict[str, str] | None = None) -> None:
-    """Every registered KPI whose spec names this page, in registry order."""
+    """Every registered KPI whose spec names this page, in registry order. A `?week=N` that is not one of the
+    engagement's weeks is said once, instead of silently showing another week."""
+    wanted, raw = requested_week(), st.query_params.get("week")
+    if raw is not None and wanted not in m.weeks:
+        shown = f"{m.weeks[0]}–{m.weeks[-1]}" if m.weeks else "none yet"
+        st.warning(f"?week={raw} is not a week of this engagement (weeks: {shown}); each KPI below shows its "
+                   "latest week with a value instead.", icon=":material/event_busy:")
     for spec in REGISTRY.values():
         if spec.page == page:
             kpi_section(ctx, m, spec.key, (notes or {}).get(spec.key, ""))

@@ -295,3 +295,25 @@ def test_sides_timeline_draws_each_affiliation(demo):
     fig = sides_timeline(roster_table(cfg), cfg.engagement.start, cfg.engagement.weeks)
     sides = {trace.name: len(trace.y) for trace in fig.data}
     assert sides == {"vendor": 3, "internal": 4}  # Tom Becker has one bar on each side
+
+
+# --- Deep links to weeks --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["pages/review.py", "pages/ladder.py", "pages/milestones.py", "pages/delivery.py"])
+def test_a_week_outside_the_engagement_is_reported_not_silently_replaced(app, demo, page):
+    at = app(demo["toml"], demo["url"])
+    at.query_params["week"] = "42"
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("?week=42 is not a week of this engagement" in w.value for w in at.warning), [w.value for w in
+                                                                                            at.warning]
+
+
+def test_a_week_deep_link_opens_that_week_on_a_kpi_page(app, demo):
+    at = app(demo["toml"], demo["url"])
+    at.query_params["week"] = "3"
+    at.switch_page("pages/delivery.py").run()
+    assert not at.exception
+    assert at.selectbox(key="internal_commit_share_week").value == 3
+    assert not at.warning

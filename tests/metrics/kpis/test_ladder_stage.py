@@ -69,8 +69,6 @@ def test_stages_from_every_kind_of_activity():
 
 
 def test_an_accepted_milestone_lets_the_capability_reach_stage_4():
-    from metrics.engagement import SourceData as _  # noqa: F401 - the same compute the service runs
-
     m = compute(CFG, SourceData(**frames()), accepted_milestones={"T"}, today=TODAY)
     assert table(m, KPI, ["week", "value"], "training")[1] == [2, 4.0]
 
