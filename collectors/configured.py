@@ -66,13 +66,13 @@ def configured_sources(cfg: EngagementConfig, *, only: list[str] | None = None, 
                                               recorder=recorder(f"github-issues-{gh.repo}", "GitHub", gh.base_url)))
     for gl in cfg.sources.gitlab:
         if wanted(gl.display_name, str(gl.project)):
-            sources.append(GitLabProjectSource(gl, replay=replay_dir(cfg, gl.base_url, None), max_wait=max_wait,
+            sources.append(GitLabProjectSource(gl, replay=replay_dir(cfg, gl.base_url, gl.replay), max_wait=max_wait,
                                                recorder=recorder(f"gitlab-{gl.project}", "GitLab", gl.base_url)))
     train_experiments = [e for kind in (cfg.pipeline.data_cut, cfg.pipeline.train, cfg.pipeline.deploy,
                                         cfg.pipeline.rollback) for e in kind.mlflow_experiments]
     for ml in cfg.sources.mlflow:
         if wanted(ml.display_name, ml.tracking_uri):
             sources.append(MlflowRunSource(ml, extra_experiments=train_experiments, max_wait=max_wait,
-                                           replay=replay_dir(cfg, ml.tracking_uri, None),
+                                           replay=replay_dir(cfg, ml.tracking_uri, ml.replay),
                                            recorder=recorder(f"mlflow-{ml.display_name}", "MLflow", ml.tracking_uri)))
     return sources

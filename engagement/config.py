@@ -178,6 +178,7 @@ class MlflowSource(_Strict):
     promoted_by_tag: str = "promoted_by"
     trigger_tag: str = "ci.trigger"  # a run tag naming what started it (its value "schedule" counts apart)
     models: list[str] = []  # registered model names; empty: every model
+    replay: str | None = None  # a `collect --record` directory served instead (tracking_uri still names it)
 
     @property
     def display_name(self) -> str:
@@ -191,6 +192,7 @@ class GitLabSource(_Strict):
     base_url: str = "https://gitlab.com"  # the instance; /api/v4 is added (or replay:DIR)
     token_env: str = "GITLAB_TOKEN"
     name: str | None = None
+    replay: str | None = None  # a `collect --record` directory served instead (base_url still names it)
 
     @property
     def display_name(self) -> str:

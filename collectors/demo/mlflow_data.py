@@ -1,5 +1,5 @@
 """MLflow data of the demo engagement (SPEC §12): written as a `collect --record` recording (collectors/http.py
-Recorder format) that the engagement file's `[[sources.mlflow]]` replays (`tracking_uri = "replay:recordings"`),
+Recorder format) that the engagement file's `[[sources.mlflow]]` replays (`replay = "recordings"`),
 so plain `collect` reads it through the real MLflow client with no server.
 
 The story: the vendor trains from scripts and a scheduled job at first; from week 2 the client team (Ines, Ivan,
@@ -134,5 +134,5 @@ def write_recording(recordings: Path) -> Path:
 
 def toml_section(recordings: str) -> str:
     return ("\n# MLflow source of the demo (collectors/demo/mlflow_data.py), replayed from its recording\n"
-            f'[[sources.mlflow]]\nname = "mlflow"\ntracking_uri = "replay:{recordings}"\n'
-            f'experiments = ["{EXPERIMENT}"]\n')
+            f'[[sources.mlflow]]\nname = "mlflow"\ntracking_uri = "{BASE_URL}"\nexperiments = ["{EXPERIMENT}"]\n'
+            f'replay = "{recordings}"\n')

@@ -166,7 +166,8 @@ def test_engagement_toml(built: tuple[Path, list[Commit]]) -> None:
         "base_url": "https://fraud-model.atlassian.net", "name": "fraud-model Jira", "jql": "project = MLOPS",
         "token_env": "DEMO_JIRA_TOKEN", "replay": "recordings"}],
         "github": [{"repo": "client/fraud-model", "replay": "recordings"}],
-        "mlflow": [{"name": "mlflow", "tracking_uri": "replay:recordings", "experiments": ["fraud-train"]}]}
+        "mlflow": [{"name": "mlflow", "tracking_uri": "https://mlflow.fraud-model.example",
+                    "experiments": ["fraud-train"], "replay": "recordings"}]}
     assert sorted(p.name for p in (toml_path.parent / "recordings").iterdir()) == [
         "github-client-fraud-model.jsonl", "jira-fraud-model.jsonl", "mlflow-demo.jsonl"]
     assert (toml_path.parent / "fraud-model" / ".git").is_dir()
