@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 DEMO   := demo
 PORT   ?= 8501
 
-.PHONY: run collect test lint bench clean
+.PHONY: run collect test test-slow lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,11 @@ collect: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+# The slow tier (browser, kill, concurrency and large-repository tests); .ci/run runs it after `make test`.
+test-slow: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -m "slow or browser"
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -101,7 +101,7 @@ class Facts:
     def github(self) -> GitHubMetrics:
         from metrics.github_kpis import github_metrics
 
-        return github_metrics(self.cfg, self.data, self.commits, self.commit_caps)
+        return github_metrics(self.cfg, self.data, self.commits, self.commit_caps, today=self.today)
 
     @cached_property
     def model_promotions(self) -> pd.DataFrame:

@@ -57,7 +57,8 @@ class GitHubMetrics:
         return weeks
 
 
-def github_metrics(cfg: EngagementConfig, data, commits: pd.DataFrame, commit_caps: pd.DataFrame) -> GitHubMetrics:
+def github_metrics(cfg: EngagementConfig, data, commits: pd.DataFrame, commit_caps: pd.DataFrame,
+                   today=None) -> GitHubMetrics:
     """Everything GitHub-sourced for the engagement (see the module docstring)."""
     prs = data.pull_requests
     has_github = bool(cfg.sources.github) or bool(cfg.sources.gitlab) or len(prs) > 0  # GitLab MRs are PRs
@@ -84,7 +85,7 @@ def github_metrics(cfg: EngagementConfig, data, commits: pd.DataFrame, commit_ca
     cuts = data_cuts(runs, data.tags, cfg)
     cycles = retrain_cycles(runs, cuts, cfg) if len(runs) else retrain_cycles(runs.iloc[0:0], cuts, cfg)
     junit_weeks = junit_week_runs(getattr(data, "junit_runs", None), cfg)
-    eval_tests = eval_tests_by_week(data.eval_tests, cfg)  # per-commit rows -> the branch at each week's end
+    eval_tests = eval_tests_by_week(data.eval_tests, cfg, now=today)  # per-commit rows -> the branch at each week's end
     detail = two_key_prs(merged, approvals, tracked_branches(cfg)) if source == "github" else merged.iloc[0:0]
     return GitHubMetrics(source, merged, pr_caps, approvals, runs, cuts, cycles, pr_share, review_share, two_key,
                          internal_train_share(runs), time_to_retrain(cycles),

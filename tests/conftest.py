@@ -104,3 +104,10 @@ def app(monkeypatch):
         return at
 
     return run
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/e2e/ (browser, kill and concurrency runs) belongs to the slow tier."""
+    for item in items:
+        if "/tests/e2e/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.slow)

@@ -24,6 +24,8 @@ from tests.collectors.conftest import db_snapshot
 from tests.support.github_fixtures import FakeRepo, pull, review, run, user
 from tests.support.replay import ReplayServer
 
+pytestmark = pytest.mark.slow  # several collector processes at once: the slow tier of .ci/run
+
 ROOT = Path(__file__).resolve().parents[2]
 ANN, BOB = user("ann", 1), user("bob", 2)
 TRAIN = ".github/workflows/train.yml"

@@ -71,7 +71,7 @@ def test_metrics_cli_json_contract_on_the_demo(demo_result):
             "planned", "n", "p90", "scheduled"}
     assert all(set(r) == keys for r in rows)
     # the unit of each row is its KPI's (metrics/kpis): shares are fractions, the ladder a stage
-    # (git collected only; the demo configures a GitHub source, so its review and two-key series exist, empty)
+    # (the demo's GitHub part now replays from its recordings: review share and two-key rows come with it)
     assert {(r["kpi"], r["unit"]) for r in rows} == {("internal_commit_share", "share"), ("internal_pr_share", "share"),
                                                      ("internal_review_share", "share"),
                                                      ("two_key_compliance", "share"), ("ladder_stage", "stage")}

@@ -132,9 +132,11 @@ def test_ladder_evidence_follows_the_selected_cell(app, demo):
     assert not at.exception
     expected = evidence(m, "ladder_stage", 4, "training")
     shown = frame(at, "evidence")
-    assert len(shown) == len(expected) == 6
+    # training, week 4 of the self-contained demo: 6 commits, PR #9 (Ivan) and its 2 approving reviews
+    assert len(shown) == len(expected) == 9
     assert list(shown["id"]) == list(expected["id"])
-    assert set(shown["side"]) == {"internal", "vendor"} and set(shown["kind"]) == {"commit"}  # git only here
+    assert shown["kind"].value_counts().to_dict() == {"commit": 6, "review": 2, "pr": 1}
+    assert set(shown["side"]) == {"internal", "vendor"}
     assert any("Evidence: training, week 4" in h.value for h in at.subheader)
 
 

@@ -3,8 +3,8 @@
 week | git test functions at the week's end          | JUnit runs completed in the week        | value = n
   1  | eval/test_a.py 2, eval/test_b.py 1             | -                                       | 3 (git)
   2  | eval/test_a.py 3, eval/test_b.py 1             | -                                       | 4 (git)
-  3  | -                                              | run 300 Tue 10 testcases, run 301 Wed 12 | 12 (the latest run)
-A count, not a share: no side counts; each evidence row stands for its tests (`count`), which add up to `n`.
+  3  | (as week 2)                                    | run 300 Tue 10 testcases, run 301 Wed 12 | 12 (the latest run)
+Rows cover the 3 planned weeks. A count, not a share: no side counts; each evidence row stands for its tests (`count`), which add up to `n`.
 """
 
 import pandas as pd
@@ -14,9 +14,11 @@ from metrics.kpis.base import format_change, format_value
 from tests.metrics.kpis.world import assert_every_row_reconciles, at, metrics, rows_of, table
 
 KPI = "eval_coverage"
-EVAL_TESTS = pd.DataFrame({"source_id": 1, "week": [1, 1, 2, 2], "sha": ["s1", "s1", "s2", "s2"],
-                           "path": ["eval/test_a.py", "eval/test_b.py", "eval/test_a.py", "eval/test_b.py"],
-                           "tests": [2, 1, 3, 1]})
+# As collected (collectors/git/eval_tests.py): per first-parent commit that changed an evaluation file, the
+# file's count after it. s1 (week 1) adds test_a with 2 and test_b with 1; s2 (week 2) brings test_a to 3.
+EVAL_TESTS = pd.DataFrame({"source_id": 1, "seq": [1, 1, 2], "sha": ["s1", "s1", "s2"],
+                           "path": ["eval/test_a.py", "eval/test_b.py", "eval/test_a.py"], "tests": [2, 1, 3],
+                           "committed_at": [at("2026-09-08 10:00"), at("2026-09-08 10:00"), at("2026-09-15 10:00")]})
 JUNIT = pd.DataFrame({"source_id": 1, "repo": "acme/model", "run_id": [300, 301], "run_attempt": 1,
                       "workflow_path": ".github/workflows/eval.yml",
                       "completed_at": [at("2026-09-22 10:00"), at("2026-09-23 10:00")], "artifacts": 1, "reports": 1,
