@@ -4,7 +4,8 @@ week | git test functions at the week's end          | JUnit runs completed in t
   1  | eval/test_a.py 2, eval/test_b.py 1             | -                                       | 3 (git)
   2  | eval/test_a.py 3, eval/test_b.py 1             | -                                       | 4 (git)
   3  | (as week 2)                                    | run 300 Tue 10 testcases, run 301 Wed 12 | 12 (the latest run)
-Rows cover the 3 planned weeks. A count, not a share: no side counts; each evidence row stands for its tests (`count`), which add up to `n`.
+Rows cover the 3 planned weeks. A count, not a share: no side counts; each evidence row stands for its tests
+(`count`), which add up to `n`.
 """
 
 import pandas as pd
