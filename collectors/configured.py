@@ -1,6 +1,7 @@
 """The sources an engagement file configures (SPEC §2 `[sources]`), as driver sources (collectors/driver.py).
 
-Order: git repositories, GitHub repositories (PRs, reviews, runs, JUnit), Jira queries, GitHub Issues.
+Order: git repositories, GitHub repositories (PRs, reviews, runs, JUnit), Jira queries, GitHub Issues, GitLab
+projects (MRs, approvals, notes, pipelines, jobs), MLflow tracking servers (runs, model registry).
 Relative paths (`path`, `replay`, `base_url = "replay:DIR"`) are read beside the engagement file.
 `record_dir` gives every REST source a `Recorder` (`collect --record DIR`), one file per source.
 """
@@ -13,8 +14,10 @@ from collectors.driver import Source
 from collectors.git.source import GitRepoSource
 from collectors.github.issues_source import GitHubIssuesSource
 from collectors.github.source import GitHubSource
+from collectors.gitlab.source import GitLabProjectSource
 from collectors.http import REPLAY_PREFIX, Recorder, is_replay
 from collectors.jira.source import JiraTicketSource
+from collectors.mlflow.source import MlflowRunSource
 from engagement.config import EngagementConfig
 
 EVALUATION = "evaluation"
@@ -61,4 +64,15 @@ def configured_sources(cfg: EngagementConfig, *, only: list[str] | None = None, 
         if gh.issues and wanted(gh.repo):
             sources.append(GitHubIssuesSource(gh, replay=replay_dir(cfg, gh.base_url, gh.replay), max_wait=max_wait,
                                               recorder=recorder(f"github-issues-{gh.repo}", "GitHub", gh.base_url)))
+    for gl in cfg.sources.gitlab:
+        if wanted(gl.display_name, str(gl.project)):
+            sources.append(GitLabProjectSource(gl, replay=replay_dir(cfg, gl.base_url, gl.replay), max_wait=max_wait,
+                                               recorder=recorder(f"gitlab-{gl.project}", "GitLab", gl.base_url)))
+    train_experiments = [e for kind in (cfg.pipeline.data_cut, cfg.pipeline.train, cfg.pipeline.deploy,
+                                        cfg.pipeline.rollback) for e in kind.mlflow_experiments]
+    for ml in cfg.sources.mlflow:
+        if wanted(ml.display_name, ml.tracking_uri):
+            sources.append(MlflowRunSource(ml, extra_experiments=train_experiments, max_wait=max_wait,
+                                           replay=replay_dir(cfg, ml.tracking_uri, ml.replay),
+                                           recorder=recorder(f"mlflow-{ml.display_name}", "MLflow", ml.tracking_uri)))
     return sources

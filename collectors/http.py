@@ -168,8 +168,9 @@ class Recorder:
 
     Format (JSON lines, UTF-8): a first line `{"baton_recording": 1, "service": "GitHub", "base_url":
     "https://api.github.com"}`, then one line per exchange: `{"method", "url", "request_headers", "status",
-    "headers", "body" | "body_base64"}` where `url` is the path and query relative to `base_url` (a full URL
-    for a download outside it), `request_headers` only `If-None-Match`, and `headers` the response headers
+    "headers", "body" | "body_base64"[, "request_json"]}` where `url` is the path and query relative to `base_url`
+    (a full URL for a download outside it), `request_headers` only `If-None-Match`, `request_json` the JSON body a
+    POST sent (replay prefers the answer recorded for the same body), and `headers` the response headers
     without cookies or credentials. Token values (and the Basic credential's base64) are replaced by `***`
     wherever they appear. A later run appends: a recording of several runs replays them run after run.
     """
@@ -200,12 +201,15 @@ class Recorder:
                 text = text.replace(secret, "***")
         return text
 
-    def add(self, method: str, url: str, request_headers: dict[str, str], response: requests.Response) -> None:
+    def add(self, method: str, url: str, request_headers: dict[str, str], response: requests.Response,
+            json_body: Any = None) -> None:
         headers = {k: self._clean(v) for k, v in response.headers.items() if k.lower() not in _UNRECORDED_HEADERS}
         doc: dict[str, Any] = {"method": method.upper(), "url": url,
                                "request_headers": {k: v for k, v in request_headers.items()
                                                    if k.lower() == "if-none-match"},
                                "status": response.status_code, "headers": headers}
+        if json_body is not None:  # a POST search (MLflow runs/search) is told apart by its body
+            doc["request_json"] = json.loads(self._clean(json.dumps(json_body)))
         content = response.content or b""
         try:
             doc["body"] = self._clean(content.decode("utf-8"))
@@ -214,6 +218,17 @@ class Recorder:
         with self._lock:
             self._write(doc)
             self.exchanges += 1
+
+
+def _request_json(request: requests.PreparedRequest) -> Any:
+    """The JSON body a request sends (None without one)."""
+    body = request.body
+    if not body:
+        return None
+    try:
+        return json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def _slug(name: str) -> str:
@@ -296,6 +311,10 @@ class ReplayAdapter(BaseAdapter):
             self.unmatched.append(f"{request.method} {target}")
             body = json.dumps({"message": f"Not Found: no recorded answer in the replay {self.recording.directory}"})
             return self._response(request, 404, {"Content-Type": "application/json"}, body.encode())
+        sent_json = _request_json(request)
+        same_body = [d for d in answers if "request_json" in d and d["request_json"] == sent_json]
+        if sent_json is not None and same_body:  # recorded with this very body: that answer
+            answers, key = same_body, (*key, json.dumps(sent_json, sort_keys=True))
         n = self.served[key]
         self.served[key] += 1
         doc = answers[min(n, len(answers) - 1)]
@@ -496,7 +515,7 @@ class HttpClient:
                             "rerun later to resume", response.status_code)
         self.requested.append(self._relative(response.request.url if response.request else url))
         if self.recorder is not None and not self.replaying:
-            self.recorder.add(method, self._relative(response.request.url or url), sent, response)
+            self.recorder.add(method, self._relative(response.request.url or url), sent, response, json_body)
         if response.status_code == 304:
             self.not_modified += 1
             return response
@@ -513,13 +532,14 @@ class HttpClient:
         status, headers = response.status_code, response.headers
         if status not in (403, 429):
             return None
-        remaining = str(headers.get("X-RateLimit-Remaining", "")).strip()
+        # GitHub and Jira say X-RateLimit-*, GitLab RateLimit-* (epoch seconds).
+        remaining = str(headers.get("X-RateLimit-Remaining", headers.get("RateLimit-Remaining", ""))).strip()
         retry_after = headers.get("Retry-After")
         if retry_after:  # a secondary limit or Jira's 429: as told
             seconds = _retry_after_seconds(retry_after)
             if seconds is not None:
                 return seconds
-        reset = headers.get("X-RateLimit-Reset")
+        reset = headers.get("X-RateLimit-Reset") or headers.get("RateLimit-Reset")
         if reset and (remaining == "0" or (status == 429 and not remaining)):
             when = epoch_or_iso(reset)
             if when is not None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -43,7 +44,7 @@ class Source(Base):
     __table_args__ = (UniqueConstraint("kind", "key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(20))  # git | github | jira
+    kind: Mapped[str] = mapped_column(String(20))  # git | github | jira | mlflow | gitlab
     key: Mapped[str] = mapped_column(String(500))  # absolute repo path, owner/repo, base_url + jql
     name: Mapped[str] = mapped_column(String(200))  # short display name (repository filter)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -408,6 +409,233 @@ class TicketStatus(Base):
     status_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     name: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str | None] = mapped_column(String(20))
+
+
+class MlflowExperiment(Base):
+    """An MLflow experiment of a tracking server (SPEC §12); runs name it by id, the config by name or id."""
+
+    __tablename__ = "mlflow_experiments"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    experiment_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    lifecycle_stage: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class MlflowRun(Base):
+    """An MLflow run (SPEC §12). Its actor is the `mlflow.user` tag, else `user_id` (both kept as given; resolved
+    at metric time). Times are UTC; `end_time` is null while RUNNING. `params`, `metrics` (latest value per key)
+    and `datasets` (dataset inputs) are JSON text; `tags` holds every tag as a JSON object."""
+
+    __tablename__ = "mlflow_runs"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    experiment_id: Mapped[str] = mapped_column(String(100), index=True)
+    run_name: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(String(320))  # "" from raw REST and Databricks: stored as None
+    mlflow_user: Mapped[str | None] = mapped_column(String(320))  # the `mlflow.user` tag
+    status: Mapped[str] = mapped_column(String(20))  # RUNNING | SCHEDULED | FINISHED | FAILED | KILLED
+    start_time: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # UTC
+    end_time: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lifecycle_stage: Mapped[str | None] = mapped_column(String(20))  # active | deleted
+    source_type: Mapped[str | None] = mapped_column(String(20))  # mlflow.source.type: NOTEBOOK, JOB, LOCAL, ...
+    source_name: Mapped[str | None] = mapped_column(Text)  # mlflow.source.name
+    git_commit: Mapped[str | None] = mapped_column(String(64))  # mlflow.source.git.commit
+    parent_run_id: Mapped[str | None] = mapped_column(String(64))  # mlflow.parentRunId
+    trigger: Mapped[str | None] = mapped_column(String(100))  # the source's trigger tag (e.g. ci.trigger)
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    metrics: Mapped[str] = mapped_column(Text, default="{}")
+    tags: Mapped[str] = mapped_column(Text, default="{}")
+    datasets: Mapped[str] = mapped_column(Text, default="[]")
+    url: Mapped[str | None] = mapped_column(Text)  # the run in the MLflow UI
+
+
+class MlflowModelVersion(Base):
+    """A registered model version as last collected: creator (`user_id`), stage, aliases (newline-separated)."""
+
+    __tablename__ = "mlflow_model_versions"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(300), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # last_updated_timestamp
+    user_id: Mapped[str | None] = mapped_column(String(320))  # who created the version
+    current_stage: Mapped[str | None] = mapped_column(String(30))
+    aliases: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str | None] = mapped_column(String(30))
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[str] = mapped_column(Text, default="{}")
+    url: Mapped[str | None] = mapped_column(Text)
+
+
+class MlflowRegistryEvent(Base):
+    """A change of where a registry alias or stage points, seen by comparing two collections (SPEC §12).
+
+    Open-source MLflow records no actor and no time for alias or stage changes, so each change is dated
+    between the collection that last saw the old state (`window_start`; None on first sight: since the
+    version's creation) and the one that saw the new state (`window_end`); `at` is the registry's own time
+    when it falls in that window (a stage change updates the version's last_updated_timestamp), else
+    `window_end` (`at_source` says which). `actor` comes only from a version tag naming the promoter
+    (`actor_tag`), else None = unknown. `target` is `alias:<name>` or `stage:<name>`; `version` None = the
+    alias was removed. `seq` numbers the changes of one (model, target) in the order seen."""
+
+    __tablename__ = "mlflow_registry_events"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(300), primary_key=True)
+    target: Mapped[str] = mapped_column(String(300), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int | None] = mapped_column(Integer)
+    previous_version: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # UTC, see at_source
+    at_source: Mapped[str] = mapped_column(String(30))  # registry | collection
+    window_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    window_end: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str | None] = mapped_column(String(320))
+    actor_tag: Mapped[str | None] = mapped_column(String(200))
+
+
+class MlflowRegistryState(Base):
+    """Where each alias / stage of a registered model pointed at the last collection (compared by the next)."""
+
+    __tablename__ = "mlflow_registry_state"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(300), primary_key=True)
+    target: Mapped[str] = mapped_column(String(300), primary_key=True)
+    versions: Mapped[str] = mapped_column(Text, default="")  # space-separated (a stage can hold several)
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, the collection that saw it
+
+
+class GitLabMergeRequest(Base):
+    """A merge request of a GitLab project (all states), SPEC §12: a merged MR counts as a merged PR."""
+
+    __tablename__ = "gitlab_merge_requests"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    iid: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mr_id: Mapped[int | None] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20))  # opened | closed | locked | merged
+    web_url: Mapped[str | None] = mapped_column(Text)
+    author_username: Mapped[str | None] = mapped_column(String(255))
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    author_name: Mapped[str | None] = mapped_column(Text)
+    merge_username: Mapped[str | None] = mapped_column(String(255))  # merge_user, else merged_by
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    merged_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    target_branch: Mapped[str | None] = mapped_column(Text)
+    source_branch: Mapped[str | None] = mapped_column(Text)
+    sha: Mapped[str | None] = mapped_column(String(64))
+    merge_commit_sha: Mapped[str | None] = mapped_column(String(64))
+    squash_commit_sha: Mapped[str | None] = mapped_column(String(64))
+    labels: Mapped[str] = mapped_column(Text, default="")  # newline-separated
+    draft: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class GitLabMergeRequestFile(Base):
+    """A file a merge request changes (for capabilities); a rename keeps its old path."""
+
+    __tablename__ = "gitlab_mr_files"
+    __table_args__ = (
+        ForeignKeyConstraint(["source_id", "iid"], ["gitlab_merge_requests.source_id", "gitlab_merge_requests.iid"],
+                             ondelete="CASCADE", name="fk_gitlab_mr_files_mr"),
+    )
+
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    iid: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    old_path: Mapped[str | None] = mapped_column(Text)
+
+
+class GitLabApproval(Base):
+    """An approval of a merge request (SPEC §12: counts as an approving review). The approvals endpoint has no
+    time: `approved_at` is the user's last "approved this merge request" system note (`note_id`), else the
+    MR's merge (or update) time, as `approved_at_source` says."""
+
+    __tablename__ = "gitlab_approvals"
+    __table_args__ = (
+        ForeignKeyConstraint(["source_id", "iid"], ["gitlab_merge_requests.source_id", "gitlab_merge_requests.iid"],
+                             ondelete="CASCADE", name="fk_gitlab_approvals_mr"),
+    )
+
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    iid: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(Text)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+    approved_at_source: Mapped[str] = mapped_column(String(20))  # note | merged_at | updated_at
+    note_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class GitLabNote(Base):
+    """A note (comment or system note) on a merge request."""
+
+    __tablename__ = "gitlab_notes"
+    __table_args__ = (
+        ForeignKeyConstraint(["source_id", "iid"], ["gitlab_merge_requests.source_id", "gitlab_merge_requests.iid"],
+                             ondelete="CASCADE", name="fk_gitlab_notes_mr"),
+    )
+
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    iid: Mapped[int] = mapped_column(Integer, primary_key=True)
+    note_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    author_username: Mapped[str | None] = mapped_column(String(255))
+    author_name: Mapped[str | None] = mapped_column(Text)
+    system: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    body: Mapped[str | None] = mapped_column(Text)
+
+
+class GitLabPipeline(Base):
+    """A GitLab pipeline (SPEC §12: a pipeline counts as a CI run); `user` from the pipeline's detail."""
+
+    __tablename__ = "gitlab_pipelines"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    pipeline_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    iid: Mapped[int | None] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(Text)  # workflow:name, when set
+    source: Mapped[str | None] = mapped_column(String(50))  # push, web, schedule, merge_request_event, ...
+    ref: Mapped[str | None] = mapped_column(Text)
+    sha: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(30))
+    user_username: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_name: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # UTC
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    duration: Mapped[int | None] = mapped_column(Integer)  # seconds
+    web_url: Mapped[str | None] = mapped_column(Text)
+
+
+class GitLabJob(Base):
+    """A job of a GitLab pipeline: its name and stage classify the pipeline ([pipeline] kinds)."""
+
+    __tablename__ = "gitlab_jobs"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    pipeline_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    stage: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(30))
+    user_username: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    duration: Mapped[float | None] = mapped_column(Float)  # seconds
+    web_url: Mapped[str | None] = mapped_column(Text)
 
 
 class MilestoneSignature(Base):

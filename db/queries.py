@@ -19,8 +19,17 @@ from db.models import (
     GitHubPullRequestFile,
     GitHubReview,
     GitHubWorkflowRun,
+    GitLabApproval,
+    GitLabJob,
+    GitLabMergeRequest,
+    GitLabMergeRequestFile,
+    GitLabPipeline,
     Identity,
     JUnitRun,
+    MlflowExperiment,
+    MlflowModelVersion,
+    MlflowRegistryEvent,
+    MlflowRun,
     Source,
     Tag,
     Ticket,
@@ -115,6 +124,8 @@ def load_source_frames(engine: Engine, source_names: Sequence[str] | None = None
         "ticket_events": load_ticket_events(engine, source_names),
         "checklist_items": load_checklist_items(engine, source_names),
         **load_github_frames(engine, source_names),
+        **load_gitlab_frames(engine, source_names),
+        **load_mlflow_frames(engine, source_names),
     }
 
 
@@ -214,3 +225,50 @@ def load_junit_runs(engine: Engine, source_names: Sequence[str] | None = None) -
             .outerjoin(r, (r.source_id == t.source_id) & (r.run_id == t.run_id) & (r.run_attempt == t.run_attempt))
             .order_by(t.source_id, t.completed_at, t.run_id))
     return _frame(engine, _in_sources(stmt, t.source_id, source_names), ["completed_at"])
+
+
+# --- GitLab and MLflow (SPEC §12) ----------------------------------------------------------------------------------
+def load_gitlab_frames(engine: Engine, source_names: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """GitLab merge requests (with their project name as `repo`), approvals, changed files, pipelines and jobs."""
+    mr, ap, fl, pl, jb = GitLabMergeRequest, GitLabApproval, GitLabMergeRequestFile, GitLabPipeline, GitLabJob
+    mrs = (select(mr.source_id, Source.name.label("repo"), mr.iid, mr.title, mr.state, mr.web_url, mr.author_username,
+                  mr.author_id, mr.author_name, mr.merge_username, mr.created_at, mr.updated_at, mr.closed_at,
+                  mr.merged_at, mr.target_branch, mr.source_branch, mr.merge_commit_sha, mr.labels)
+           .join(Source, Source.id == mr.source_id).order_by(mr.source_id, mr.iid))
+    approvals = select(ap.source_id, ap.iid, ap.user_id, ap.username, ap.name, ap.approved_at, ap.approved_at_source,
+                       ap.note_id).order_by(ap.source_id, ap.iid, ap.user_id)
+    pipelines = (select(pl.source_id, Source.name.label("repo"), *[c for c in pl.__table__.columns
+                                                                   if c.name != "source_id"])
+                 .join(Source, Source.id == pl.source_id).order_by(pl.created_at, pl.pipeline_id))
+    jobs = select(jb.source_id, jb.pipeline_id, jb.job_id, jb.name, jb.stage, jb.status).order_by(jb.job_id)
+    return {
+        "gitlab_merge_requests": _frame(engine, _in_sources(mrs, mr.source_id, source_names),
+                                        ["created_at", "updated_at", "closed_at", "merged_at"]),
+        "gitlab_approvals": _frame(engine, _in_sources(approvals, ap.source_id, source_names), ["approved_at"]),
+        "gitlab_mr_files": _frame(engine, _in_sources(select(fl.source_id, fl.iid, fl.path, fl.old_path),
+                                                      fl.source_id, source_names)),
+        "gitlab_pipelines": _frame(engine, _in_sources(pipelines, pl.source_id, source_names),
+                                   ["created_at", "updated_at", "started_at", "finished_at"]),
+        "gitlab_jobs": _frame(engine, _in_sources(jobs, jb.source_id, source_names)),
+    }
+
+
+def load_mlflow_frames(engine: Engine, source_names: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """MLflow runs (with their experiment's name), model versions and registry changes; times UTC."""
+    r, x, v, e = MlflowRun, MlflowExperiment, MlflowModelVersion, MlflowRegistryEvent
+    runs = (select(r.source_id, Source.name.label("repo"), x.name.label("experiment"),
+                   *[c for c in r.__table__.columns if c.name not in ("source_id", "params", "metrics")])
+            .join(Source, Source.id == r.source_id)
+            .outerjoin(x, (x.source_id == r.source_id) & (x.experiment_id == r.experiment_id))
+            .order_by(r.start_time, r.run_id))
+    versions = (select(v.source_id, Source.name.label("repo"), *[c for c in v.__table__.columns
+                                                                 if c.name != "source_id"])
+                .join(Source, Source.id == v.source_id).order_by(v.source_id, v.model, v.version))
+    events = select(*e.__table__.columns).order_by(e.source_id, e.model, e.target, e.seq)
+    return {
+        "mlflow_runs": _frame(engine, _in_sources(runs, r.source_id, source_names), ["start_time", "end_time"]),
+        "mlflow_model_versions": _frame(engine, _in_sources(versions, v.source_id, source_names),
+                                        ["created_at", "updated_at"]),
+        "mlflow_registry_events": _frame(engine, _in_sources(events, e.source_id, source_names),
+                                         ["at", "window_start", "window_end"]),
+    }

@@ -90,6 +90,8 @@ class Person(_Strict):
     emails: list[str] = []
     github: list[str] = []
     jira: list[str] = []
+    gitlab: list[str] = []  # GitLab usernames (SPEC §12)
+    mlflow: list[str] = []  # MLflow users: the `mlflow.user` tag or `user_id` (an OS login; emails go in `emails`)
     affiliations: list[Affiliation] = []
 
     @model_validator(mode="after")
@@ -160,10 +162,49 @@ class JiraSource(_Strict):
         return self.name or self.base_url.split("://", 1)[-1].split("/", 1)[0]
 
 
+class MlflowSource(_Strict):
+    """An MLflow tracking server (SPEC §12): open-source `mlflow server` or Databricks (any path prefix)."""
+
+    tracking_uri: str  # http(s) URL (a path prefix such as https://host/mlflow is kept), or replay:DIR
+    experiments: list[str] = []  # names or ids; empty: every active experiment
+    token_env: str | None = None  # bearer token (Databricks personal access token)
+    username_env: str | None = None  # basic auth (mlflow server --app-name basic-auth): user and password
+    password_env: str | None = None
+    name: str | None = None
+    ui_url: str | None = None  # where evidence links point (default: tracking_uri)
+    # What counts as production in the registry, and which version tag names who promoted it.
+    production_aliases: list[str] = Field(default_factory=lambda: ["production", "prod", "champion"])
+    production_stages: list[str] = Field(default_factory=lambda: ["Production"])
+    promoted_by_tag: str = "promoted_by"
+    trigger_tag: str = "ci.trigger"  # a run tag naming what started it (its value "schedule" counts apart)
+    models: list[str] = []  # registered model names; empty: every model
+    replay: str | None = None  # a `collect --record` directory served instead (tracking_uri still names it)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.tracking_uri.split("://", 1)[-1].strip("/") or "mlflow"
+
+
+class GitLabSource(_Strict):
+    """A GitLab project (SPEC §12), gitlab.com or self-managed."""
+
+    project: str  # group/project path or numeric id
+    base_url: str = "https://gitlab.com"  # the instance; /api/v4 is added (or replay:DIR)
+    token_env: str = "GITLAB_TOKEN"
+    name: str | None = None
+    replay: str | None = None  # a `collect --record` directory served instead (base_url still names it)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or str(self.project).rsplit("/", 1)[-1]
+
+
 class Sources(_Strict):
     git: list[GitSource] = []
     github: list[GitHubSource] = []
     jira: list[JiraSource] = []
+    mlflow: list[MlflowSource] = []
+    gitlab: list[GitLabSource] = []
 
 
 class Capability(_Strict):
@@ -179,8 +220,9 @@ def _default_capabilities() -> list[Capability]:
 
 
 class PipelineKind(_Strict):
-    workflows: list[str] = []
+    workflows: list[str] = []  # GitHub workflow path / file / name; GitLab pipeline name, job name or stage
     tags: list[str] = []
+    mlflow_experiments: list[str] = []  # MLflow experiment names or ids whose runs are of this kind (SPEC §12)
 
 
 class Pipeline(_Strict):
@@ -392,7 +434,8 @@ def summarize(cfg: EngagementConfig) -> str:
         f"People: {len(cfg.people)} "
         f"({sum(1 for p in cfg.people for a in p.affiliations[-1:] if a.side == 'internal')} internal now, "
         f"{sum(1 for p in cfg.people for a in p.affiliations[-1:] if a.side == 'vendor')} vendor now)",
-        f"Sources: {len(cfg.sources.git)} git, {len(cfg.sources.github)} GitHub, {len(cfg.sources.jira)} Jira",
+        f"Sources: {len(cfg.sources.git)} git, {len(cfg.sources.github)} GitHub, {len(cfg.sources.jira)} Jira, "
+        f"{len(cfg.sources.gitlab)} GitLab, {len(cfg.sources.mlflow)} MLflow",
     ]
     lines += [f"  git: {cfg.resolve_path(s.path)} @ {s.branch}" for s in cfg.sources.git]
     lines.append(f"Capabilities: {', '.join(cfg.capability_keys)}")

@@ -47,6 +47,15 @@ class SourceData:
     tags: pd.DataFrame = field(default_factory=pd.DataFrame)
     eval_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
     junit_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # GitLab and MLflow (SPEC §12): metrics/other_sources.py folds them into the frames above for the KPIs.
+    gitlab_merge_requests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    gitlab_approvals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    gitlab_mr_files: pd.DataFrame = field(default_factory=pd.DataFrame)
+    gitlab_pipelines: pd.DataFrame = field(default_factory=pd.DataFrame)
+    gitlab_jobs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mlflow_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mlflow_model_versions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mlflow_registry_events: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)

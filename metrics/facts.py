@@ -33,8 +33,10 @@ class Facts:
 
     def __init__(self, cfg: EngagementConfig, data: SourceData, accepted_milestones: Collection[str] = (),
                  today: dt.datetime | None = None):
+        from metrics.other_sources import with_other_sources
+
         self.cfg = cfg
-        self.data = data
+        self.data = with_other_sources(data, cfg)  # GitLab MRs/pipelines and MLflow runs in the shared frames
         self.accepted_milestones = frozenset(accepted_milestones)
         self.today = today
 
@@ -100,6 +102,14 @@ class Facts:
         from metrics.github_kpis import github_metrics
 
         return github_metrics(self.cfg, self.data, self.commits, self.commit_caps, today=self.today)
+
+    @cached_property
+    def model_promotions(self) -> pd.DataFrame:
+        """metrics.other_sources.model_promotions: versions put in production in the MLflow registry, with creator,
+        promoter (or unknown), `rollback` (back to an older version; `replaced_at`) and `two_key`, by week."""
+        from metrics.other_sources import model_promotions
+
+        return model_promotions(self.data, self.cfg)
 
     # -- tickets ---------------------------------------------------------------------------------------
     @cached_property

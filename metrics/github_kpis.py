@@ -61,7 +61,7 @@ def github_metrics(cfg: EngagementConfig, data, commits: pd.DataFrame, commit_ca
                    today=None) -> GitHubMetrics:
     """Everything GitHub-sourced for the engagement (see the module docstring)."""
     prs = data.pull_requests
-    has_github = bool(cfg.sources.github) or len(prs) > 0
+    has_github = bool(cfg.sources.github) or bool(cfg.sources.gitlab) or len(prs) > 0  # GitLab MRs are PRs
     if has_github:
         merged = merged_prs(prs if len(prs) else _empty_prs(), cfg)
         pr_caps = pr_capabilities(data.pr_files, cfg.capabilities) if len(data.pr_files) else pd.DataFrame(

@@ -3,12 +3,16 @@
 An event's actor is resolved in this order:
 1. bot: name, login or email local part matches a `bots` glob (only `*` and `?` are wildcards;
    brackets are literal), or the source says so (GitHub type "Bot", Jira accountType "app");
-2. roster: email, GitHub login (also through a GitHub noreply email) or Jira account id,
-   case-insensitive; the side is the affiliation in force on the event's local date
-   (`from` inclusive, `until` exclusive); no affiliation that day -> unattributed;
+2. roster: email, GitHub login (also through a GitHub noreply email), Jira account id, GitLab username
+   or MLflow user (SPEC §12), case-insensitive, each matched only against its own kind of identity;
+   the side is the affiliation in force on the event's local date (`from` inclusive, `until`
+   exclusive); no affiliation that day -> unattributed;
 3. email domain: exact match against internal / vendor domains;
 4. otherwise unattributed.
 Resolution runs once per distinct identity; events get their side by vectorised joins.
+
+A frame mixing sources says which kind of login each row's `login` is in a `login_kind` column (`github`, the
+default, `gitlab` or `mlflow`): a GitLab username never matches a roster GitHub login of the same spelling.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from engagement.config import EngagementConfig
 from engagement.weeks import local_dates, week_of
 
 SIDES = ("internal", "vendor", "unattributed", "bot")
-IDENTITY_COLUMNS = ("name", "email", "login", "jira_id", "source_bot")
+IDENTITY_COLUMNS = ("name", "email", "login", "jira_id", "source_bot", "gitlab", "mlflow")
+LOGIN_KINDS = ("gitlab", "mlflow")  # `login_kind` values whose login moves to its own identity column
 NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[^@]+)@users\.noreply\.github\.com$", re.IGNORECASE)
 DELETED_LOGINS = {"ghost"}
 
@@ -54,8 +59,12 @@ class IdentityResolver:
 
     def __init__(self, cfg: EngagementConfig):
         self.bots = glob_regex(cfg.classify.bots)
-        self.by_email, self.by_login, self.by_jira = {}, {}, {}
+        self.by_email, self.by_login, self.by_jira, self.by_gitlab, self.by_mlflow = {}, {}, {}, {}, {}
         for person in cfg.people:
+            for g in getattr(person, "gitlab", ()):
+                self.by_gitlab[g.lower()] = person.name
+            for m in getattr(person, "mlflow", ()):
+                self.by_mlflow[m.lower()] = person.name
             for e in person.emails:
                 self.by_email[e.lower()] = person.name
             for g in person.github:
@@ -74,15 +83,17 @@ class IdentityResolver:
         return None
 
     def resolve(self, name: str | None, email: str | None, login: str | None, jira_id: str | None,
-                source_bot: bool = False) -> Resolution:
+                source_bot: bool = False, gitlab: str | None = None, mlflow: str | None = None) -> Resolution:
         email = (email or "").strip().lower() or None
         login = (login or "").strip().lower() or None
         jira_id = (jira_id or "").strip().lower() or None
+        gitlab = (gitlab or "").strip().lower() or None
+        mlflow = (mlflow or "").strip().lower() or None
         local_part = email.rsplit("@", 1)[0] if email and "@" in email else email
         via_noreply = noreply_login(email)
         if source_bot:
             return Resolution(None, "bot", "source marks it a bot")
-        hit = self._is_bot(name, login, local_part, via_noreply)
+        hit = self._is_bot(name, login, local_part, via_noreply, gitlab, mlflow)
         if hit:
             return Resolution(None, "bot", f"bot pattern matches {hit!r}")
         if email and email in self.by_email:
@@ -93,7 +104,11 @@ class IdentityResolver:
             return Resolution(self.by_login[via_noreply.lower()], None, "roster login via noreply email")
         if jira_id and jira_id in self.by_jira:
             return Resolution(self.by_jira[jira_id], None, "roster Jira account")
-        if login in DELETED_LOGINS:
+        if gitlab and gitlab in self.by_gitlab:
+            return Resolution(self.by_gitlab[gitlab], None, "roster GitLab username")
+        if mlflow and mlflow in self.by_mlflow:
+            return Resolution(self.by_mlflow[mlflow], None, "roster MLflow user")
+        if login in DELETED_LOGINS or gitlab in DELETED_LOGINS:
             return Resolution(None, "unattributed", "deleted account")
         domain = email.rsplit("@", 1)[1] if email and "@" in email else None
         if domain in self.internal_domains:
@@ -125,6 +140,14 @@ def attribute(events: pd.DataFrame, cfg: EngagementConfig, at: str = "at") -> pd
     for col in IDENTITY_COLUMNS:
         if col not in out:
             out[col] = False if col == "source_bot" else None
+    if "login_kind" in out:  # GitLab / MLflow logins resolve against their own roster identities
+        for kind in LOGIN_KINDS:
+            mine = out["login_kind"].eq(kind).to_numpy()
+            if mine.any():
+                out[kind] = out[kind].astype(object)
+                out.loc[mine, kind] = out.loc[mine, "login"]
+                out["login"] = out["login"].astype(object)
+                out.loc[mine, "login"] = None
     out["source_bot"] = out["source_bot"].fillna(False).astype(bool)
     tz, start = cfg.engagement.timezone, cfg.engagement.start
     out["local_date"] = local_dates(out[at], tz)

@@ -5,7 +5,8 @@ A `[pipeline]` (or a capability's `ci_workflows`) entry matches a workflow run b
 `*` and `?` are the only wildcards, everything else is literal, case-insensitive. A run matching
 several kinds takes the first in the order data_cut, train, deploy, rollback. Tags match the
 kind's `tags` patterns (data cuts can be tags such as `data-v*`).
-Matching runs once per distinct (path, name), then joins back.
+A GitLab pipeline (metrics/other_sources.py) also matches by the names and stages of its jobs (`match_names`,
+newline-separated). Matching runs once per distinct (path, name, match_names), then joins back.
 """
 
 from __future__ import annotations
@@ -19,26 +20,31 @@ from metrics.identity import glob_regex
 KINDS = ("data_cut", "train", "deploy", "rollback")
 
 
-def _matches(patterns: list[str], path: str | None, name: str | None) -> bool:
+def _matches(patterns: list[str], path: str | None, name: str | None, also: str | None = None) -> bool:
     regex = glob_regex(patterns)
     if regex is None:
         return False
     path = path or ""
-    candidates = [path, path.rsplit("/", 1)[-1], name or ""]
+    candidates = [path, path.rsplit("/", 1)[-1], name or "", *(also.split("\n") if isinstance(also, str) else ())]
     return any(c and regex.match(c) for c in candidates)
+
+
+def _match_keys(runs: pd.DataFrame) -> list[str]:
+    return ["workflow_path", "name", "match_names"] if "match_names" in runs else ["workflow_path", "name"]
 
 
 def run_kinds(runs: pd.DataFrame, pipeline: Pipeline) -> pd.Series:
     """The pipeline kind of each run (None when no `[pipeline]` entry matches), aligned with `runs`."""
     if runs.empty:
         return pd.Series([], index=runs.index, dtype=object)
-    distinct = runs[["workflow_path", "name"]].drop_duplicates()
+    keys = _match_keys(runs)
+    distinct = runs[keys].drop_duplicates()
     kinds = []
-    for path, name in distinct.itertuples(index=False, name=None):
-        kind = next((k for k in KINDS if _matches(getattr(pipeline, k).workflows, path, name)), None)
+    for values in distinct.itertuples(index=False, name=None):
+        kind = next((k for k in KINDS if _matches(getattr(pipeline, k).workflows, *values)), None)
         kinds.append(kind)
     distinct = distinct.assign(kind=kinds)
-    merged = runs[["workflow_path", "name"]].merge(distinct, on=["workflow_path", "name"], how="left")
+    merged = runs[keys].merge(distinct, on=keys, how="left")
     return pd.Series(merged["kind"].to_numpy(), index=runs.index, dtype=object)
 
 
@@ -60,11 +66,12 @@ def run_capabilities(runs: pd.DataFrame, capabilities: list[Capability]) -> pd.D
     pairs = []
     if runs.empty:
         return pd.DataFrame(columns=["row", "capability"])
-    distinct = runs[["workflow_path", "name"]].drop_duplicates()
+    keys = _match_keys(runs)
+    distinct = runs[keys].drop_duplicates()
     for cap in capabilities:
-        hits = [(p, n) for p, n in distinct.itertuples(index=False, name=None) if _matches(cap.ci_workflows, p, n)]
+        hits = [v for v in distinct.itertuples(index=False, name=None) if _matches(cap.ci_workflows, *v)]
         if hits:
-            keys = pd.DataFrame(hits, columns=["workflow_path", "name"])
-            rows = runs.reset_index(names="row").merge(keys, on=["workflow_path", "name"])
+            found = pd.DataFrame(hits, columns=keys)
+            rows = runs.reset_index(names="row").merge(found, on=keys)
             pairs.append(pd.DataFrame({"row": rows["row"], "capability": cap.key}))
     return pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=["row", "capability"])

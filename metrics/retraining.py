@@ -24,7 +24,10 @@ def attributed_runs(runs: pd.DataFrame, cfg: EngagementConfig) -> pd.DataFrame:
     if runs.empty:
         return pd.DataFrame(columns=[*runs.columns, "kind", "at", "login", "source_bot", "person", "side", "rule",
                                      "org", "local_date", "week"])
-    events = runs.assign(kind=run_kinds(runs, cfg.pipeline), at=runs["created_at"], login=runs["triggering_login"],
+    kind = run_kinds(runs, cfg.pipeline)
+    if "preset_kind" in runs:  # MLflow runs: the kind their experiment is listed under (metrics/other_sources.py)
+        kind = kind.where(runs["source_kind"].ne("mlflow"), runs["preset_kind"])
+    events = runs.assign(kind=kind, at=runs["created_at"], login=runs["triggering_login"],
                          source_bot=runs["triggering_type"].eq("Bot"))
     return attribute(events.reset_index(drop=True), cfg)
 

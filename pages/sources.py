@@ -19,7 +19,13 @@ configured = pd.DataFrame(
     + [{"kind": "github", "name": s.repo, "location": s.base_url, "branch / query": "",
         "credentials from": f"${s.token_env}"} for s in cfg.sources.github]
     + [{"kind": "jira", "name": s.base_url, "location": s.base_url, "branch / query": s.jql,
-        "credentials from": ", ".join(f"${v}" for v in (s.email_env, s.token_env) if v)} for s in cfg.sources.jira],
+        "credentials from": ", ".join(f"${v}" for v in (s.email_env, s.token_env) if v)} for s in cfg.sources.jira]
+    + [{"kind": "gitlab", "name": str(s.project), "location": s.base_url, "branch / query": "",
+        "credentials from": f"${s.token_env}"} for s in cfg.sources.gitlab]
+    + [{"kind": "mlflow", "name": s.display_name, "location": s.tracking_uri,
+        "branch / query": ", ".join(s.experiments),
+        "credentials from": ", ".join(f"${v}" for v in (s.token_env, s.username_env, s.password_env) if v)}
+       for s in cfg.sources.mlflow],
     columns=["kind", "name", "location", "branch / query", "credentials from"])
 if configured.empty:
     st.info("The engagement file configures no sources: add [[sources.git]] with the path of a clone.")

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from collectors.demo import github_data
+from collectors.demo import github_data, mlflow_data
 from collectors.demo import tickets as demo_tickets
 from engagement.errors import UserError
 
@@ -639,6 +639,8 @@ def engagement_toml() -> str:
                   f"github = {_toml_list(logins)}", "affiliations = ["]
         if name in demo_tickets.JIRA_IDS:  # Jira account ids (tickets), inserted before affiliations
             lines.insert(len(lines) - 1, f"jira = {_toml_list([demo_tickets.JIRA_IDS[name]])}")
+        if name in mlflow_data.IDENTITIES:  # MLflow users (collectors/demo/mlflow_data.py)
+            lines.insert(len(lines) - 1, f"mlflow = {_toml_list(mlflow_data.IDENTITIES[name])}")
         for side, org, start, until in affiliations:
             parts = [f"side = {_toml_str(side)}", f"org = {_toml_str(org)}"]
             if start:
@@ -673,7 +675,8 @@ def engagement_toml() -> str:
             parts = [f"{k} = {_toml_str(v) if isinstance(v, str) else v}" for k, v in c.items()]
             lines.append("  { " + ", ".join(parts) + " },")
         lines.append("]")
-    body = ("\n".join(lines) + "\n" + github_data.toml_section(RECORDINGS) + demo_tickets.toml_section(RECORDINGS))
+    body = ("\n".join(lines) + "\n" + github_data.toml_section(RECORDINGS) + demo_tickets.toml_section(RECORDINGS)
+            + mlflow_data.toml_section(RECORDINGS))
     return f"{HEADER} (checksum {_checksum(body)})\n{body}"
 
 
@@ -772,6 +775,7 @@ def build_demo(out_dir: Path, *, force: bool = False) -> Path:
     _git(["fast-import", "--quiet", "--done"], cwd=repo, stdin=_fast_import_stream(_all_commits()))
     _git(["checkout", "-q", "-f", "main"], cwd=repo)
     record_demo_sources(out_dir / RECORDINGS)
+    mlflow_data.write_recording(out_dir / RECORDINGS)
     toml_path.write_text(engagement_toml(), encoding="utf-8")
     return toml_path
 

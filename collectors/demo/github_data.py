@@ -28,7 +28,7 @@ REPO_ID = 70001
 PIPELINE = """
 [pipeline]
 data_cut = { workflows = ["data-cut.yml"], tags = ["data-v*"] }
-train = { workflows = ["train.yml"] }
+train = { workflows = ["train.yml"], mlflow_experiments = ["fraud-train"] }
 deploy = { workflows = ["deploy.yml"] }
 rollback = { workflows = ["rollback.yml"] }
 """

@@ -5,6 +5,7 @@ activity (SPEC §6; the run source's KPI declares them). docs/metrics.md."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from metrics.facts import Facts, no_rows
@@ -20,12 +21,17 @@ def run_evidence(runs: pd.DataFrame, counted=True) -> pd.DataFrame:
     if runs.empty:
         return empty_evidence("event", "conclusion")
     conclusion = runs["conclusion"].fillna("not concluded").astype(str)
+    # An MLflow run (SPEC §12) is its own evidence kind, named by its run id and run name; CI runs by id/attempt.
+    mlflow = runs["source_kind"].eq("mlflow").to_numpy() if "source_kind" in runs else np.zeros(len(runs), bool)
+    ci_id = runs["run_id"].astype(str) + "/" + runs["run_attempt"].astype(str)
+    ci_title = (runs["name"].astype(str) + " (" + runs["event"].astype(str) + ", attempt " +
+                runs["run_attempt"].astype(str) + ", " + conclusion + ")")
+    run_title = (runs["name"].astype(str) + ": " + runs.get("display_title", runs["name"]).fillna("").astype(str) +
+                 " (" + runs["event"].astype(str) + ", " + conclusion + ")")
     return evidence_frame(
-        kind="run", id=runs["run_id"].astype(str) + "/" + runs["run_attempt"].astype(str), url=runs["html_url"],
-        at=iso(runs["created_at"]), person=runs["person"].fillna(runs["triggering_login"]), side=runs["side"],
-        counted=counted,
-        title=(runs["name"].astype(str) + " (" + runs["event"].astype(str) + ", attempt " +
-               runs["run_attempt"].astype(str) + ", " + conclusion + ")"),
+        kind=np.where(mlflow, "mlflow_run", "run"), id=np.where(mlflow, runs["run_id"].astype(str), ci_id),
+        url=runs["html_url"], at=iso(runs["created_at"]), person=runs["person"].fillna(runs["triggering_login"]),
+        side=runs["side"], counted=counted, title=np.where(mlflow, run_title, ci_title),
         repo=runs["repo"] if "repo" in runs else None, event=runs["event"], conclusion=runs["conclusion"])
 
 

@@ -165,9 +165,11 @@ def test_engagement_toml(built: tuple[Path, list[Commit]]) -> None:
     assert doc["sources"] == {"git": [{"path": "fraud-model", "branch": "main"}], "jira": [{
         "base_url": "https://fraud-model.atlassian.net", "name": "fraud-model Jira", "jql": "project = MLOPS",
         "token_env": "DEMO_JIRA_TOKEN", "replay": "recordings"}],
-        "github": [{"repo": "client/fraud-model", "replay": "recordings"}]}
+        "github": [{"repo": "client/fraud-model", "replay": "recordings"}],
+        "mlflow": [{"name": "mlflow", "tracking_uri": "https://mlflow.fraud-model.example",
+                    "experiments": ["fraud-train"], "replay": "recordings"}]}
     assert sorted(p.name for p in (toml_path.parent / "recordings").iterdir()) == [
-        "github-client-fraud-model.jsonl", "jira-fraud-model.jsonl"]
+        "github-client-fraud-model.jsonl", "jira-fraud-model.jsonl", "mlflow-demo.jsonl"]
     assert (toml_path.parent / "fraud-model" / ".git").is_dir()
     assert {c["key"]: c["paths"] for c in doc["capabilities"]} == CAPABILITY_PATHS
     assert all(set(c) == {"key", "paths"} for c in doc["capabilities"])
@@ -175,7 +177,7 @@ def test_engagement_toml(built: tuple[Path, list[Commit]]) -> None:
 
     people = {p["name"]: p for p in doc["people"]}
     for p in doc["people"]:
-        assert set(p) <= {"name", "emails", "github", "jira", "affiliations"}
+        assert set(p) <= {"name", "emails", "github", "jira", "mlflow", "affiliations"}
         for a in p["affiliations"]:
             assert set(a) <= {"side", "org", "from", "until"} and a["side"] in {"internal", "vendor"}
     assert len(people) == 6

@@ -47,12 +47,16 @@ def test_demo_collects_twice_from_its_recordings_with_no_server_and_no_warning(d
         "git fraud-model: 212 commits read (full walk), 0 removed, 0 tags, tip bab2e247c9ae",
         "git fraud-model: 23 evaluation tests at the tip",
         "github client/fraud-model: 20 PRs, 29 reviews, 26 runs written; calls used: 45 (0 not modified)",
-        "jira fraud-model Jira: 12 issues seen, 12 fetched, cursor 2026-10-27T09:00:00"]
+        "jira fraud-model Jira: 12 issues seen, 12 fetched, cursor 2026-10-27T09:00:00",
+        "mlflow mlflow: 1 experiments, 17 runs read (0 still running), 1 models, 3 versions, 2 registry changes; "
+        "calls used: 5"]
     assert second.stdout.splitlines() == [
         "git fraud-model: 0 commits read (incremental), 0 removed, 0 tags, tip bab2e247c9ae",
         "git fraud-model: 23 evaluation tests at the tip",
         "github client/fraud-model: 0 PRs, 0 reviews, 0 runs written; calls used: 2 (2 not modified)",
-        "jira fraud-model Jira: 1 issues seen, 0 fetched, cursor 2026-10-27T09:00:00"]
+        "jira fraud-model Jira: 1 issues seen, 0 fetched, cursor 2026-10-27T09:00:00",
+        "mlflow mlflow: 1 experiments, 17 runs read (0 still running), 1 models, 3 versions, 0 registry changes; "
+        "calls used: 5"]
 
     weekly = cli("metrics", "weekly", "--config", str(toml), "--format", "json")
     assert weekly.returncode == 0, weekly.stderr

@@ -1,4 +1,4 @@
-"""The demo engagement with everything collected (git, GitHub and Jira, replayed from the recordings the
+"""The demo engagement with everything collected (git, GitHub, Jira and MLflow, replayed from the recordings the
 self-contained demo writes), once per test session, for the tests that walk its rows. Tests must not write to it
 (signatures, freezes): they build their own copy."""
 

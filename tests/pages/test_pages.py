@@ -179,16 +179,17 @@ def test_people_on_empty_db(app, demo, empty_url):
 def test_sources_shows_runs_cursors_and_configured_sources(app, demo):
     at = app(demo["toml"], demo["url"], "pages/sources.py")
     runs = frame(at, "runs")
-    assert list(runs["status"]) == ["success"] * 3  # newest first: the demo's Jira tickets, GitHub, git
-    assert list(runs["kind"]) == ["jira", "github", "git"]
+    assert list(runs["status"]) == ["success"] * 4  # newest first: the demo's MLflow, Jira tickets, GitHub, git
+    assert list(runs["kind"]) == ["mlflow", "jira", "github", "git"]
     git_run = runs[runs["kind"] == "git"]
     assert int(git_run["items_seen"].iloc[0]) == len(demo["metrics"].commits)
     cursors = frame(at, "cursors")
     assert sorted(zip(cursors["source"], cursors["stream"], strict=True)) == [
         ("client/fraud-model", "pulls"), ("client/fraud-model", "repo"), ("client/fraud-model", "runs"),
-        ("fraud-model", "commits"), ("fraud-model", "eval_tests"), ("fraud-model Jira", "issues")]
+        ("fraud-model", "commits"), ("fraud-model", "eval_tests"), ("fraud-model Jira", "issues"),
+        ("mlflow", "registry"), ("mlflow", "runs"), ("mlflow", "runs:4")]
     configured = frame(at, "configured")
-    assert list(configured["kind"]) == ["git", "github", "jira"]
+    assert list(configured["kind"]) == ["git", "github", "jira", "mlflow"]
     assert configured["location"].iloc[0] == str(demo["dir"] / "fraud-model")
 
 
@@ -211,7 +212,7 @@ def test_repository_filter_recomputes_the_kpis(app, demo, git_repo, tmp_path):
     assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     at = app(toml, url)
     repos = at.multiselect(key="repos")
-    assert set(repos.options) == {"fraud-model", "extras", "fraud-model Jira", "client/fraud-model"}
+    assert set(repos.options) == {"fraud-model", "extras", "fraud-model Jira", "client/fraud-model", "mlflow"}
     assert at.metric[0].label == "Internal commit share"
     assert any("Scorecard of week 8" in c.value for c in at.caption)
     assert at.metric[0].value == f"{(18 + 3) / (18 + 3 + 3):.0%}"  # the demo's week 8 plus three internal commits

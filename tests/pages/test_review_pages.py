@@ -105,7 +105,7 @@ def test_review_deep_link_shows_the_weeks_cards_ladder_and_milestones(env):
     metrics = {x.label: x.value for x in at.metric}
     assert (metrics["Due now"], metrics["At risk"], metrics["Met"]) == ("2", "1", "2")  # M2 and M3 due in week 5
     freshness = next(d.value for d in at.dataframe if "last_success" in d.value.columns)
-    assert sorted(freshness["source"]) == ["client/fraud-model", "fraud-model", "fraud-model Jira"]
+    assert sorted(freshness["source"]) == ["client/fraud-model", "fraud-model", "fraud-model Jira", "mlflow"]
     assert set(freshness["last_status"]) == {"success"}
     assert "Week 5 is not frozen" in texts(at)
 
