@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,8 +21,38 @@ from db.models import Commit, CommitFile, Identity, Tag
 from db.queries import load_runs
 from tests.support.paths import ROOT
 
-# Large enough that a stop right after the first 2,000-commit batch always lands mid-run, even on a busy machine.
+# Large enough that the first 2,000-commit batch is a small part of the history.
 BIG_REPO_COMMITS = 20000
+
+# A `git` first on the PATH of the collector that is stopped: the real git, whose `log` output reaches the collector
+# at full speed for its first MiB and then slowly, so the stop lands mid-run however fast the machine (or the
+# parallel ingest) is. The collector itself is unchanged: it runs git by name.
+SLOW_GIT = """#!{python}
+import os, subprocess, sys, time
+real, args = {real!r}, sys.argv[1:]
+if "log" not in args:
+    os.execv(real, [real, *args])
+proc = subprocess.Popen([real, *args], stdout=subprocess.PIPE)
+sent = 0
+while chunk := proc.stdout.read(65536):
+    sys.stdout.buffer.write(chunk)
+    sys.stdout.buffer.flush()
+    sent += len(chunk)
+    if sent > 1 << 20:
+        time.sleep(0.25)
+sys.exit(proc.wait())
+"""
+
+
+def slow_git_path(tmp_path: Path) -> str:
+    """A PATH with SLOW_GIT as `git` first."""
+    real = shutil.which("git")
+    bin_dir = tmp_path / "slow-bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "git"
+    shim.write_text(SLOW_GIT.format(python=sys.executable, real=real))
+    shim.chmod(0o755)
+    return f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
 
 
 def snapshot(engine) -> dict[str, list[tuple]]:
@@ -134,7 +165,8 @@ def test_stop_mid_collection_then_rerun_equals_a_clean_run(tmp_path, big_repo, d
     toml.write_text(f'[engagement]\nname = "x"\nstart = 2026-09-07\n[[sources.git]]\npath = "{repo}"\n')
     engine = make_engine(db_url)
     cmd = [sys.executable, "-m", "collectors", "collect", "--config", str(toml), "--db", db_url, "--quiet"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "PATH": slow_git_path(tmp_path)})
     deadline = time.monotonic() + 120
     written = 0
     while time.monotonic() < deadline and proc.poll() is None:
@@ -143,7 +175,7 @@ def test_stop_mid_collection_then_rerun_equals_a_clean_run(tmp_path, big_repo, d
         if written:
             break
         time.sleep(0.02)
-    assert proc.poll() is None, "the collector finished before it could be killed; use a larger repository"
+    assert proc.poll() is None, "the collector finished before it could be stopped"
     os.kill(proc.pid, sig)
     proc.wait()
     with engine.connect() as conn:
