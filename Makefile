@@ -36,7 +36,7 @@ collect: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -n auto --dist loadfile -m "not slow and not browser"
 
 # The slow tier (browser, kill, concurrency and large-repository tests); .ci/run runs it after `make test`.
 test-slow: $(VENV)/.dev
