@@ -643,8 +643,8 @@ def purge_ledger_details(conn: Connection, subject: Subject, key_salt: bytes) ->
         hints = dict(entry.hints)
         titles = dict(hints.get("titles", {}))
         for row in _evidence_rows(c):
-            if row.get("person") in ids:
-                titles.pop(str(row.get("item")), None)
+            if row.get("person") in ids:  # titles are keyed as metrics.acceptance.row_key keys evidence rows
+                titles.pop(f"{row.get('kind')}:{row['id']}" if "id" in row else str(row.get("item")), None)
         new_hints = {**hints, "titles": titles} if titles != hints.get("titles", {}) else None
         if new_details is not None or new_hints is not None:
             ledger.set_details(conn, entry.seq, new_details, new_hints)

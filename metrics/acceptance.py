@@ -140,7 +140,7 @@ def signed_document(document: dict, key_salt: bytes) -> tuple[dict, dict[str, st
         for row in criterion.get("rows", []):
             title = row.pop("title", None)
             if title:
-                titles[str(_row_key(row))] = title
+                titles[str(row_key(row))] = title
             row["person"] = privacy.person_id(key_salt, row.get("person"))
             rows.append(row)
         criterion["rows"] = rows
@@ -249,14 +249,14 @@ def accepted_milestones(engine: Engine, cfg: EngagementConfig) -> set[str]:
     return {mid for mid, rows in standing.groupby("milestone") if mid in configured and is_accepted(rows)}
 
 
-def _row_key(row: dict):
+def row_key(row: dict):
     """An evidence row's identity: (kind, id); rows signed before issue 10 had an `item` instead."""
     return f"{row.get('kind')}:{row['id']}" if "id" in row else row.get("item")
 
 
 def _row_label(row: dict, titles: dict[str, str] | None = None) -> str:
     short = str(row.get("id", row.get("item")) or "")[:10]
-    title = row.get("title") or (titles or {}).get(str(_row_key(row)))
+    title = row.get("title") or (titles or {}).get(str(row_key(row)))
     return f"{row.get('kind') or 'item'} {short}" + (f" ({title})" if title else "")
 
 
@@ -276,8 +276,8 @@ def evidence_changes(old: dict, new: dict, limit: int = 20, titles: dict[str, st
         label = f"criterion {j} ({b.get('asks') or a.get('asks')})"
         if a.get("value") != b.get("value"):
             lines.append(f"{label}: value {_plain(a.get('value'))} → {_plain(b.get('value'))}")
-        rows_a = {_row_key(r): r for r in a.get("rows", [])}
-        rows_b = {_row_key(r): r for r in b.get("rows", [])}
+        rows_a = {row_key(r): r for r in a.get("rows", [])}
+        rows_b = {row_key(r): r for r in b.get("rows", [])}
         for item in sorted(set(rows_a) - set(rows_b), key=str):
             lines.append(f"{label}: {_row_label(rows_a[item], titles)} no longer counts")
         for item in sorted(set(rows_b) - set(rows_a), key=str):

@@ -19,14 +19,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
 from db import ledger, privacy, review_store
-from metrics.acceptance import digest, document_for_week, roster_digest, signed_document
+from metrics.acceptance import digest, document_for_week, roster_digest, row_key, signed_document
+from metrics.criteria import CRITERION_METRICS, Filters
 from metrics.engagement import EngagementMetrics
+from metrics.milestones import milestone
 
-FACTS = ("kind", "at", "repo", "link")  # what a source row says happened; never changes for one item
+FACTS = ("kind", "at", "repo", "url")  # what a source row says happened; never changes for one item
 
 
 @dataclass
@@ -55,52 +58,46 @@ def _label(e: ledger.Entry) -> str:
     return f"ledger row {e.seq} (signature of {e.content.get('milestone')} by {who})"
 
 
-def _iso(times) -> list[str]:
-    return list(pd.to_datetime(times, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-
-def item_facts(m: EngagementMetrics) -> dict[str, dict]:
-    """Every evidence item the registry's readers can name, whatever its side or filter (item ids as
-    metrics/registry.py makes them): commits by sha, train run attempts by "run/attempt", runbook executions
-    by ticket key. An item that left a criterion's evidence is looked up here: did it vanish, or change?"""
-    facts: dict[str, dict] = {}
-    c = m.commits
-    if len(c):
-        for sha, at, repo, side in zip(c["sha"], _iso(c["at"]), c["repo"], c["side"], strict=True):
-            facts[str(sha)] = {"kind": "commit", "at": at, "repo": repo, "side": side}
-    runs = m.github.runs if m.github is not None else pd.DataFrame()
-    if len(runs) and {"run_id", "run_attempt", "created_at", "side"} <= set(runs.columns):
-        repos = runs["repo"] if "repo" in runs else [None] * len(runs)
-        for rid, att, at, repo, side in zip(runs["run_id"], runs["run_attempt"], _iso(runs["created_at"]), repos,
-                                            runs["side"], strict=True):
-            facts[f"{rid}/{att}"] = {"kind": "train run", "at": at, "repo": repo, "side": side}
-    rb = m.runbook_executions
-    if len(rb) and {"key", "completed_at", "executor_side"} <= set(rb.columns):
-        done = rb[rb["completed_at"].notna()]
-        for key, at, repo, side in zip(done["key"], _iso(done["completed_at"]), done["repo"], done["executor_side"],
-                                       strict=True):
-            facts[str(key)] = {"kind": "runbook execution", "at": at, "repo": repo, "side": side}
-    return facts
+def criterion_facts(m: EngagementMetrics, milestone_id: str, week: int | None,
+                   key_salt: bytes) -> dict[int, dict[str, dict]]:
+    """Per criterion of a milestone, every evidence row its metric has in `week` whatever its side or
+    capability (only the filters the metric needs are kept), in the signed form (persons as ids), by row key.
+    A row that left a criterion's evidence is looked up here: did it vanish, or change?"""
+    try:
+        ms = milestone(m, milestone_id)
+    except KeyError:
+        return {}
+    out: dict[int, dict[str, dict]] = {}
+    for j, c in enumerate(ms.criteria):
+        metric = CRITERION_METRICS[c.metric]
+        f = Filters(c.capability if "capability" in metric.required else None,
+                    c.runbook if "runbook" in metric.required else None, None)
+        rows = metric.evidence(m, f, week) if week is not None else pd.DataFrame()
+        doc, _titles = signed_document({"criteria": [{"criterion": j + 1, "rows": rows.replace(
+            {np.nan: None}).to_dict("records")}]}, key_salt)
+        out[j + 1] = {str(row_key(r)): r for r in doc["criteria"][0]["rows"]}
+    return out
 
 
 def _compare(e: ledger.Entry, signed: dict, current: dict, same_roster: bool, titles: dict,
-             facts: dict[str, dict]) -> tuple[list, list]:
+             facts: dict[int, dict[str, dict]]) -> tuple[list, list]:
     problems, notices = [], []
     new_c = {c["criterion"]: c for c in current.get("criteria", [])}
     for c in signed.get("criteria", []):
         now = new_c.get(c["criterion"], {})
-        rows_now = {str(r.get("item")): r for r in now.get("rows", [])}
+        rows_now = {str(row_key(r)): r for r in now.get("rows", [])}
         for row in c.get("rows", []):
-            item = str(row.get("item"))
-            name = f"{row.get('kind') or 'item'} {item[:12]}" + (f" ({titles[item]})" if titles.get(item) else "")
+            item = str(row_key(row))
+            shown = str(row.get("id", row.get("item")))
+            name = f"{row.get('kind') or 'item'} {shown[:12]}" + (f" ({titles[item]})" if titles.get(item) else "")
             found = rows_now.get(item)
             if found is None:
-                known = facts.get(item)
+                known = facts.get(c["criterion"], {}).get(item)
                 if known is None:
                     notices.append(f"{_label(e)}: {name} no longer counts for criterion {c['criterion']} (not in the "
                                    "data any more: removed at the source)")
                     continue
-                found = {**row, **{k: v for k, v in known.items() if k in ("at", "repo", "side")}}
+                found = {**row, **{k: known.get(k) for k in (*FACTS, "side")}}
                 if found == row:
                     notices.append(f"{_label(e)}: {name} no longer counts for criterion {c['criterion']} "
                                    "(the configuration changed)")
@@ -116,7 +113,7 @@ def _compare(e: ledger.Entry, signed: dict, current: dict, same_roster: bool, ti
                 problems.append(f"{_label(e)}: evidence row {name} changed after signing: " + ", ".join(changed))
             elif row.get("person") != found.get("person"):
                 notices.append(f"{_label(e)}: {name}: re-attributed to another person")
-        signed_items = {str(r.get("item")) for r in c.get("rows", [])}
+        signed_items = {str(row_key(r)) for r in c.get("rows", [])}
         added = [i for i in rows_now if i not in signed_items]
         if added:
             notices.append(f"{_label(e)}: {len(added)} evidence row(s) added to criterion {c['criterion']} since "
@@ -134,7 +131,6 @@ def verify(engine: Engine, m: EngagementMetrics, witness: ledger.Witness | None 
     rows = ledger.entries(engine, engagement=engagement, kinds=("sign", "freeze"))
     key_salt = privacy.salt(engine) if rows else b""
     roster_now = roster_digest(m.cfg)
-    facts = None
     for e in rows:
         if e.kind == "freeze":
             report.frozen_weeks += 1
@@ -155,7 +151,7 @@ def verify(engine: Engine, m: EngagementMetrics, witness: ledger.Witness | None 
             continue
         current, titles = signed_document(document, key_salt)
         same_roster = e.content.get("roster_sha256") == roster_now
-        facts = facts if facts is not None else item_facts(m)
+        facts = criterion_facts(m, str(e.content.get("milestone")), week, key_salt)
         problems, notices = _compare(e, signed, current, same_roster, {**titles, **e.hints.get("titles", {})},
                                      facts)
         report.problems += problems

@@ -1,6 +1,6 @@
 """Data rights (SPEC §9) on the demo: purge, pseudonymize, retention, export-person, the audit log.
 
-The demo (git + its Jira recording + its GitHub data from the local replay server) is collected; Tom Becker
+The demo (git + its GitHub, Jira and MLflow recordings) is collected; Tom Becker
 (vendor until 2026-10-07, then internal; commits, PRs, reviews, CI runs, Jira tickets and comments) signs M1
 with Marco Bianchi and freezes week 5. After `collectors purge --person "Tom Becker"`: none of his names,
 emails, logins, Jira account id or GitHub account id is left in any table, the pack or the logs; every weekly
@@ -22,10 +22,8 @@ import pytest
 from sqlalchemy import inspect, text
 
 from collectors.__main__ import main as collectors_main
-from collectors.demo import github_data as gh
 from collectors.demo import tickets as demo_tickets
 from collectors.demo.build import build_demo
-from collectors.demo.github_replay import ReplayServer
 from db import ledger
 from db.engine import make_engine
 from db.review_store import audit_log, load_signatures
@@ -70,14 +68,11 @@ def text_leaks(texts: list[str], needles: list[str]) -> list[str]:
 
 @pytest.fixture
 def demo(db_url, tmp_path):
-    """The demo collected from git, the Jira recording and the GitHub replay server (kept running)."""
+    """The demo collected from git and its GitHub, Jira and MLflow recordings."""
     toml = build_demo(tmp_path / "demo")
-    with ReplayServer() as server:
-        gh.demo_repo().script(server)
-        gh.add_github_source(toml, server.base_url)
-        code, _out, err = run(collectors_main, "collect", "--config", str(toml), "--db", db_url, "--quiet")
-        assert code == 0, err
-        yield toml, db_url, server
+    code, _out, err = run(collectors_main, "collect", "--config", str(toml), "--db", db_url, "--quiet")
+    assert code == 0, err
+    return toml, db_url
 
 
 def commit_as(repo: Path, author: str, email: str, path: str, message: str, date: str) -> None:
@@ -91,7 +86,7 @@ def commit_as(repo: Path, author: str, email: str, path: str, message: str, date
 
 
 def test_purge_on_the_demo_leaves_no_trace_and_every_figure(demo, tmp_path):
-    toml, url, server = demo
+    toml, url = demo
     engine = make_engine(url)
     base = ["--config", str(toml), "--db", url]
     assert leaks(engine, TOM, TOM_GITHUB_ID)  # he is everywhere before: commits, PRs, runs, tickets, ...
