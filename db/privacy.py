@@ -4,7 +4,8 @@
 exported) turns a key into `person-` + 16 hex digits:
 - a person: key `person:<name, spaces collapsed, case-folded>`; this is the id signatures and frozen weeks
   store (`person_id`) and the pseudonym a purge gives the person, so both keep verifying after a purge;
-- an identity: key `<kind>:<value>` with kind email | github | jira | name (`identity_hash`); with
+- an identity: key `<kind>:<value>` with kind email | github | jira | gitlab | mlflow | name (`identity_hash`;
+  an MLflow user that is an email is hashed as an email); with
   `pseudonymize = true` the collectors' values are replaced by these from the start (`enforce`), and the
   roster is matched by hashing its identities the same way (`effective_config`).
 An email keeps its domain (`person-…@client.com`): the domain says the side (SPEC §3), not who it is; a
@@ -74,12 +75,26 @@ IDENTITY_COLUMNS: list[tuple[str, str, str, str | None]] = [
     ("ticket_events", "from_id", "ref", "assignee"), ("ticket_events", "to_id", "ref", "assignee"),
     ("checklist_items", "checked_by_name", "name", None), ("checklist_items", "checked_by_login", "github", None),
     ("checklist_items", "checked_by_jira_id", "jira", None),
+    # MLflow users: an OS login or, as Databricks writes them, an email ("mlflow" rewrites those as emails)
+    ("mlflow_runs", "user_id", "mlflow", None), ("mlflow_runs", "mlflow_user", "mlflow", None),
+    ("mlflow_model_versions", "user_id", "mlflow", None), ("mlflow_registry_events", "actor", "mlflow", None),
+    ("gitlab_merge_requests", "author_username", "gitlab", None),
+    ("gitlab_merge_requests", "author_name", "name", None),
+    ("gitlab_merge_requests", "merge_username", "gitlab", None),
+    ("gitlab_approvals", "username", "gitlab", None), ("gitlab_approvals", "name", "name", None),
+    ("gitlab_notes", "author_username", "gitlab", None), ("gitlab_notes", "author_name", "name", None),
+    ("gitlab_pipelines", "user_username", "gitlab", None), ("gitlab_pipelines", "user_name", "name", None),
+    ("gitlab_jobs", "user_username", "gitlab", None),
 ]
+# JSON objects holding an identity under a key: (table, column, key, kind).
+JSON_IDENTITY_KEYS = [("mlflow_runs", "tags", "mlflow.user", "mlflow")]
 # Numeric GitHub account ids and the login column beside them: NULL once the login is a pseudonym.
 ACCOUNT_COLUMNS = [("github_pull_requests", "author_id", "author_login"),
                    ("github_reviews", "reviewer_id", "reviewer_login"),
                    ("github_workflow_runs", "actor_id", "actor_login"),
-                   ("github_workflow_runs", "triggering_id", "triggering_login")]
+                   ("github_workflow_runs", "triggering_id", "triggering_login"),
+                   ("gitlab_merge_requests", "author_id", "author_username"),
+                   ("gitlab_pipelines", "user_id", "user_username")]
 # Free text written by the row's actor: (table, column, author columns, time column for retention).
 AUTHORED_TEXT = [
     ("commits", "subject", ("author_email", "author_name"), "authored_at"),
@@ -90,6 +105,8 @@ AUTHORED_TEXT = [
     ("tickets", "description", ("reporter_email", "reporter_login", "reporter_jira_id", "reporter_name"),
      "created_at"),
     ("ticket_events", "body", ("actor_email", "actor_login", "actor_jira_id", "actor_name"), "at"),
+    ("gitlab_merge_requests", "title", ("author_username", "author_name"), "created_at"),
+    ("gitlab_notes", "body", ("author_username", "author_name"), "created_at"),
 ]
 # Other free text that may name someone: the purge replaces their names and identities in it.
 MENTION_COLUMNS = [("commits", "subject"), ("commits", "co_authors"), ("github_pull_requests", "title"),
@@ -98,7 +115,12 @@ MENTION_COLUMNS = [("commits", "subject"), ("commits", "co_authors"), ("github_p
                    ("github_workflow_runs", "head_branch"), ("tickets", "title"), ("tickets", "description"),
                    ("tickets", "labels"), ("ticket_events", "body"), ("ticket_events", "from_name"),
                    ("ticket_events", "to_name"), ("checklist_items", "text"), ("collection_runs", "error"),
-                   ("junit_runs", "problems"), ("tags", "tagger_name")]
+                   ("junit_runs", "problems"), ("tags", "tagger_name"), ("mlflow_runs", "run_name"),
+                   ("mlflow_runs", "tags"), ("mlflow_runs", "params"), ("mlflow_runs", "source_name"),
+                   ("mlflow_model_versions", "tags"), ("mlflow_model_versions", "source"),
+                   ("gitlab_merge_requests", "title"), ("gitlab_merge_requests", "source_branch"),
+                   ("gitlab_merge_requests", "labels"), ("gitlab_notes", "body"), ("gitlab_pipelines", "ref"),
+                   ("gitlab_jobs", "name")]
 
 
 def _table(name: str) -> Table:
@@ -145,7 +167,7 @@ def identity_key(kind: str, value: str) -> str:
 
 
 def identity_hash(key_salt: bytes, kind: str, value: str) -> str:
-    """Salted hash of one identity (kind email | github | jira | name) as tombstones store it."""
+    """Salted hash of one identity (kind email | github | jira | gitlab | mlflow | name) as tombstones store it."""
     return _digest(key_salt, identity_key(kind, value))
 
 
@@ -241,6 +263,8 @@ class PrivacyState:
             return None
         if kind == "people":
             return self._rewrite_people(value)
+        if kind == "mlflow":  # an MLflow user is an OS login or an email
+            kind = "email" if "@" in value else "mlflow"
         if is_pseudonym(value):
             person = self._by_prefix(value) if value.split("@", 1)[0] not in self.purged else None
             return pseudo_value(kind, value, person) if person else None
@@ -320,11 +344,42 @@ def _rewrite_identities(conn: Connection, st: PrivacyState) -> int:
             stmt = update(table).where(col == bindparam("_old"), *where[1:]).values({column: bindparam("_new")})
             changed += conn.execute(stmt, updates).rowcount or 0
     changed += _rewrite_identity_table(conn, st)
+    changed += _rewrite_json_identities(conn, st)
     for table_name, account, login in ACCOUNT_COLUMNS:
         table = _table(table_name)
         cond = table.c[login].in_(sorted(st.purged)) if not st.pseudonymize else table.c[login].like("person-%")
         changed += conn.execute(update(table).where(table.c[account].is_not(None), cond)
                                 .values({account: None})).rowcount or 0
+    return changed
+
+
+def _rewrite_json_value(text, key: str, kind: str, st: PrivacyState):
+    """A JSON object's text with the identity under `key` rewritten, or None when it stays as it is."""
+    try:
+        doc = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get(key), str):
+        return None
+    new = st.rewrite(kind, doc[key])
+    if not new or new == doc[key]:
+        return None
+    return json.dumps({**doc, key: new}, sort_keys=True)
+
+
+def _rewrite_json_identities(conn: Connection, st: PrivacyState) -> int:
+    """Identities inside JSON columns (an MLflow run's `mlflow.user` tag)."""
+    changed = 0
+    for table_name, column, key, kind in JSON_IDENTITY_KEYS:
+        table = _table(table_name)
+        col = table.c[column]
+        pk = list(table.primary_key.columns)
+        for row in conn.execute(select(*pk, col).where(col.like(f'%"{key}"%'))).all():
+            new = _rewrite_json_value(row[-1], key, kind, st)
+            if new is not None:
+                conn.execute(update(table).where(and_(*(c == v for c, v in zip(pk, row[:-1], strict=True))))
+                             .values({column: new}))
+                changed += 1
     return changed
 
 
@@ -466,10 +521,10 @@ class Scrubber:
         return bool(self.st.tombstones or self.st.pseudonymize)
 
     def row(self, table: str, row: dict, source_kind: str = "jira") -> dict:
-        if not self.active or table not in self.columns:
+        if not self.active or (table not in self.columns and table not in {t for t, *_ in JSON_IDENTITY_KEYS}):
             return row
         out = dict(row)
-        for column, kind in self.columns[table]:
+        for column, kind in self.columns.get(table, []):
             if column in out:
                 if table == "ticket_events" and column in ("from_id", "to_id", "from_name", "to_name") \
                         and out.get("kind") != "assignee":
@@ -477,6 +532,11 @@ class Scrubber:
                 new = self.st.rewrite("github" if kind == "ref" and source_kind == "github" else
                                       "jira" if kind == "ref" else kind, out[column])
                 if new:
+                    out[column] = new
+        for table_name, column, key, kind in JSON_IDENTITY_KEYS:
+            if table_name == table and column in out:
+                new = _rewrite_json_value(out[column], key, kind, self.st)
+                if new is not None:
                     out[column] = new
         for table_name, account, login in ACCOUNT_COLUMNS:
             if table_name == table and account in out and is_pseudonym(out.get(login)):
@@ -516,11 +576,11 @@ def find_subject(conn: Connection, cfg: EngagementConfig, person: str | None = N
                              "EMAIL|LOGIN for someone who is not")
     elif identity is not None:
         wanted = identity.strip().casefold()
-        target = next((p for p in cfg.people if wanted in {x.casefold() for x in (*p.emails, *p.github, *p.jira)}),
-                      None)
+        target = next((p for p in cfg.people if wanted in {x.casefold() for x in (*p.emails, *p.github, *p.jira,
+                                                                                    *p.gitlab, *p.mlflow)}), None)
     if target is not None:
         ids = {"name": {target.name}, "email": set(target.emails), "github": set(target.github),
-               "jira": set(target.jira)}
+               "jira": set(target.jira), "gitlab": set(target.gitlab), "mlflow": set(target.mlflow)}
         pseudonym = person_id(key_salt, target.name)
         affiliations = [{"side": a.side, "org": a.org, "from": a.from_.isoformat() if a.from_ else None,
                          "until": a.until.isoformat() if a.until else None} for a in target.affiliations]
@@ -528,10 +588,11 @@ def find_subject(conn: Connection, cfg: EngagementConfig, person: str | None = N
     else:
         value = identity.strip()
         kind = "email" if "@" in value else "github"
-        ids = {"name": set(), "email": set(), "github": set(), "jira": set()}
+        ids = {"name": set(), "email": set(), "github": set(), "jira": set(), "gitlab": set(), "mlflow": set()}
         ids[kind].add(value)
-        if kind == "github":  # a bare id may also be a Jira account id
-            ids["jira"].add(value)
+        if kind == "github":  # a bare id may also be a Jira account id, a GitLab username or an MLflow user
+            for other in ("jira", "gitlab", "mlflow"):
+                ids[other].add(value)
         subject = Subject(pseudonym_of_hash(identity_hash(key_salt, kind, value)), None, ids, [], False)
     _add_seen_names(conn, subject)
     return subject
@@ -546,8 +607,11 @@ def _add_seen_names(conn: Connection, subject: Subject) -> None:
              ("tickets", "assignee_login", "assignee_name"), ("ticket_events", "actor_email", "actor_name"),
              ("ticket_events", "actor_jira_id", "actor_name"), ("ticket_events", "actor_login", "actor_name"),
              ("checklist_items", "checked_by_jira_id", "checked_by_name"),
-             ("checklist_items", "checked_by_login", "checked_by_name")]
-    values = {v.casefold() for k in ("email", "github", "jira") for v in subject.identities[k]}
+             ("checklist_items", "checked_by_login", "checked_by_name"),
+             ("gitlab_merge_requests", "author_username", "author_name"),
+             ("gitlab_approvals", "username", "name"), ("gitlab_notes", "author_username", "author_name"),
+             ("gitlab_pipelines", "user_username", "user_name")]
+    values = {v.casefold() for k in ("email", "github", "jira", "gitlab", "mlflow") for v in subject.identities[k]}
     if not values:
         return
     for table_name, id_col, name_col in pairs:
@@ -740,14 +804,17 @@ def effective_config(cfg: EngagementConfig, engine: Engine) -> EngagementConfig:
     for p in cfg.people:
         hashes = {identity_hash(st.salt, "person", p.name)} | {
             identity_hash(st.salt, kind, v) for kind, vs in (("email", p.emails), ("github", p.github),
-                                                              ("jira", p.jira)) for v in vs}
+                                                              ("jira", p.jira), ("gitlab", p.gitlab),
+                                                              ("mlflow", p.mlflow)) for v in vs}
         if hashes & set(st.tombstones) or person_id(st.salt, p.name) in st.people:
             continue
         if cfg.engagement.pseudonymize:
             p = p.model_copy(update={
                 "emails": [*p.emails, *(identity_pseudonym(st.salt, "email", e) for e in p.emails)],
                 "github": [*p.github, *(identity_pseudonym(st.salt, "github", g) for g in p.github)],
-                "jira": [*p.jira, *(identity_pseudonym(st.salt, "jira", j) for j in p.jira)]})
+                "jira": [*p.jira, *(identity_pseudonym(st.salt, "jira", j) for j in p.jira)],
+                "gitlab": [*p.gitlab, *(identity_pseudonym(st.salt, "gitlab", g) for g in p.gitlab)],
+                "mlflow": [*p.mlflow, *(identity_pseudonym(st.salt, "mlflow", u) for u in p.mlflow)]})
         people.append(p)
     domains = _pseudonym_domains(engine, set(st.people))
     for pseudonym, info in sorted(st.people.items()):
@@ -755,7 +822,7 @@ def effective_config(cfg: EngagementConfig, engine: Engine) -> EngagementConfig:
                         for a in info["affiliations"]]
         people.append(Person.model_construct(
             name=pseudonym, emails=[f"{pseudonym}@{d}" for d in sorted(domains.get(pseudonym, ()))],
-            github=[pseudonym], jira=[pseudonym], affiliations=affiliations))
+            github=[pseudonym], jira=[pseudonym], gitlab=[pseudonym], mlflow=[pseudonym], affiliations=affiliations))
     return cfg.model_copy(update={"people": people})
 
 
@@ -766,7 +833,7 @@ def _pseudonym_domains(engine: Engine, pseudonyms: set[str]) -> dict[str, set[st
     found: dict[str, set[str]] = {}
     with engine.connect() as conn:
         for table_name, column, kind, _cond in IDENTITY_COLUMNS:
-            if kind != "email":
+            if kind not in ("email", "mlflow"):
                 continue
             col = _table(table_name).c[column]
             values = conn.execute(select(col).where(col.like("person-%@%")).distinct()).scalars().all()
