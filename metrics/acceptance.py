@@ -130,20 +130,31 @@ def _signer_side(cfg: EngagementConfig, signer: Signer, now: dt.datetime) -> str
     return side
 
 
+# Evidence row fields that name someone besides `person` (logins, emails, approvers): left out of what is signed
+# or frozen, since a purge rewrites them (SPEC §9); `person` (as an id) and `side` say who.
+PERSONAL_FIELDS = ("email", "approvers", "author_login", "creator", "pr_author", "promoter")
+
+
+def stable_row(row: dict, key_salt: bytes | None) -> str | None:
+    """An evidence row (parsed canonical JSON, changed in place) in its purge-stable form: no title, no
+    personal field but `person`, as an id (None without a salt). Returns the title it had."""
+    title = row.pop("title", None)
+    for name in PERSONAL_FIELDS:
+        row.pop(name, None)
+    row["person"] = privacy.person_id(key_salt, row.get("person")) if key_salt else None
+    return title
+
+
 def signed_document(document: dict, key_salt: bytes) -> tuple[dict, dict[str, str]]:
-    """The purge-stable form of an evidence document (evidence rows' persons as ids, no titles) and the titles
-    left out (row key -> title), which are display hints only."""
+    """The purge-stable form of an evidence document (evidence rows' persons as ids, no titles nor other
+    personal fields) and the titles left out (row key -> title), which are display hints only."""
     doc = json.loads(canonical_json(document))
     titles: dict[str, str] = {}
     for criterion in doc.get("criteria", []):
-        rows = []
         for row in criterion.get("rows", []):
-            title = row.pop("title", None)
+            title = stable_row(row, key_salt)
             if title:
                 titles[str(row_key(row))] = title
-            row["person"] = privacy.person_id(key_salt, row.get("person"))
-            rows.append(row)
-        criterion["rows"] = rows
     return doc, titles
 
 

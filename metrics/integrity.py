@@ -27,7 +27,9 @@ from db import ledger, privacy, review_store
 from metrics.acceptance import digest, document_for_week, roster_digest, row_key, signed_document
 from metrics.criteria import CRITERION_METRICS, Filters
 from metrics.engagement import EngagementMetrics
+from metrics.kpis import REGISTRY
 from metrics.milestones import milestone
+from metrics.service import evidence
 
 FACTS = ("kind", "at", "repo", "url")  # what a source row says happened; never changes for one item
 
@@ -58,29 +60,53 @@ def _label(e: ledger.Entry) -> str:
     return f"ledger row {e.seq} (signature of {e.content.get('milestone')} by {who})"
 
 
-def criterion_facts(m: EngagementMetrics, milestone_id: str, week: int | None,
-                   key_salt: bytes) -> dict[int, dict[str, dict]]:
-    """Per criterion of a milestone, every evidence row its metric has in `week` whatever its side or
-    capability (only the filters the metric needs are kept), in the signed form (persons as ids), by row key.
-    A row that left a criterion's evidence is looked up here: did it vanish, or change?"""
-    try:
-        ms = milestone(m, milestone_id)
-    except KeyError:
-        return {}
-    out: dict[int, dict[str, dict]] = {}
-    for j, c in enumerate(ms.criteria):
-        metric = CRITERION_METRICS[c.metric]
-        f = Filters(c.capability if "capability" in metric.required else None,
-                    c.runbook if "runbook" in metric.required else None, None)
-        rows = metric.evidence(m, f, week) if week is not None else pd.DataFrame()
-        doc, _titles = signed_document({"criteria": [{"criterion": j + 1, "rows": rows.replace(
-            {np.nan: None}).to_dict("records")}]}, key_salt)
-        out[j + 1] = {str(row_key(r)): r for r in doc["criteria"][0]["rows"]}
-    return out
+class Facts:
+    """Where an evidence row that left a criterion's evidence is looked up (did it vanish, or change?): the
+    criterion's metric in the same week with only the filters it needs (any side, any capability), then the
+    engagement-wide evidence of every KPI in that week (an internal count's rows that moved to the vendor side
+    are among the KPI's rows of both sides). Rows in the signed form (persons as ids), by row key; lazy."""
+
+    def __init__(self, m: EngagementMetrics, milestone_id: str, week: int | None, key_salt: bytes):
+        self.m, self.week, self.key_salt = m, week, key_salt
+        try:
+            self.ms = milestone(m, milestone_id)
+        except KeyError:
+            self.ms = None
+        self._criteria: dict[int, dict[str, dict]] = {}
+        self._all: dict[str, dict] | None = None
+
+    def _rows(self, rows: pd.DataFrame) -> dict[str, dict]:
+        doc, _titles = signed_document({"criteria": [{"rows": rows.replace({np.nan: None}).to_dict("records")}]},
+                                       self.key_salt)
+        return {str(row_key(r)): r for r in doc["criteria"][0]["rows"]}
+
+    def _criterion(self, number: int) -> dict[str, dict]:
+        if number not in self._criteria:
+            found: dict[str, dict] = {}
+            if self.ms is not None and self.week is not None and 0 < number <= len(self.ms.criteria):
+                c = self.ms.criteria[number - 1]
+                metric = CRITERION_METRICS[c.metric]
+                f = Filters(c.capability if "capability" in metric.required else None,
+                            c.runbook if "runbook" in metric.required else None, None)
+                found = self._rows(metric.evidence(self.m, f, self.week))
+            self._criteria[number] = found
+        return self._criteria[number]
+
+    def _everything(self) -> dict[str, dict]:
+        if self._all is None:
+            self._all = {}
+            if self.week is not None:
+                for key in REGISTRY:
+                    for k, row in self._rows(evidence(self.m, key, self.week, None)).items():
+                        self._all.setdefault(k, row)
+        return self._all
+
+    def get(self, number: int, key: str) -> dict | None:
+        return self._criterion(number).get(key) or self._everything().get(key)
 
 
 def _compare(e: ledger.Entry, signed: dict, current: dict, same_roster: bool, titles: dict,
-             facts: dict[int, dict[str, dict]]) -> tuple[list, list]:
+             facts: Facts) -> tuple[list, list]:
     problems, notices = [], []
     new_c = {c["criterion"]: c for c in current.get("criteria", [])}
     for c in signed.get("criteria", []):
@@ -92,7 +118,7 @@ def _compare(e: ledger.Entry, signed: dict, current: dict, same_roster: bool, ti
             name = f"{row.get('kind') or 'item'} {shown[:12]}" + (f" ({titles[item]})" if titles.get(item) else "")
             found = rows_now.get(item)
             if found is None:
-                known = facts.get(c["criterion"], {}).get(item)
+                known = facts.get(c["criterion"], item)
                 if known is None:
                     notices.append(f"{_label(e)}: {name} no longer counts for criterion {c['criterion']} (not in the "
                                    "data any more: removed at the source)")
@@ -151,7 +177,7 @@ def verify(engine: Engine, m: EngagementMetrics, witness: ledger.Witness | None 
             continue
         current, titles = signed_document(document, key_salt)
         same_roster = e.content.get("roster_sha256") == roster_now
-        facts = criterion_facts(m, str(e.content.get("milestone")), week, key_salt)
+        facts = Facts(m, str(e.content.get("milestone")), week, key_salt)
         problems, notices = _compare(e, signed, current, same_roster, {**titles, **e.hints.get("titles", {})},
                                      facts)
         report.problems += problems

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 
 from db import ledger, privacy, review_store
 from db.queries import data_version
-from metrics.acceptance import canonical_json, digest
+from metrics.acceptance import canonical_json, digest, stable_row
 from metrics.acceptance import roster_digest as _roster_digest
 from metrics.engagement import EngagementMetrics
 from metrics.service import evidence
@@ -70,9 +70,8 @@ def week_figures(m: EngagementMetrics, week: int, key_salt: bytes | None = None)
         row.update({k: _clean(rec.get(k)) for k in FIGURE_FIELDS})
         evidence = _evidence(m, row, week)
         records = json.loads(canonical_json(evidence.to_dict("records")))
-        for r in records:
-            r.pop("title", None)  # free text: not part of what a freeze keeps (a purge may remove it)
-            r["person"] = privacy.person_id(key_salt, r.get("person")) if key_salt else None
+        for r in records:  # free text and logins are not part of what a freeze keeps (a purge may rewrite them)
+            stable_row(r, key_salt)
         row["evidence_sha256"] = digest(records)
         # Keyed by the row id alone (a commit's sha, a ticket's key), as snapshots frozen before issue 10 were.
         row["items"] = {str(r["id"]): {"side": r.get("side"), "person": r.get("person")} for r in records}

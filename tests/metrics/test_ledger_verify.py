@@ -20,8 +20,9 @@ from db import ledger
 from db.engine import make_engine
 from db.models import Commit, CommitFile, Source
 from db.review_store import load_signatures, login_required, record_login_mode
-from metrics.acceptance import AcceptanceError, Signer, accepted_milestones, compute_reviewed, revoke, sign
+from metrics.acceptance import AcceptanceError, Signer, accepted_milestones, revoke, sign
 from metrics.integrity import verify
+from metrics.service import engagement_metrics
 from metrics.snapshots import freeze
 from tests.support.acceptance_case import M1, M2, NOW, WITH_PAT, roster
 from tests.support.engagement_factory import TODAY, config, sha_of, source_data
@@ -55,7 +56,7 @@ def cfg():
 
 
 def reviewed(engine):
-    return compute_reviewed(cfg(), engine, today=TODAY)
+    return engagement_metrics(cfg(), engine, today=TODAY)
 
 
 @pytest.fixture
@@ -239,7 +240,7 @@ def test_new_data_and_roster_edits_are_notices_not_alterations(signed):
     assert any("1 evidence row(s) added to criterion 1 since signing (new data collected)" in n
                for n in report.notices)
     edited = config([M1, M2], people=roster("vendor"))  # Pat turns out to be a vendor: a roster change
-    report = verify(engine, compute_reviewed(edited, engine, today=TODAY), witness)
+    report = verify(engine, engagement_metrics(edited, engine, today=TODAY), witness)
     assert report.ok, report.problems
     pat = sha_of("data/p.py", WITH_PAT)[:12]
     assert any(f"commit {pat} (change data/p.py): side internal → vendor (the roster changed since signing)" in n
@@ -389,7 +390,7 @@ def test_renaming_the_engagement_keeps_its_signatures_when_the_id_is_kept(db_url
     lost = parse_engagement({"engagement": {"name": "Tiny renamed", "start": "2026-09-07", "weeks": 4},
                              "capabilities": [{"key": "data", "paths": ["data/**"]}], "milestones": [M1]})
     assert lost.engagement.id == "tiny-renamed" and accepted_milestones(engine, lost) == set()
-    report = verify(engine, compute_reviewed(lost, engine, today=TODAY))
+    report = verify(engine, engagement_metrics(lost, engine, today=TODAY))
     assert report.ok and report.notices == [
         "the ledger also holds rows of engagement id(s) tiny; this engagement file has no [engagement].id and its "
         "name gives 'tiny-renamed': if it was renamed, add id = \"tiny\" under [engagement] to keep its signatures "
