@@ -86,7 +86,8 @@ def test_two_keys_accept_and_revocation_appends(db_url):
     persons = {r["person"] for c in doc["criteria"] for r in c["rows"]}
     assert persons == {person_id(salt(engine), "Ann Client"), person_id(salt(engine), "Pat Person")}
     assert all("title" not in r for c in doc["criteria"] for r in c["rows"])
-    assert titles[sha_of("data/p.py", WITH_PAT)] == "change data/p.py"
+    # (titles are keyed as metrics.acceptance.row_key keys evidence rows: "kind:id")
+    assert titles["commit:" + sha_of("data/p.py", WITH_PAT)] == "change data/p.py"
     assert rows.loc[0, "signed_at"] == NOW
 
     revoke(engine, m, "M1", VICTOR, "Signed too early", now=NOW + dt.timedelta(hours=1))
