@@ -135,9 +135,12 @@ def utcnow() -> dt.datetime:
 # Salt, ids, pseudonyms
 # --------------------------------------------------------------------------------------------------
 
-def salt_of(conn: Connection) -> bytes:
-    """The DB's secret salt (made on first use; a concurrent first use keeps the row that won)."""
+def salt_of(conn: Connection, create: bool = True) -> bytes:
+    """The DB's secret salt (made on first use; a concurrent first use keeps the row that won). With
+    `create=False`, b"" when the DB has none yet (nothing signed, frozen, purged or pseudonymised)."""
     found = conn.execute(select(PrivacySalt.salt).where(PrivacySalt.id == 1)).scalar()
+    if found is None and not create:
+        return b""
     if found is None:
         try:
             with conn.begin_nested():
@@ -294,7 +297,9 @@ class PrivacyState:
 
 
 def state(conn: Connection, cfg: EngagementConfig | None = None) -> PrivacyState:
-    key_salt = salt_of(conn)
+    """The rules as the DB and the engagement file give them; reading them makes no salt unless pseudonymize
+    needs one (a DB nobody signed, froze or purged in stays as the collectors wrote it)."""
+    key_salt = salt_of(conn, create=bool(cfg and cfg.engagement.pseudonymize))
     tombstones = dict(conn.execute(select(Tombstone.identity_sha256, Tombstone.pseudonym)).all())
     people = {p: {"affiliations": json.loads(a or "[]")} for p, a in
               conn.execute(select(PseudonymousPerson.pseudonym, PseudonymousPerson.affiliations)).all()}
