@@ -4,7 +4,8 @@
 - a DB URL with a password (in the user-info or `?password=`) is never printed by collect, nor shown to
   anonymous visitors: before the login gate the page says only "the dashboard is not configured";
 - a Jira server (a real local HTTP server) that echoes the Authorization header: the Basic credential reaches
-  neither stderr, nor collection_runs.error, nor the Sources page;
+  neither stderr, nor collection_runs.error, nor the Sources page; the same for GitLab (token) and MLflow
+  (basic auth) servers, through the shared HTTP client (collectors/http.py);
 - pack and weekly CSV cells starting with = + - @ tab or CR are neutralised.
 """
 
@@ -230,6 +231,64 @@ def _sources_page(monkeypatch, toml, url) -> AppTest:
     at.switch_page("pages/sources.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+# ---- GitLab and MLflow servers that echo the Authorization header ------------------------------------------
+
+class EchoAny(BaseHTTPRequestHandler):
+    """401 to every GET and POST, quoting the request's Authorization header in the body."""
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        auth = self.headers.get("Authorization", "")
+        body = json.dumps({"message": f"401 Unauthorized: {auth}", "error_code": "UNAUTHENTICATED",
+                           "raw": auth.split(" ", 1)[-1]})
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    do_GET = do_POST = _answer  # noqa: N815 - http.server's names
+
+    def log_message(self, *args):
+        pass
+
+
+GITLAB_TOKEN, MLFLOW_USER, MLFLOW_PASSWORD = "glpat-SECRET-4711xyz", "ops-user", "mlflow-SECRET-pw-42"
+
+
+@pytest.mark.parametrize("kind", ["gitlab", "mlflow"])
+def test_gitlab_and_mlflow_servers_echoing_the_authorization_header_leak_nothing(tmp_path, monkeypatch, kind):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoAny)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setenv("LEAKY_GITLAB_TOKEN", GITLAB_TOKEN)
+    monkeypatch.setenv("LEAKY_MLFLOW_USER", MLFLOW_USER)
+    monkeypatch.setenv("LEAKY_MLFLOW_PASSWORD", MLFLOW_PASSWORD)
+    source = (f'[[sources.gitlab]]\nproject = "g/p"\nbase_url = "{base}"\ntoken_env = "LEAKY_GITLAB_TOKEN"\n'
+              if kind == "gitlab" else
+              f'[[sources.mlflow]]\ntracking_uri = "{base}"\nusername_env = "LEAKY_MLFLOW_USER"\n'
+              'password_env = "LEAKY_MLFLOW_PASSWORD"\n')
+    secrets = ([GITLAB_TOKEN] if kind == "gitlab" else
+               [MLFLOW_PASSWORD, base64.b64encode(f"{MLFLOW_USER}:{MLFLOW_PASSWORD}".encode()).decode()])
+    toml = tmp_path / "e.toml"
+    toml.write_text('[engagement]\nname = "x"\nstart = 2026-09-07\n' + source)
+    url = f"sqlite:///{tmp_path / 'baton.db'}"
+    try:
+        code, out, err = run(collectors_main, "collect", "--config", str(toml), "--db", url, "--quiet",
+                             "--max-wait", "0")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 1 and "401" in err, err
+    assert "***" in err and not [x for x in secrets if x in out + err], err  # the echo is shown, redacted
+    with make_engine(url).connect() as conn:
+        errors = conn.execute(text("SELECT error FROM collection_runs")).scalars().all()
+    assert len(errors) == 1 and not [x for x in secrets if x in errors[0]]
+    page = shown(_sources_page(monkeypatch, toml, url))
+    assert not [x for x in secrets if x in page]
 
 
 # ---- CSV cells ----------------------------------------------------------------------------------------------
