@@ -213,7 +213,8 @@ def test_pseudonymize_stores_only_pseudonyms_and_keeps_every_value(tmp_path):
     code, out, err = run(collectors_main, "collect", "--config", str(hidden), "--db", url, "--quiet")
     assert code == 0, err
     roster_ids = ["ines.ortiz@client.com", "iortiz", "tom.becker@client.com", "tbecker", "priya.nair@client.com",
-                  "marco.bianchi@acme-consulting.com", "alex.chen.dev@gmail.com", *demo_tickets.JIRA_IDS.values()]
+                  "marco.bianchi@acme-consulting.com", "alex.chen.dev@gmail.com", *demo_tickets.JIRA_IDS.values(),
+                  "ivan.k", "mbianchi"]  # MLflow users (an OS login; Priya's runs carry her email)
     engine = make_engine(url)
     assert leaks(engine, roster_ids) == []
     with engine.connect() as conn:
@@ -221,6 +222,23 @@ def test_pseudonymize_stores_only_pseudonyms_and_keeps_every_value(tmp_path):
     assert "49699333+dependabot[bot]@users.noreply.github.com" in emails  # bots are not people: kept
     assert all(e.startswith("person-") for e in emails if "[bot]" not in e and e != "noreply@github.com")
     assert weekly(hidden, url) == weekly(plain, url_plain)
+
+
+def test_purge_reaches_mlflow_users_logins_and_emails(tmp_path):
+    """MLflow runs name their user by OS login (`ivan.k`) or, as Databricks writes them, by email (Priya's), in
+    a column and in the `mlflow.user` tag: a purge rewrites both, and every figure stays."""
+    toml = build_demo(tmp_path / "demo")
+    url = f"sqlite:///{tmp_path / 'baton.db'}"
+    assert run(collectors_main, "collect", "--config", str(toml), "--db", url, "--quiet")[0] == 0
+    before = weekly(toml, url)
+    engine = make_engine(url)
+    mlflow_ids = ["ivan.k", "priya.nair@client.com"]
+    assert [x for x in leaks(engine, mlflow_ids) if x.startswith("mlflow_runs")]
+    for person in ("Ivan Kowalski", "Priya Nair"):
+        code, out, err = run(collectors_main, "purge", "--config", str(toml), "--db", url, "--person", person)
+        assert code == 0, err
+    assert leaks(engine, [*mlflow_ids, "Ivan Kowalski", "Priya Nair"]) == []
+    assert weekly(toml, url) == before
 
 
 def test_retention_drops_old_texts_and_keeps_every_value(tmp_path):
