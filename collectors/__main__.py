@@ -1,9 +1,13 @@
-"""Command line: `python -m collectors {check,collect,demo} ...` (no UI needed), SPEC §8.
+"""Command line: `python -m collectors {check,collect,demo,purge,export-person} ...` (no UI needed), SPEC §8.
 
 `collect` is one loop over the configured sources (collectors/configured.py), each run by the driver
 (collectors/driver.py): a source that fails is logged failed and the others still run. Exit code: 0 when
 every source succeeded, 1 when some failed, 3 when some were skipped because another collection held them
 (`--no-wait`), 2 for a bad engagement file or database URL.
+
+`purge` and `export-person` (SPEC §9) are thin: the work is SQL in db/privacy.py, the audit row in db/ledger.py.
+After the sources, `collect` applies db.privacy.enforce: purged identities stay pseudonyms, `pseudonymize = true`
+and `[retention]` hold, whatever a collector wrote.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 
 from collectors.runs import CollectError
 from engagement.cli import add_engagement_args, run_command
-from engagement.config import load_config, summarize
+from engagement.config import load_config, register_secrets, summarize
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -32,6 +36,7 @@ def _collect(args: argparse.Namespace) -> int:
     from db.engine import make_engine, redact_url, resolve_db_url
 
     cfg = load_config(args.config)
+    register_secrets(cfg)  # every later message, log line and stored error leaves these values out
     url = resolve_db_url(args.db, cfg.file)
     engine = make_engine(url)
     print(f"Collecting into {redact_url(url)}", file=sys.stderr)
@@ -67,7 +72,81 @@ def _collect(args: argparse.Namespace) -> int:
             failed += 1
             continue
         print(source.summary(result), flush=True)
+    _enforce_privacy(cfg, engine)
     return 1 if failed else 3 if busy else 0
+
+
+def _enforce_privacy(cfg, engine) -> None:
+    """SPEC §9 after every collect: tombstones, pseudonymize, retention (db/privacy.py)."""
+    from db.privacy import enforce
+
+    done = enforce(engine, cfg)
+    if done.identities or done.texts or done.retention:
+        print(f"privacy: {done.identities} identity values pseudonymised, {done.texts + done.retention} texts "
+              "removed (purges, [retention])", file=sys.stderr)
+
+
+def _privacy_target(args: argparse.Namespace):
+    if bool(args.person) == bool(args.identity):
+        raise CollectError("expected exactly one of --person \"Name\" or --identity EMAIL|LOGIN")
+    return args.person, args.identity
+
+
+def _purge(args: argparse.Namespace) -> int:
+    """SPEC §9: replace a person's identities by their pseudonym everywhere and remove what they wrote."""
+    from db import ledger
+    from db.engine import make_engine, resolve_db_url
+    from db.privacy import purge
+
+    cfg = load_config(args.config)
+    person, identity = _privacy_target(args)
+    engine = make_engine(resolve_db_url(args.db, cfg.file))
+    try:
+        report = purge(engine, cfg, person=person, identity=identity)
+    except ValueError as exc:
+        raise CollectError(str(exc)) from None
+    ledger.append(engine, "purge", {"identities": report.identities, "rows": report.rows, "texts": report.texts,
+                                    "mentions": report.mentions, "ledger_rows": report.ledger_rows},
+                  witness=ledger.witness_for(cfg.file, engine))
+    print(f"purged: now {report.pseudonym}; {report.identities} identities tombstoned, {report.rows} values "
+          f"pseudonymised, {report.texts} texts they wrote removed, {report.mentions} mentions replaced, "
+          f"{report.ledger_rows} audit-log rows cleared of their details. Delete their [[people]] entry from "
+          f"{Path(args.config).name} when you are ready: their events keep their side and week.")
+    return 0
+
+
+def _export_person(args: argparse.Namespace) -> int:
+    """SPEC §9 right of access: everything stored about a person, as JSON (stdout or --out)."""
+    import json
+
+    from db import ledger
+    from db.engine import make_engine, resolve_db_url
+    from db.privacy import export_person
+
+    cfg = load_config(args.config)
+    person, identity = _privacy_target(args)
+    engine = make_engine(resolve_db_url(args.db, cfg.file))
+    try:
+        document = export_person(engine, cfg, person=person, identity=identity)
+    except ValueError as exc:
+        raise CollectError(str(exc)) from None
+    text = json.dumps(document, indent=1, ensure_ascii=False, default=str)
+    rows = sum(len(v) for v in document["tables"].values())
+    if args.out:
+        out = Path(args.out)
+        if out.is_dir():
+            raise CollectError(f"--out: expected a file name, {args.out} is a folder")
+        try:
+            out.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise CollectError(f"--out: cannot write {args.out} ({exc.strerror})") from None
+    else:
+        print(text)
+    ledger.append(engine, "export", {"rows": rows, "tables": sorted(document["tables"])},
+                  witness=ledger.witness_for(cfg.file, engine))
+    if args.out:
+        print(f"exported {rows} rows to {args.out}", file=sys.stderr)
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -96,6 +175,17 @@ def main(argv: list[str] | None = None) -> int:
     collect.add_argument("--no-wait", action="store_true",
                          help="skip a source another collection is running (exit code 3) instead of waiting")
     collect.set_defaults(run=_collect)
+    for name, run, text in (("purge", _purge, "SPEC §9: replace a person's names, emails, logins and account ids by "
+                                              "a pseudonym in every table and delete what they wrote"),
+                            ("export-person", _export_person, "SPEC §9: everything stored about a person, as JSON")):
+        p = sub.add_parser(name, help=text)
+        add_engagement_args(p)
+        who = p.add_mutually_exclusive_group(required=True)
+        who.add_argument("--person", help="the person's name on the roster")
+        who.add_argument("--identity", help="an email, GitHub login or Jira account id (also one not on the roster)")
+        if name == "export-person":
+            p.add_argument("--out", help="write the JSON to this file (default: standard output)")
+        p.set_defaults(run=run)
     demo = sub.add_parser("demo", help="write the demo engagement (git repo, recordings, engagement.toml) into --out")
     demo.add_argument("--out", required=True, type=Path)
     demo.add_argument("--force", action="store_true", help="overwrite an engagement.toml edited since it was written")

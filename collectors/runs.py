@@ -6,9 +6,9 @@ The run log, cursors and locks live in db/runs.py; the bookkeeping around a run 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from engagement.errors import UserError
+from engagement.redact import redact as _redact
 
 
 class CollectError(UserError):
@@ -19,18 +19,6 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-_SECRET_PATTERNS = [
-    re.compile(r"(?i)(authorization:\s*)(\S+\s+)?\S+"),
-    re.compile(r"(?i)((?:token|password|secret|api[_-]?key)[=:]\s*)\S+"),
-    re.compile(r"(https?://)[^/\s:@]+:[^/\s@]+@"),
-]
-
-
-def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove known secret values and credential-looking fragments from error text."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + "***", text)
-    return text
+# The one redaction function (URLs, Authorization/Basic/Bearer and their base64, known and registered secrets)
+# lives in the base layer so db, metrics and pages use the same; collectors import it from here as before.
+redact = _redact

@@ -20,6 +20,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from engagement.errors import UserError
+from engagement.redact import redact
+from engagement.redact import redact_url as _redact_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 DB_URL_ENV = "BATON_DB_URL"
@@ -77,7 +79,8 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
             upgrade(engine)
     except SQLAlchemyError as exc:
         detail = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
-        raise DatabaseError(f"cannot open the database {redact_url(url)}: {detail}") from None
+        raise DatabaseError(f"cannot open the database {redact_url(url)}: {redact(detail, _url_secrets(url))}") \
+            from None
     except ImportError as exc:  # a driver that is not installed (postgresql+asyncpg://, ...)
         raise DatabaseError(f"cannot open the database {redact_url(url)}: its driver is not installed "
                             f"({exc.name or exc}); {URL_HINT}") from None
@@ -163,10 +166,26 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced, for messages."""
-    from sqlalchemy.engine import make_url
-
+    """The URL with its password and credential query parameters (`?password=`) replaced, for messages."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        make_url(url)
     except Exception:  # noqa: BLE001 - an unparsable URL is shown as a placeholder
         return "<unparsable database URL>"
+    return _redact_url(url)
+
+
+def _url_secrets(url: str) -> tuple[str, ...]:
+    """The password and credential query values of a DB URL: a driver may quote them in its error."""
+    from sqlalchemy.engine import make_url
+
+    from engagement.redact import CREDENTIAL_KEYS
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - an unparsable URL has nothing to take apart
+        return ()
+    values = [parsed.password or ""]
+    for key, value in parsed.query.items():
+        if key.lower() in CREDENTIAL_KEYS:
+            values += [value] if isinstance(value, str) else list(value)
+    return tuple(str(v) for v in values if v)

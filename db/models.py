@@ -638,56 +638,66 @@ class GitLabJob(Base):
     web_url: Mapped[str | None] = mapped_column(Text)
 
 
-class MilestoneSignature(Base):
-    """One signature of a met milestone, or the revocation of one (SPEC §7 two-key acceptance).
+class LedgerEntry(Base):
+    """One row of the hash-chained, append-only audit log (SPEC §7, §9; db/ledger.py): signatures,
+    revocations, role grants, frozen weeks, purges, exports, the login mode.
 
-    Append-only: nothing is ever updated or deleted; revoking adds a row with action "revoke" whose
-    `revokes_id` names the signature it withdraws. `evidence_sha256` is the sha256 of `evidence_json`, the
-    canonical JSON of the milestone's evidence as it stood when signed."""
+    `content` is the canonical JSON of what the row records, free of names and free text (persons appear as
+    ids `person-…`), so a purge never has to touch it; `content_sha256` is its sha256 and `row_sha256` the
+    sha256 of (seq, engagement, kind, at, content_sha256, prev_sha256), where `prev_sha256` is the previous
+    row's `row_sha256`. Database triggers refuse UPDATE and DELETE (migration 0008)."""
 
-    __tablename__ = "milestone_signatures"
+    __tablename__ = "ledger"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    engagement: Mapped[str] = mapped_column(String(300), index=True)
-    milestone: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(10))  # sign | revoke
-    revokes_id: Mapped[int | None] = mapped_column(ForeignKey("milestone_signatures.id"))
-    signer: Mapped[str] = mapped_column(String(300))
-    email: Mapped[str | None] = mapped_column(String(320))
-    verified: Mapped[bool] = mapped_column(Boolean)  # False: a name typed in without login
-    side: Mapped[str] = mapped_column(String(20))  # internal | vendor
-    comment: Mapped[str] = mapped_column(Text)
-    signed_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
-    met_week: Mapped[int | None] = mapped_column(Integer)
-    evidence_sha256: Mapped[str] = mapped_column(String(64))
-    evidence_json: Mapped[str] = mapped_column(Text)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    engagement: Mapped[str | None] = mapped_column(String(100), index=True)  # None: the whole DB (roles, purges)
+    kind: Mapped[str] = mapped_column(String(20))  # sign | revoke | role | freeze | purge | export | login
+    at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    content: Mapped[str] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    prev_sha256: Mapped[str] = mapped_column(String(64))
+    row_sha256: Mapped[str] = mapped_column(String(64))
 
 
-class WeekSnapshot(Base):
-    """A frozen weekly review: every KPI row of the week as computed at freezing time, with its evidence.
+class LedgerDetail(Base):
+    """The personal part of a ledger row, kept apart so a purge can remove it without breaking the chain:
+    `details` (names, emails, comments; its salted digest is in the row's content, so an edit is detected
+    unless the purge marked it `{"purged": true}`) and `hints` (display only: evidence titles)."""
 
-    Never overwritten: a week is frozen once per engagement; later recomputation that differs is shown as
-    restated beside these figures."""
+    __tablename__ = "ledger_details"
 
-    __tablename__ = "week_snapshots"
-
-    engagement: Mapped[str] = mapped_column(String(300), primary_key=True)
-    week: Mapped[int] = mapped_column(Integer, primary_key=True)
-    frozen_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
-    frozen_by: Mapped[str] = mapped_column(String(300))
-    verified: Mapped[bool] = mapped_column(Boolean)
-    data_version: Mapped[str] = mapped_column(String(200))  # newest collection run when frozen
-    roster_sha256: Mapped[str] = mapped_column(String(64))
-    evidence_sha256: Mapped[str] = mapped_column(String(64))
-    figures_json: Mapped[str] = mapped_column(Text)  # KPI rows with their evidence items and digests
+    seq: Mapped[int] = mapped_column(ForeignKey("ledger.seq"), primary_key=True)
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    hints: Mapped[str] = mapped_column(Text, default="{}")
 
 
-class UserRole(Base):
-    """Who may do what when login is configured: viewer, editor (roster, freezes, collection), signer."""
+class PrivacySalt(Base):
+    """The secret salt of pseudonyms and person ids (SPEC §9): one row, made on first use, never exported."""
 
-    __tablename__ = "user_roles"
+    __tablename__ = "privacy_salt"
 
-    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased
-    role: Mapped[str] = mapped_column(String(20))  # viewer | editor | signer
-    granted_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    granted_by: Mapped[str | None] = mapped_column(String(320))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    salt: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Tombstone(Base):
+    """A purged identity, remembered only as its salted hash, and the pseudonym its rows now carry, so a
+    rerun of collect rewrites it again instead of bringing the person back (SPEC §9)."""
+
+    __tablename__ = "privacy_tombstones"
+
+    identity_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(40), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class PseudonymousPerson(Base):
+    """A purged roster person: their pseudonym and dated sides (no name, no identity), so their events keep
+    their side and week once the user deletes the roster entry (SPEC §9)."""
+
+    __tablename__ = "privacy_pseudonyms"
+
+    pseudonym: Mapped[str] = mapped_column(String(40), primary_key=True)
+    affiliations: Mapped[str] = mapped_column(Text, default="[]")  # [{side, org, from, until}]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from engagement.errors import UserError
+from engagement.redact import redact
 
 DB_HELP = "database URL (default: $BATON_DB_URL, else baton.db beside the config)"
 
@@ -23,7 +24,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         return args.run(args)
     except UserError as exc:
-        print("\n".join(f"error: {line}" for line in exc.lines), file=sys.stderr)
+        print("\n".join(f"error: {redact(line)}" for line in exc.lines), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted: what was written is kept; rerun to resume", file=sys.stderr)

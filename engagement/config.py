@@ -8,16 +8,22 @@ whose lines each name the file, the key path and what was expected, e.g.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+import re
 import tomllib
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
+    Strict,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -25,15 +31,63 @@ from pydantic import (
 )
 
 from engagement.errors import UserError
+from engagement.redact import redact
 
 DEFAULT_BOTS = ["*[bot]", "dependabot*", "renovate*", "github-actions*"]
 DEFAULT_CAPABILITY_KEYS = ["data", "training", "evaluation", "deployment", "operations"]
+# Dates an engagement file may hold (SPEC §2): a year like 1 or 9999 is a typo, and one that would make a
+# collector walk 2000 years of weeks or overflow a timestamp.
+EARLIEST_DATE = dt.date(1970, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+ENGAGEMENT_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+
+
+def _in_range(value: dt.date | None) -> dt.date | None:
+    if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"expected a date between {EARLIEST_DATE} and {LATEST_DATE}, got {value}")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("expected a non-empty text")
+    return value
+
+
+def _gitignore_glob(value: str) -> str:
+    """A path glob pathspec can compile; an invalid one (e.g. "[") silently matches nothing otherwise."""
+    import pathspec
+
+    try:
+        (pattern,) = pathspec.GitIgnoreSpec.from_lines([value]).patterns
+    except ValueError as exc:
+        raise ValueError(f'expected a gitignore-style glob like "data/**", got "{value}" ({exc})') from None
+    if pattern.include is None and value.strip() and not value.strip().startswith("#"):
+        raise ValueError(f'expected a gitignore-style glob like "data/**", got "{value}"')
+    return value
+
+
+Date = Annotated[dt.date, AfterValidator(_in_range)]
+Int = Annotated[int, Strict()]  # `weeks = true` is not 1
+Bool = Annotated[bool, Strict()]  # `issues = "yes"` is not true
+Number = Annotated[float, Strict()]  # ints are numbers, booleans are not
+Text = Annotated[str, AfterValidator(_not_blank)]
+PathGlob = Annotated[str, AfterValidator(_gitignore_glob)]
+
+
+def derive_engagement_id(name: str) -> str:
+    """The default `[engagement].id`: the name as a slug ("Fraud model handoff" -> "fraud-model-handoff");
+    a name without a letter or digit gets "engagement-" and 8 hex digits of its sha256."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")[:80].strip("-")
+    return slug or "engagement-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+
+
 class ConfigError(UserError):
     """An engagement file that cannot be used; `problems` holds one message per problem."""
 
     def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
+        self.problems = [redact(p) for p in problems]
+        super().__init__("\n".join(self.problems))
 
 
 class CriterionCheck(Protocol):
@@ -50,10 +104,36 @@ class _Strict(BaseModel):
 
 
 class Engagement(_Strict):
-    name: str
-    start: dt.date
-    weeks: int = Field(8, ge=1, le=520)
+    name: Text
+    start: Date
+    weeks: Int = Field(8, ge=1, le=520)
     timezone: str = "UTC"
+    # The stable key of signatures, frozen weeks and the audit log (never the display name, which may be
+    # renamed). Absent: derived from the name (`derive_engagement_id`); see README "Engagement id".
+    id: str | None = None
+    # SPEC §9: store only pseudonyms of names, emails, logins and account ids from the start.
+    pseudonymize: Bool = False
+    _id_derived: bool = PrivateAttr(False)
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str | None) -> str | None:
+        if value is not None and not ENGAGEMENT_ID.match(value):
+            raise ValueError(f'expected lower-case letters, digits, ".", "_" or "-" (up to 100), like '
+                             f'"fraud-model-handoff", got "{value}"')
+        return value
+
+    @model_validator(mode="after")
+    def _default_id(self) -> Engagement:
+        if self.id is None:
+            object.__setattr__(self, "id", derive_engagement_id(self.name))
+            self._id_derived = True
+        return self
+
+    @property
+    def id_derived(self) -> bool:
+        """True when `[engagement].id` is absent and the id comes from the name (renaming would change it)."""
+        return self._id_derived
 
     @field_validator("timezone")
     @classmethod
@@ -72,8 +152,8 @@ class Engagement(_Strict):
 class Affiliation(_Strict):
     side: Literal["vendor", "internal"]
     org: str | None = None
-    from_: dt.date | None = Field(None, alias="from")
-    until: dt.date | None = None
+    from_: Date | None = Field(None, alias="from")
+    until: Date | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Affiliation:
@@ -86,13 +166,21 @@ class Affiliation(_Strict):
 
 
 class Person(_Strict):
-    name: str
-    emails: list[str] = []
-    github: list[str] = []
-    jira: list[str] = []
-    gitlab: list[str] = []  # GitLab usernames (SPEC §12)
-    mlflow: list[str] = []  # MLflow users: the `mlflow.user` tag or `user_id` (an OS login; emails go in `emails`)
+    name: Text
+    emails: list[Text] = []
+    github: list[Text] = []
+    jira: list[Text] = []
+    gitlab: list[Text] = []  # GitLab usernames (SPEC §12)
+    mlflow: list[Text] = []  # MLflow users: the `mlflow.user` tag or `user_id` (an OS login; emails go in `emails`)
     affiliations: list[Affiliation] = []
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if "@" not in value.strip()[1:-1]:
+                raise ValueError(f'expected email addresses like "dana@client.com", got "{value}"')
+        return values
 
     @model_validator(mode="after")
     def _no_overlap(self) -> Person:
@@ -131,7 +219,7 @@ class GitHubSource(_Strict):
     token_env: str = "GITHUB_TOKEN"
     base_url: str = "https://api.github.com"
     # Collect the repository's GitHub Issues as tickets (runbooks, drills) too; off unless asked.
-    issues: bool = False
+    issues: Bool = False
     # JUnit XML reports for eval_coverage: the workflows (file name `eval.yml`, path
     # `.github/workflows/eval.yml` or display name) whose completed runs publish JUnit XML in artifacts,
     # and which artifacts (name globs) hold them. Off (empty) unless asked.
@@ -151,8 +239,8 @@ class JiraSource(_Strict):
     # Center) pages /rest/api/2/search by startAt. Without email_env the token is sent as a bearer token.
     api: Literal["cloud", "server"] = "cloud"
     name: str | None = None
-    overlap_minutes: int = Field(10, ge=0)  # re-scan window behind the cursor (search is eventually consistent)
-    page_size: int = Field(50, ge=1, le=100)
+    overlap_minutes: Int = Field(10, ge=0)  # re-scan window behind the cursor (search is eventually consistent)
+    page_size: Int = Field(50, ge=1, le=100)
     # A recording directory (`python -m collectors collect --record DIR`) that serves this source instead of
     # base_url, which still names the source and the ticket links (SPEC §8): the demo engagement uses it.
     replay: str | None = None
@@ -208,8 +296,8 @@ class Sources(_Strict):
 
 
 class Capability(_Strict):
-    key: str
-    paths: list[str] = []
+    key: Text
+    paths: list[PathGlob] = []
     ci_workflows: list[str] = []
     ticket_labels: list[str] = []
 
@@ -239,9 +327,10 @@ class Runbooks(_Strict):
 
 class Drills(_Strict):
     label: str = "drill"
-    sla_minutes: dict[str, int] = Field(default_factory=lambda: {"sev1": 60, "sev2": 240, "sev3": 1440})
+    sla_minutes: dict[str, Annotated[int, Strict(), Field(gt=0)]] = Field(
+        default_factory=lambda: {"sev1": 60, "sev2": 240, "sev3": 1440})
     postmortem_label: str = "postmortem"
-    postmortem_days: int = 5
+    postmortem_days: Int = Field(5, ge=0)
     # Severity from a Jira field instead of a label (e.g. "priority" or "customfield_10042"); its value's
     # name (or the value itself) must be a key of sla_minutes.
     severity_field: str | None = None
@@ -250,10 +339,10 @@ class Drills(_Strict):
 class LadderThresholds(_Strict):
     """Stage thresholds of SPEC §6 (internal share of a capability's weekly activity)."""
 
-    pairs: float = Field(0.10, ge=0, le=1)
-    leads: float = Field(0.50, ge=0, le=1)
-    shadows: float = Field(0.80, ge=0, le=1)
-    shadows_max_vendor_items: int = Field(1, ge=0)
+    pairs: Number = Field(0.10, ge=0, le=1)
+    leads: Number = Field(0.50, ge=0, le=1)
+    shadows: Number = Field(0.80, ge=0, le=1)
+    shadows_max_vendor_items: Int = Field(1, ge=0)
 
     @model_validator(mode="after")
     def _ascending(self) -> LadderThresholds:
@@ -265,18 +354,25 @@ class LadderThresholds(_Strict):
 class Criterion(_Strict):
     metric: str
     op: Literal[">=", ">", "<=", "<", "=="]
-    value: float
+    value: Number
     capability: str | None = None
     runbook: str | None = None
     side: Literal["internal", "vendor"] | None = None
 
 
 class Milestone(_Strict):
-    id: str
-    due_week: int = Field(ge=0)
+    id: Text
+    due_week: Int = Field(ge=0, le=520)
     title: str
     capability: str | None = None
     criteria: list[Criterion] = []
+
+
+class Retention(_Strict):
+    """SPEC §9: raw texts (commit subjects, PR and ticket titles, descriptions, comments) older than `days` are
+    dropped by each collect; counts and KPIs stay."""
+
+    days: Int | None = Field(None, ge=1)
 
 
 class EngagementConfig(_Strict):
@@ -288,10 +384,11 @@ class EngagementConfig(_Strict):
     pipeline: Pipeline = Pipeline()
     runbooks: Runbooks = Runbooks()
     drills: Drills = Drills()
-    targets: dict[str, float] = {}
-    plan: dict[str, dict[int, int]] = {}
+    targets: dict[str, Number] = {}
+    plan: dict[str, dict[int, Int]] = {}
     milestones: list[Milestone] = []
     ladder: LadderThresholds = LadderThresholds()
+    retention: Retention = Retention()
     # Where the file was read from; relative source paths resolve against its folder.
     file: Path | None = Field(None, exclude=True)
 
@@ -299,6 +396,7 @@ class EngagementConfig(_Strict):
     def _cross_references(self, info: ValidationInfo) -> EngagementConfig:
         check: CriterionCheck | None = (info.context or {}).get("criterion_check")
         known_kpis: list[str] | None = (info.context or {}).get("kpi_keys")
+        share_kpis: list[str] | None = (info.context or {}).get("share_kpis")
         keys = [c.key for c in self.capabilities]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
@@ -310,9 +408,14 @@ class EngagementConfig(_Strict):
             for week, stage in weeks.items():
                 if week < 0 or not 0 <= stage <= 4:
                     problems.append(f"plan.{cap}.{week}: expected week >= 0 = stage 0..4, got {week} = {stage}")
-        for key in self.targets if known_kpis is not None else []:
-            if key not in known_kpis:
+        for key, value in self.targets.items():
+            if known_kpis is not None and key not in known_kpis:
                 problems.append(f"targets.{key}: expected a KPI key (one of {', '.join(sorted(known_kpis))})")
+            elif share_kpis is not None and key in share_kpis and not 0 <= value <= 1:
+                problems.append(f"targets.{key}: expected a share between 0 and 1 (0.5 = 50%), got {value:g}")
+            elif value < 0:
+                problems.append(f"targets.{key}: expected a number >= 0, got {value:g}")
+        problems += _roster_problems(self.people)
         ids = [m.id for m in self.milestones]
         for i, m in enumerate(self.milestones):
             if ids.index(m.id) != i:
@@ -335,6 +438,29 @@ class EngagementConfig(_Strict):
         if not p.is_absolute() and self.file is not None:
             p = (self.file.parent / p).resolve()
         return p
+
+
+def _normal_name(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _roster_problems(people: list[Person]) -> list[str]:
+    """Two people with one name would merge their work; one identity under two people moves it silently."""
+    problems, names, owners = [], {}, {}
+    for i, person in enumerate(people):
+        key = _normal_name(person.name)
+        if key in names:
+            problems.append(f"people[{i}].name: expected a unique name, {person.name!r} is also people[{names[key]}]")
+        names.setdefault(key, i)
+        for kind in ("emails", "github", "jira", "gitlab", "mlflow"):
+            for j, value in enumerate(getattr(person, kind)):
+                ident = (kind, value.strip().casefold())
+                first = owners.get(ident)
+                if first is not None and first[0] != i:
+                    problems.append(f"people[{i}].{kind}[{j}]: expected each identity under one person, {value!r} is "
+                                    f"also under people[{first[0]}] ({people[first[0]].name})")
+                owners.setdefault(ident, (i, j))
+    return problems
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
@@ -378,6 +504,10 @@ def _describe(error: dict[str, Any], fields_of: dict[str, list[str]]) -> str:
         return f"expected {error['ctx']['expected']}, got {shown}"
     if kind == "value_error":
         return str(error["ctx"]["error"])
+    bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+    if kind in bounds:
+        limit = next(iter(error["ctx"].values()))
+        return f"expected a number {bounds[kind]} {limit}, got {shown}"
     return f"{error['msg']}, got {shown}"
 
 
@@ -397,11 +527,14 @@ def _format_errors(file_label: str, exc: ValidationError) -> list[str]:
 
 
 def parse_config(data: dict[str, Any], file: Path | None = None, *, criterion_check: CriterionCheck | None = None,
-                 kpi_keys: Collection[str] | None = None) -> EngagementConfig:
-    """Validate an already-parsed TOML document: milestone criteria against `criterion_check` and `[targets]` keys
-    against `kpi_keys` when given (both come from the metrics layer, which this base layer cannot import)."""
+                 kpi_keys: Collection[str] | None = None,
+                 share_kpis: Collection[str] | None = None) -> EngagementConfig:
+    """Validate an already-parsed TOML document: milestone criteria against `criterion_check`, `[targets]` keys
+    against `kpi_keys` and targets of `share_kpis` against 0..1 when given (all come from the metrics layer, which
+    this base layer cannot import)."""
     label = file.name if file else "engagement"
-    context = {"criterion_check": criterion_check, "kpi_keys": None if kpi_keys is None else sorted(kpi_keys)}
+    context = {"criterion_check": criterion_check, "kpi_keys": None if kpi_keys is None else sorted(kpi_keys),
+               "share_kpis": None if share_kpis is None else sorted(share_kpis)}
     try:
         cfg = EngagementConfig.model_validate(data, context=context)
     except ValidationError as exc:
@@ -410,7 +543,8 @@ def parse_config(data: dict[str, Any], file: Path | None = None, *, criterion_ch
 
 
 def load_config(path: str | Path, *, criterion_check: CriterionCheck | None = None,
-                kpi_keys: Collection[str] | None = None) -> EngagementConfig:
+                kpi_keys: Collection[str] | None = None, share_kpis: Collection[str] | None = None
+                ) -> EngagementConfig:
     """Read and validate an engagement file; raise ConfigError naming file, key path and expectation."""
     path = Path(path)
     try:
@@ -423,14 +557,32 @@ def load_config(path: str | Path, *, criterion_check: CriterionCheck | None = No
         raise ConfigError([f"{path.name}: expected UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path.name}: invalid TOML: {exc}"]) from None
-    return parse_config(data, path, criterion_check=criterion_check, kpi_keys=kpi_keys)
+    return parse_config(data, path, criterion_check=criterion_check, kpi_keys=kpi_keys, share_kpis=share_kpis)
+
+
+def register_secrets(cfg: EngagementConfig) -> None:
+    """Tell engagement.redact the values of the environment variables the sources name for credentials
+    (`token_env`, `password_env`, with `email_env` / `username_env` as the HTTP Basic user), so no later message,
+    log or page can show them."""
+    from engagement.redact import register_secret
+
+    users = ("email_env", "username_env")
+    for kind in type(cfg.sources).model_fields:
+        for source in getattr(cfg.sources, kind):
+            user_env = next((getattr(source, f, None) for f in users if getattr(source, f, None)), None)
+            user = os.environ.get(user_env) if user_env else None
+            for field in type(source).model_fields:
+                if field.endswith("_env") and field not in users:
+                    register_secret(os.environ.get(getattr(source, field) or ""), user=user)
 
 
 def summarize(cfg: EngagementConfig) -> str:
     """A short human summary printed by `python -m collectors check`."""
     e = cfg.engagement
+    derived = " (derived from the name: set [engagement].id to keep it when renaming)" if e.id_derived else ""
     lines = [
         f"Engagement: {e.name} — starts {e.start}, {e.weeks} weeks, timezone {e.timezone}",
+        f"Engagement id: {e.id}{derived}",
         f"People: {len(cfg.people)} "
         f"({sum(1 for p in cfg.people for a in p.affiliations[-1:] if a.side == 'internal')} internal now, "
         f"{sum(1 for p in cfg.people for a in p.affiliations[-1:] if a.side == 'vendor')} vendor now)",

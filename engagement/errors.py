@@ -7,11 +7,19 @@ the command-line helpers need not import the layers above.
 
 from __future__ import annotations
 
+from engagement.redact import redact
+
 
 class UserError(Exception):
-    """A problem the user can fix; its message is one line per problem, naming the input."""
+    """A problem the user can fix; its message is one line per problem, naming the input.
+
+    The message is redacted when the error is made (engagement.redact): wherever it is printed, stored or
+    shown later, it carries no password, token or Authorization value."""
 
     exit_code = 2
+
+    def __init__(self, *args):
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
     @property
     def lines(self) -> list[str]:

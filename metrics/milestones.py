@@ -145,11 +145,9 @@ class Proof:
     document: dict
 
 
-def evidence_document(m: EngagementMetrics, ms: Milestone) -> Proof:
-    """{milestone, title, met_week, criteria: [{criterion, value, holds, rows: [...]}]} for the week first met
-    (or the latest week when not met yet)."""
-    first = met_week(m, ms)
-    week = evidence_week(m, ms)
+def week_document(m: EngagementMetrics, ms: Milestone, week: int | None) -> dict:
+    """{milestone, title, due_week, met_week, criteria: [{criterion, asks, week, value, holds, rows: [...]}]}: the
+    milestone's criteria with their values and evidence rows in `week` (none when `week` is None)."""
     criteria = []
     for j, c in enumerate(ms.criteria):
         value = value_at(criterion_values(m, c), week) if week is not None else float("nan")
@@ -158,5 +156,11 @@ def evidence_document(m: EngagementMetrics, ms: Milestone) -> Proof:
                          "value": None if value != value else value,
                          "holds": bool(value == value and OPS[c.op](value, c.value)),
                          "rows": rows.replace({np.nan: None}).to_dict("records")})
-    doc = {"milestone": ms.id, "title": ms.title, "due_week": ms.due_week, "met_week": first, "criteria": criteria}
-    return Proof(ms.id, first, doc)
+    return {"milestone": ms.id, "title": ms.title, "due_week": ms.due_week, "met_week": met_week(m, ms),
+            "criteria": criteria}
+
+
+def evidence_document(m: EngagementMetrics, ms: Milestone) -> Proof:
+    """The `week_document` of the week first met (or the latest week when not met yet)."""
+    doc = week_document(m, ms, evidence_week(m, ms))
+    return Proof(ms.id, doc["met_week"], doc)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from db import review_store
+from db import privacy, review_store
 from engagement.weeks import week_label
 from metrics.acceptance import acceptance_table, standing_signatures
 from metrics.engagement import EngagementMetrics
@@ -184,7 +184,7 @@ SIGNATURE_COLUMNS = ["milestone", "signer", "side", "verified", "signed_at", "me
 
 def signature_table(engine: Engine, m: EngagementMetrics) -> pd.DataFrame:
     """Standing signatures: who, side, when, and the sha256 of the evidence each one covers (short and full)."""
-    standing = standing_signatures(review_store.load_signatures(engine, m.cfg.engagement.name))
+    standing = standing_signatures(review_store.load_signatures(engine, m.cfg.engagement.id))
     configured = [ms.id for ms in m.cfg.milestones]
     standing = standing[standing["milestone"].isin(configured)]
     return pd.DataFrame({
@@ -272,9 +272,9 @@ class Review:
 
 
 def weekly_review(engine: Engine, m: EngagementMetrics, week: int, now: dt.datetime | None = None) -> Review:
-    frozen = snapshot(engine, m.cfg.engagement.name, week)
-    restated = restatements(frozen, m) if frozen else pd.DataFrame(columns=["kpi", "capability", "runbook", "old",
-                                                                            "new", "why"])
+    frozen = snapshot(engine, m.cfg.engagement.id, week)
+    restated = (restatements(frozen, m, privacy.salt(engine)) if frozen else
+                pd.DataFrame(columns=["kpi", "capability", "runbook", "old", "new", "why"]))
     return Review(m.cfg.engagement.name, week, week_label(week, m.cfg.engagement.start), kpi_cards(m, week, frozen),
                   ladder_week(m, week), milestone_board(engine, m, week), signature_table(engine, m),
                   drills_week(m, week), freshness(engine), frozen, restated, now or dt.datetime.now(dt.UTC))

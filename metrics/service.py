@@ -4,7 +4,8 @@ pages (pages/_shared/data.py) and the steering pack call only this module to get
 - `open_engagement(config, db)` -> (cfg, engine): the engagement file (validated against the KPI registry and the
   criterion metrics) and its database.
 - `engagement_metrics(cfg, engine, repos)` -> `EngagementMetrics`: reads the source frames, takes the milestones
-  accepted by two keys so far (they feed the ladder's stage 4, SPEC §6) and computes every registered KPI.
+  accepted by two keys so far (they feed the ladder's stage 4, SPEC §6) and computes every registered KPI on the
+  roster the stored data needs (`db.privacy.effective_config`: purged people as pseudonyms, SPEC §9).
 - `evidence(m, kpi, week, capability)` -> the rows behind one weekly value (the same rows every KPI card, ladder
   cell and milestone criterion opens); `reconcile(...)` says whether they add up to the row.
 - `catalogue()` -> the registry as a table (`python -m metrics kpis`).
@@ -45,13 +46,15 @@ def accepted_milestones(cfg: EngagementConfig, engine: Engine) -> frozenset[str]
 
 def engagement_metrics(cfg: EngagementConfig, engine: Engine, repos: Sequence[str] | None = None, *,
                        accepted: Collection[str] | None = None, today: dt.datetime | None = None) -> EngagementMetrics:
-    """Load the frames (of `repos` only, when given), and compute with the accepted milestones."""
+    """Load the frames (of `repos` only, when given), and compute with the accepted milestones, on the roster the
+    stored data needs (purged people under their pseudonym, pseudonymised identities: db.privacy)."""
+    from db.privacy import effective_config
     from db.queries import load_source_frames
 
     data = SourceData(**load_source_frames(engine, list(repos) if repos else None))
     if accepted is None:
         accepted = accepted_milestones(cfg, engine)
-    return compute(cfg, data, accepted_milestones=accepted, today=today)
+    return compute(effective_config(cfg, engine), data, accepted_milestones=accepted, today=today)
 
 
 def load(config_path, db_url: str | None = None, repos: Sequence[str] | None = None

@@ -1,9 +1,11 @@
 """Frozen weekly reviews (SPEC §7): "Freeze week N" stores every KPI row of the week with its evidence.
 
-A snapshot holds, for each row of the weekly contract of week N (any KPI, any capability), the value, the side
-counts, the planned stage, the counted evidence items (`id` -> side, person; metrics.service.evidence) and
-the sha256 of the evidence's canonical JSON, plus one digest over all of it. A week is frozen once, never
-overwritten.
+A snapshot holds, for each row of the weekly contract of week N (any KPI, any capability or runbook), the
+value, the side counts, the planned stage, the counted evidence items (`id` -> side, person id;
+metrics.service.evidence) and the sha256 of the evidence's purge-stable canonical JSON (persons as ids, no
+titles), plus one digest over all of it. It is a row of the hash-chained ledger (db/ledger.py): a week is frozen
+once and never overwritten or edited, and a purge (SPEC §9) changes neither its figures nor its digests, because
+persons are ids (db/privacy.py).
 
 **Restated** figures: when recomputation gives another value for a frozen row, the review shows the frozen
 (old) value, the new one and why, from the evidence: items that were not there -> "new data collected";
@@ -19,11 +21,11 @@ import math
 
 import pandas as pd
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
-from db import review_store
+from db import ledger, privacy, review_store
 from db.queries import data_version
-from metrics.acceptance import canonical_json, digest
+from metrics.acceptance import canonical_json, digest, stable_row
+from metrics.acceptance import roster_digest as _roster_digest
 from metrics.engagement import EngagementMetrics
 from metrics.service import evidence
 
@@ -37,9 +39,7 @@ class FreezeError(ValueError):
 
 
 def roster_digest(m: EngagementMetrics) -> str:
-    cfg = m.cfg
-    return digest({"people": [p.model_dump(mode="json") for p in cfg.people],
-                   "classify": cfg.classify.model_dump(mode="json")})
+    return _roster_digest(m.cfg)
 
 
 def _key(row: dict) -> tuple:
@@ -58,8 +58,11 @@ def _clean(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def week_figures(m: EngagementMetrics, week: int) -> list[dict]:
-    """Every weekly-contract row of `week` with its evidence items and digest (what a freeze stores)."""
+def week_figures(m: EngagementMetrics, week: int, key_salt: bytes | None = None) -> list[dict]:
+    """Every weekly-contract row of `week` with its evidence items and digest (what a freeze stores).
+
+    Persons are ids (db.privacy.person_id with the DB's salt); without a salt they are left out (a
+    comparison of sides only, for callers without a DB)."""
     rows = m.weekly[m.weekly["week"] == week]
     figures = []
     for rec in rows.to_dict("records"):
@@ -67,6 +70,8 @@ def week_figures(m: EngagementMetrics, week: int) -> list[dict]:
         row.update({k: _clean(rec.get(k)) for k in FIGURE_FIELDS})
         evidence = _evidence(m, row, week)
         records = json.loads(canonical_json(evidence.to_dict("records")))
+        for r in records:  # free text and logins are not part of what a freeze keeps (a purge may rewrite them)
+            stable_row(r, key_salt)
         row["evidence_sha256"] = digest(records)
         # Keyed by the row id alone (a commit's sha, a ticket's key), as snapshots frozen before issue 10 were.
         row["items"] = {str(r["id"]): {"side": r.get("side"), "person": r.get("person")} for r in records}
@@ -74,30 +79,39 @@ def week_figures(m: EngagementMetrics, week: int) -> list[dict]:
     return sorted(figures, key=lambda r: tuple("" if v is None else str(v) for v in _key(r)))
 
 
+def _frozen_error(existing: dict) -> FreezeError:
+    return FreezeError(f"week {existing['week']} was frozen on {existing['frozen_at']:%Y-%m-%d %H:%M} UTC by "
+                       f"{existing['frozen_by']}; a frozen week is never overwritten")
+
+
 def freeze(engine: Engine, m: EngagementMetrics, week: int, frozen_by: str, verified: bool = False,
-           now: dt.datetime | None = None) -> dict:
-    """Store week `week`'s figures; FreezeError when it is frozen already or not an engagement week."""
+           now: dt.datetime | None = None, witness: ledger.Witness | None = None) -> dict:
+    """Store week `week`'s figures (a ledger row); FreezeError when it is frozen already or not an engagement
+    week. `frozen_by` is a name (typed in, or the logged-in user's); the row keeps its person id."""
     if week not in m.weeks:
         raise FreezeError(f"week {week} is not an engagement week (weeks: {m.weeks[0]}..{m.weeks[-1]})")
-    figures = week_figures(m, week)
-    run_id, state = data_version(engine)
-    row = {"engagement": m.cfg.engagement.name, "week": week, "frozen_at": now or dt.datetime.now(dt.UTC),
-           "frozen_by": frozen_by, "verified": verified, "data_version": f"run {run_id} {state}"[:200],
-           "roster_sha256": roster_digest(m), "evidence_sha256": digest([r["evidence_sha256"] for r in figures]),
-           "figures_json": canonical_json(figures)}
-    existing = review_store.load_snapshot(engine, m.cfg.engagement.name, week)
+    existing = review_store.load_snapshot(engine, m.cfg.engagement.id, week)
     if existing:
-        raise FreezeError(f"week {week} was frozen on {existing['frozen_at']:%Y-%m-%d %H:%M} UTC by "
-                          f"{existing['frozen_by']}; a frozen week is never overwritten")
+        raise _frozen_error(existing)
+    key_salt = privacy.salt(engine)
+    figures = week_figures(m, week, key_salt)
+    run_id, state = data_version(engine)
+    now = now or dt.datetime.now(dt.UTC)
+    content = {"week": week, "frozen_at": pd.Timestamp(now).tz_convert("UTC").isoformat(),
+               "frozen_by": privacy.person_id(key_salt, frozen_by), "verified": verified,
+               "data_version": f"run {run_id} {state}"[:200], "roster_sha256": roster_digest(m),
+               "evidence_sha256": digest([r["evidence_sha256"] for r in figures]),
+               "figures": json.loads(canonical_json(figures))}
     try:
-        review_store.insert_snapshot(engine, row)
-    except IntegrityError:
-        raise FreezeError(f"week {week} was frozen meanwhile; a frozen week is never overwritten") from None
-    return row
+        review_store.insert_snapshot(engine, m.cfg.engagement.id, content, {"frozen_by": frozen_by},
+                                     witness=witness, at=now)
+    except review_store.SnapshotExists as exc:  # frozen meanwhile by someone else
+        raise _frozen_error(exc.existing) from None
+    return {**content, "engagement": m.cfg.engagement.id, "figures_json": canonical_json(content["figures"])}
 
 
 def snapshot(engine: Engine, engagement: str, week: int) -> dict | None:
-    """The frozen week with its figures parsed, None when the week is not frozen."""
+    """The frozen week (of engagement id `engagement`) with its figures parsed, None when not frozen."""
     row = review_store.load_snapshot(engine, engagement, week)
     if row:
         row["figures"] = json.loads(row["figures_json"])
@@ -138,10 +152,15 @@ def _why(old: dict, new: dict | None, roster_changed: bool) -> str:
     return "; ".join(reasons)
 
 
-def restatements(frozen: dict, m: EngagementMetrics) -> pd.DataFrame:
-    """Rows of a frozen week whose recomputed value differs: old, new and why. Empty when nothing differs."""
+def restatements(frozen: dict, m: EngagementMetrics, key_salt: bytes | None = None) -> pd.DataFrame:
+    """Rows of a frozen week whose recomputed value differs: old, new and why. Empty when nothing differs.
+    With the DB's salt a change of person counts as a re-attribution; without it, a change of side only."""
     week = int(frozen["week"])
-    now = {_key(r): r for r in week_figures(m, week)}
+    now = {_key(r): r for r in week_figures(m, week, key_salt)}
+    if key_salt is None:  # compare sides only
+        frozen = {**frozen, "figures": [{**f, "items": {k: {**v, "person": None} for k, v in f.get("items",
+                                                                                                  {}).items()}}
+                                        for f in frozen["figures"]]}
     roster_changed = frozen["roster_sha256"] != roster_digest(m)
     rows = []
     for old in frozen["figures"]:

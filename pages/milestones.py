@@ -7,8 +7,9 @@ from metrics.acceptance import acceptance_table
 from metrics.milestones import criteria_table, criterion_evidence, evidence_week
 from metrics.review import MILESTONE_LABELS, milestone_board, milestone_state_text, signature_table
 from pages._shared.access import require
-from pages._shared.data import context
+from pages._shared.data import context, evidence_banner
 from pages._shared.kpi_view import evidence_table
+from pages._shared.links import unknown_link_value, warn_unknown_link
 from pages._shared.review_ui import sign_form
 from pages._shared.weeks import week_select
 
@@ -16,6 +17,7 @@ ctx = context()
 require("viewer", "The milestones page")  # checked here too: a page reached by URL must not rely on the navigation
 cfg, m = ctx.cfg, ctx.metrics()
 st.title("Milestones")
+evidence_banner(ctx, m)  # `metrics verify` found an altered signature or evidence row
 if not cfg.milestones:
     st.info("The engagement file defines no [[milestones]].")
     st.stop()
@@ -24,9 +26,11 @@ weeks = sorted((w for w in m.weeks if latest is None or w <= latest), reverse=Tr
 
 col_ms, col_week = st.columns(2)
 ids = [ms.id for ms in cfg.milestones]
+bad_link = unknown_link_value("milestone", ids)  # read before the widget resets the URL
 chosen = col_ms.selectbox("Milestone", ids, key="milestone", bind="query-params", format_func=str,
                           help="The URL (?milestone=M&week=N) opens this milestone directly.")
 week = week_select(col_week, weeks, label="As of week")
+warn_unknown_link(bad_link, ids, "milestone", chosen)
 
 if ctx.repos:
     st.info("Repository filter on: states and evidence below use the selected repositories only; signatures were "

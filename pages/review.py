@@ -18,7 +18,7 @@ from metrics.review import (
     weekly_review,
 )
 from pages._shared.access import require
-from pages._shared.data import context
+from pages._shared.data import context, evidence_banner
 from pages._shared.review_ui import freeze_form, kpi_cards, pack_button
 from pages._shared.weeks import week_select
 
@@ -29,6 +29,7 @@ latest = m.latest_week()
 weeks = sorted((w for w in m.weeks if latest is None or w <= latest), reverse=True)
 
 st.title(f"Weekly review · {cfg.engagement.name}")
+evidence_banner(ctx, m)  # `metrics verify` found an altered signature or evidence row
 if not weeks:
     st.info("No weeks to review yet: collect data first.")
     st.code(ctx.collect_command(), language="bash")

@@ -2,12 +2,16 @@
 signer (signs milestones).
 
 - With an `[auth]` section in Streamlit secrets, users log in through `st.login` (OIDC) and their roles come
-  from the `user_roles` table keyed on their email (`python -m metrics role --email E --role signer`); a
-  logged-in user without a row sees nothing but a request to be added.
+  from the ledger's role grants keyed on their email (granted by an editor on the Sources page, or by
+  `python -m metrics role` while the DB has no editor); a logged-in user without a role sees nothing but a
+  request to be added. The first run with [auth] records in the DB that login is required: from then on
+  only signatures by logged-in users count, whoever opens the DB (db.review_store.login_required).
 - Without it the app runs in **local single-user mode**: whoever opens it may do everything, every page says
   so, and names typed in to sign or freeze are stored as unverified.
 Each restricted page and action calls `require(role)` itself, at its top: a page reached straight through
-its URL checks the role as much as one reached through the navigation.
+its URL checks the role as much as one reached through the navigation. Every button callback re-reads the
+role from the DB at the moment it acts (`check_now`): a role withdrawn while the page was open stops working
+at the next click.
 """
 
 from __future__ import annotations
@@ -71,10 +75,23 @@ def current_access(engine) -> Access:
     return Access(True, True, name, email, roles)
 
 
+_LOGIN_RECORDED: set[str] = set()
+
+
+def _record_login_mode(engine) -> None:
+    """[auth] is configured: note in the DB (once per server and DB) that login is required from now on."""
+    key = engine.url.render_as_string(hide_password=True)
+    if key not in _LOGIN_RECORDED:
+        review_store.record_login_mode(engine)
+        _LOGIN_RECORDED.add(key)
+
+
 def gate(engine) -> Access:
     """Called by bootstrap on every run: decide the access, state the mode in the sidebar, and stop the run
     of anyone who may not read (not logged in, or no role)."""
     access = current_access(engine)
+    if access.login:
+        _record_login_mode(engine)
     st.session_state[_ACCESS_KEY] = access
     with st.sidebar:
         if not access.login:
@@ -92,8 +109,8 @@ def gate(engine) -> Access:
         st.stop()
     if access.login and not access.can("viewer"):
         st.title("Baton")
-        st.error(f"{access.email} has no role in this Baton yet. Ask an editor to add you: "
-                 f"`python -m metrics role --email {access.email} --role viewer`.")
+        st.error(f"{access.email} has no role in this Baton yet. Ask an editor to add you (Sources page, "
+                 "Access).")
         st.stop()
     return access
 
@@ -120,3 +137,11 @@ def require(role: str, what: str) -> Access:
 
 def allowed(role: str) -> bool:
     return access().can(role)
+
+
+def check_now(engine, role: str) -> Access | None:
+    """For button callbacks: the access as the DB says it is now (not as it was when the page was drawn);
+    None unless it holds `role`."""
+    fresh = current_access(engine)
+    st.session_state[_ACCESS_KEY] = fresh
+    return fresh if fresh.can(role) else None

@@ -3,11 +3,18 @@
 `bootstrap()` (called by app.py on every rerun) resolves the engagement file and the DB URL, shows an error
 page and stops when either cannot be used, draws the sidebar (repository filter) and stores a `Context` the
 pages read with `context()`. KPIs are computed by metrics/ once per collection run: `load_metrics` is cached
-by the newest collection run (and its status), the engagement file's modification time and the filter.
+by the newest collection run (and its status), the engagement file's modification time, the filter and the
+purges done (db.privacy: the roster as the stored data needs it).
+
+Before the login gate nothing about the DB or the engagement file is shown when login ([auth]) is configured:
+a problem with either shows "the dashboard is not configured; see the server log", and the details (passwords
+and tokens redacted) go to the server log. In local single-user mode the page shows them, redacted. After the
+gate, every page shows a red banner when the ledger's hash chain fails verification (metrics.integrity).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 from dataclasses import dataclass
@@ -17,14 +24,17 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from db import engine as db_engine
-from db import queries
-from engagement.config import ConfigError, EngagementConfig
+from db import ledger, privacy, queries
+from engagement.config import ConfigError, EngagementConfig, register_secrets
+from engagement.redact import redact
 from metrics import service
 from metrics.engagement import EngagementMetrics
 from metrics.engagement_file import load_engagement as read_engagement_file
 from pages._shared.nav import app_pages
 
 CONFIG_ENV = "BATON_CONFIG"
+NOT_CONFIGURED = "The dashboard is not configured; see the server log."
+log = logging.getLogger("baton.pages")
 DB_URL_ENV = db_engine.DB_URL_ENV  # BATON_DB_URL
 _CONTEXT_KEY = "_baton_context"
 REPO_FILTER_KEY = "repos"
@@ -78,11 +88,12 @@ def file_stamp(path: str) -> tuple[int, int]:
 @st.cache_data(show_spinner="Computing the KPIs…", max_entries=32, ttl="1h")
 def load_metrics(config_path: str, db_url: str, run_id: int, repos: tuple[str, ...],
                  run_state: str = "", config_stamp: tuple[int, int] = (0, 0),
-                 accepted: tuple[str, ...] = ()) -> EngagementMetrics:
+                 accepted: tuple[str, ...] = (), purges: int = 0) -> EngagementMetrics:
     """Every KPI for the engagement, computed once per collection run, engagement-file version and filter.
 
-    run_id/run_state/config_stamp are cache keys only; the ttl lets "the current week" move on. `accepted`
-    (milestones accepted by two keys) feeds the ladder's stage 4 and keys the cache too."""
+    run_id/run_state/config_stamp/purges are cache keys only; the ttl lets "the current week" move on.
+    `accepted` (milestones accepted by two keys) feeds the ladder's stage 4 and keys the cache too. Computed on
+    the roster the stored data needs (db.privacy.effective_config, inside metrics.service)."""
     cfg = load_engagement(config_path, config_stamp)
     return service.engagement_metrics(cfg, engine_for(db_url), list(repos) or None, accepted=accepted)
 
@@ -109,7 +120,10 @@ class Context:
         accepted so far."""
         accepted = service.accepted_milestones(self.cfg, self.engine)
         return load_metrics(self.config_path, self.db_url, self.run_id, self.repos, self.run_state,
-                            self.config_stamp, tuple(sorted(accepted)))
+                            self.config_stamp, tuple(sorted(accepted)), privacy.privacy_version(self.engine))
+
+    def witness(self) -> ledger.Witness:
+        return ledger.witness_for(Path(self.config_path), self.engine)
 
     @property
     def db_label(self) -> str:
@@ -124,7 +138,24 @@ class Context:
         return shlex.join(cmd)
 
 
+def _login_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all raises: no login configured
+        return False
+
+
+def _not_configured(detail: str) -> None:
+    """Stop with the one line anonymous visitors may see; the details go to the server log only."""
+    log.error("the dashboard cannot start: %s", redact(detail))
+    st.title("Baton")
+    st.error(NOT_CONFIGURED)
+    st.stop()
+
+
 def _missing_config_page() -> None:
+    if _login_configured():
+        _not_configured(f"no engagement file: set {CONFIG_ENV} or the `config` secret")
     st.title("Baton")
     st.error("No engagement file: tell Baton which engagement to show.")
     st.markdown(f"Pass the path of the engagement TOML file (SPEC §2) in the `{CONFIG_ENV}` environment variable:")
@@ -160,21 +191,24 @@ def bootstrap() -> Context:
     try:
         cfg = load_engagement(config_path, stamp)
     except ConfigError as exc:
+        if _login_configured():
+            _not_configured(f"the engagement file {config_path} cannot be used: " + "; ".join(exc.problems))
         st.title("Baton")
         st.error(f"The engagement file cannot be used ({len(exc.problems)} problem(s)); fix it and reload:\n\n"
                  + _fence("\n".join(exc.problems)))
         st.caption(f"Engagement file: {config_path} (from {CONFIG_ENV} or the `config` secret)")
         st.stop()
+    register_secrets(cfg)
     db_url = resolve_db_url(config_path)
     try:
         engine = engine_for(db_url)
         run_id, run_state = queries.data_version(engine)
     except Exception as exc:  # noqa: BLE001 - any DB failure becomes an error page, never a traceback
-        st.title("Baton")
         detail = str(exc).splitlines()[0] if str(exc) else ""
-        password = _password(db_url)
-        if password:
-            detail = detail.replace(password, "***")
+        detail = redact(detail, (_password(db_url),))
+        if _login_configured():
+            _not_configured(f"cannot open the database {db_engine.redact_url(db_url)}: {detail}")
+        st.title("Baton")
         st.error(f"Cannot open the database {db_engine.redact_url(db_url)}:\n\n"
                  + _fence(f"{type(exc).__name__}: {detail}"))
         st.stop()
@@ -182,10 +216,52 @@ def bootstrap() -> Context:
     from pages._shared.access import gate
 
     gate(engine)  # states local single-user mode, or stops anyone not logged in / without a role
+    _integrity_banner(ctx)
     repos = _sidebar(ctx)
     ctx = Context(config_path, db_url, cfg, engine, run_id, run_state, repos, stamp)
     st.session_state[_CONTEXT_KEY] = ctx
     return ctx
+
+
+def ledger_problems(db_url: str, config_path: str, head: tuple[int, str]) -> list[str]:
+    """The ledger chain check, on every run of every page: not cached, since an edit in place changes no
+    cache key a cheap query could read (the ledger is small: hundreds of rows)."""
+    from metrics.integrity import chain_report
+
+    engine = engine_for(db_url)
+    return chain_report(engine, ledger.witness_for(Path(config_path), engine))
+
+
+def _integrity_banner(ctx: Context) -> None:
+    problems = ledger_problems(ctx.db_url, ctx.config_path, ledger.head_of(ctx.engine))
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        st.error(f"**The audit log failed verification**: {problems[0]}{more}. Signatures, revocations and frozen "
+                 "weeks may have been altered in the database; run `python -m metrics verify` for the details.",
+                 icon=":material/gpp_bad:")
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=8)
+def _evidence_problems(db_url: str, config_path: str, head: tuple[int, str], run_id: int, run_state: str,
+                       config_stamp: tuple[int, int], _m: EngagementMetrics) -> list[str]:
+    from metrics.integrity import verify
+
+    engine = engine_for(db_url)
+    return verify(engine, _m, ledger.witness_for(Path(config_path), engine)).problems
+
+
+def evidence_banner(ctx: Context, m: EngagementMetrics) -> None:
+    """A red banner when `metrics verify` finds an alteration, evidence included (milestones, review pages)."""
+    if ctx.repos:  # signatures cover all repositories: a filtered computation cannot verify them
+        return
+    problems = _evidence_problems(ctx.db_url, ctx.config_path, ledger.head_of(ctx.engine), ctx.run_id,
+                                  ctx.run_state, ctx.config_stamp, m)
+    chain = ledger_problems(ctx.db_url, ctx.config_path, ledger.head_of(ctx.engine))
+    extra = [p for p in problems if p not in chain]
+    if extra:
+        more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+        st.error(f"**Acceptance failed verification**: {extra[0]}{more}. Run `python -m metrics verify` for the "
+                 "details.", icon=":material/gpp_bad:")
 
 
 def _password(url: str) -> str | None:

@@ -1,7 +1,8 @@
 """Streamlit pieces of the weekly review and milestones pages: KPI cards, the freeze, sign and pack actions.
 
 Every action checks the role itself (`access.allowed`) before it shows anything that changes data, and again
-when it runs, so a deep link or a stale widget cannot act for a viewer.
+when it runs against the DB (`access.check_now`), so a deep link, a stale widget or a role withdrawn while the
+page was open cannot act. Signatures and freezes go into the ledger with this server's witness of its head.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import streamlit as st
 
 from metrics.acceptance import AcceptanceError, Signer, revoke, sign
 from metrics.snapshots import FreezeError, freeze
-from pages._shared.access import access, allowed
+from pages._shared.access import access, allowed, check_now
 
 CARDS_PER_ROW = 4
 
@@ -62,6 +63,12 @@ def show_message() -> None:
         getattr(st, kind)(text)
 
 
+def _witness(ctx):
+    from db.ledger import witness_for
+
+    return witness_for(Path(ctx.config_path), ctx.engine)
+
+
 def _signer(key: str) -> Signer | None:
     a = access()
     side = st.session_state.get(f"{key}_side") or "from the roster"
@@ -78,7 +85,7 @@ FILTERED = ("The repository filter is on: signatures, frozen weeks and steering 
 
 def _act_on_signature(ctx, m, milestone_id: str, action: str) -> None:
     """Button callback (runs before the next script run): sign or revoke, after checking the role again."""
-    if not allowed("signer"):
+    if check_now(ctx.engine, "signer") is None:
         return _say("error", "Signing needs the signer role.")
     if ctx.repos:
         return _say("error", FILTERED)
@@ -88,7 +95,8 @@ def _act_on_signature(ctx, m, milestone_id: str, action: str) -> None:
         return _say("error", "Type your name to sign.")
     try:
         (sign if action == "sign" else revoke)(ctx.engine, m, milestone_id, signer,
-                                               str(st.session_state.get(f"{key}_comment") or ""))
+                                               str(st.session_state.get(f"{key}_comment") or ""),
+                                               witness=_witness(ctx))
     except (AcceptanceError, KeyError) as exc:
         return _say("error", str(exc).strip("'\""))
     _say("success", f"{'Signed' if action == 'sign' else 'Revoked the signature of'} {milestone_id}.")
@@ -119,16 +127,16 @@ def sign_form(ctx, m, milestone_id: str) -> None:
 
 def _freeze(ctx, m, week: int) -> None:
     """Button callback: freeze the week, after checking the role again."""
-    if not allowed("editor"):
+    a = check_now(ctx.engine, "editor")
+    if a is None:
         return _say("error", "Freezing a week needs the editor role.")
     if ctx.repos:
         return _say("error", FILTERED)
-    a = access()
-    by = a.label if a.verified else str(st.session_state.get("freeze_by") or "").strip()
+    by = (a.name or a.email or "") if a.verified else str(st.session_state.get("freeze_by") or "").strip()
     if not by:
         return _say("error", "Type your name to freeze the week.")
     try:
-        freeze(ctx.engine, m, week, by, verified=a.verified)
+        freeze(ctx.engine, m, week, by, verified=a.verified, witness=_witness(ctx))
     except FreezeError as exc:
         return _say("error", str(exc))
     _say("success", f"Week {week} frozen.")
@@ -153,6 +161,8 @@ def _build_pack(ctx, m, week: int) -> None:
     """Button callback: write the pack into a temporary folder and keep it zipped for the download button."""
     from metrics.report.pack import write_pack
 
+    if check_now(ctx.engine, "viewer") is None:
+        return _say("error", "The steering pack needs the viewer role.")
     if ctx.repos:
         return _say("error", FILTERED)
     note = None

@@ -13,6 +13,7 @@ import json
 import pytest
 
 from db.engine import make_engine
+from db.privacy import person_id, salt
 from db.review_store import load_signatures, load_snapshot
 from metrics.acceptance import (
     AcceptanceError,
@@ -23,33 +24,18 @@ from metrics.acceptance import (
     digest,
     revoke,
     sign,
+    signed_document,
 )
 from metrics.milestones import evidence_document, milestone
 from metrics.snapshots import FreezeError, freeze, restatements, snapshot
-from tests.support.engagement_factory import COMMITS, VIC, metrics, sha_of, source_data
-
-PAT = ("Pat Person", "pat@gmail.com")
-WITH_PAT = [*COMMITS, (3, PAT, "data/p.py")]
-M1 = {"id": "M1", "due_week": 3, "title": "Internal data commits",
-      "criteria": [{"metric": "internal_commits", "op": ">=", "value": 2, "capability": "data"}]}
-M2 = {"id": "M2", "due_week": 4, "title": "Training stage 3",
-      "criteria": [{"metric": "ladder_stage", "op": ">=", "value": 3, "capability": "training"}]}
-
-
-def roster(pat_side: str = "internal") -> list[dict]:
-    return [
-        {"name": "Ann Client", "emails": ["ann@client.com"], "affiliations": [{"side": "internal"}]},
-        {"name": "Vic Vendor", "emails": ["vic@acme.com"], "affiliations": [{"side": "vendor"}]},
-        {"name": "Pat Person", "emails": ["pat@gmail.com"], "affiliations": [{"side": pat_side}]},
-        {"name": "Ida Internal", "emails": ["ida@client.com"], "affiliations": [{"side": "internal"}]},
-    ]
+from tests.support.acceptance_case import M1, M2, NOW, WITH_PAT, roster
+from tests.support.engagement_factory import VIC, metrics, sha_of, source_data
 
 
 def demo_metrics(pat_side="internal", commits=WITH_PAT, accepted=()):
     return metrics([M1, M2], accepted=accepted, data=source_data(commits), people=roster(pat_side))
 
 
-NOW = dt.datetime(2026, 10, 2, 9, tzinfo=dt.UTC)
 ANN = Signer("Ann Client", "ann@client.com", verified=True)
 VICTOR = Signer("Vic Vendor")  # typed in: unverified, side from the roster
 
@@ -90,17 +76,23 @@ def test_two_keys_accept_and_revocation_appends(db_url):
     sign(engine, m, "M1", VICTOR, "Agreed", now=NOW)
     assert accepted_milestones(engine, m.cfg) == {"M1"}
 
-    rows = load_signatures(engine, m.cfg.engagement.name)
+    rows = load_signatures(engine, m.cfg.engagement.id)
     assert rows[["signer", "side", "verified", "met_week"]].values.tolist() == [
         ["Ann Client", "internal", True, 3], ["Vic Vendor", "vendor", False, 3]]
-    doc = evidence_document(m, milestone(m, "M1")).document
+    doc, titles = signed_document(evidence_document(m, milestone(m, "M1")).document, salt(engine))
     assert rows["evidence_sha256"].tolist() == [digest(doc)] * 2
-    assert json.loads(rows.loc[0, "evidence_json"]) == json.loads(canonical_json(doc))
+    assert json.loads(rows.loc[0, "evidence_json"]) == doc
+    # what is signed names persons by id and carries no free text; the titles are display hints only
+    persons = {r["person"] for c in doc["criteria"] for r in c["rows"]}
+    assert persons == {person_id(salt(engine), "Ann Client"), person_id(salt(engine), "Pat Person")}
+    assert all("title" not in r for c in doc["criteria"] for r in c["rows"])
+    # (titles are keyed as metrics.acceptance.row_key keys evidence rows: "kind:id")
+    assert titles["commit:" + sha_of("data/p.py", WITH_PAT)] == "change data/p.py"
     assert rows.loc[0, "signed_at"] == NOW
 
     revoke(engine, m, "M1", VICTOR, "Signed too early", now=NOW + dt.timedelta(hours=1))
     assert accepted_milestones(engine, m.cfg) == set()
-    after = load_signatures(engine, m.cfg.engagement.name)
+    after = load_signatures(engine, m.cfg.engagement.id)
     assert len(after) == 3  # nothing deleted or changed: the revocation is a new row
     kept = ["id", "milestone", "action", "signer", "email", "verified", "side", "comment", "evidence_sha256"]
     assert after.loc[:1, kept].values.tolist() == rows[kept].values.tolist()
@@ -132,7 +124,7 @@ def test_what_cannot_be_signed(db_url):
         sign(engine, m, "M1", ANN, "  ", now=NOW)
     with pytest.raises(KeyError, match="unknown milestone 'M7'"):
         sign(engine, m, "M7", ANN, "ok", now=NOW)
-    assert load_signatures(engine, m.cfg.engagement.name).empty
+    assert load_signatures(engine, m.cfg.engagement.id).empty
 
 
 def test_roster_edit_after_signing_flags_evidence_changed_and_says_what(db_url):
@@ -163,7 +155,7 @@ def test_freeze_stores_every_kpi_row_once_and_never_overwrites(db_url):
     engine = make_engine(db_url)
     m = demo_metrics()
     row = freeze(engine, m, 3, "Ann Client", now=NOW)
-    frozen = snapshot(engine, m.cfg.engagement.name, 3)
+    frozen = snapshot(engine, m.cfg.engagement.id, 3)
     figures = {(f["kpi"], f["capability"]): f for f in frozen["figures"]}
     # internal_commit_share and internal_pr_share (git fallback: no GitHub source) x (all, data, training)
     # + ladder_stage x (data, training)
@@ -180,7 +172,7 @@ def test_freeze_stores_every_kpi_row_once_and_never_overwrites(db_url):
 
     with pytest.raises(FreezeError, match="week 3 was frozen on 2026-10-02 09:00 UTC by Ann Client"):
         freeze(engine, demo_metrics(pat_side="vendor"), 3, "Vic Vendor", now=NOW)
-    assert load_snapshot(engine, m.cfg.engagement.name, 3)["figures_json"] == row["figures_json"]
+    assert load_snapshot(engine, m.cfg.engagement.id, 3)["figures_json"] == row["figures_json"]
     with pytest.raises(FreezeError, match="week 9 is not an engagement week"):
         freeze(engine, m, 9, "Ann Client")
 
@@ -188,7 +180,7 @@ def test_freeze_stores_every_kpi_row_once_and_never_overwrites(db_url):
 def test_restated_after_new_data_and_after_a_roster_edit(db_url):
     engine = make_engine(db_url)
     freeze(engine, demo_metrics(), 3, "Ann Client", now=NOW)
-    frozen = snapshot(engine, "Tiny", 3)
+    frozen = snapshot(engine, "tiny", 3)
 
     more = restatements(frozen, demo_metrics(commits=[*WITH_PAT, (3, VIC, "train/x.py")]))
     got = {(r.kpi, r.capability): (r.old, round(r.new, 4), r.why) for r in more.itertuples()}
@@ -203,4 +195,4 @@ def test_restated_after_new_data_and_after_a_roster_edit(db_url):
     assert got == {("internal_commit_share", None): (0.8, 0.6, roster),
                    ("internal_commit_share", "data"): (1, round(2 / 3, 4), roster),
                    ("ladder_stage", "data"): (4, 2, roster)}
-    assert snapshot(engine, "Tiny", 3)["figures"] == frozen["figures"]  # the frozen figures stay as they were
+    assert snapshot(engine, "tiny", 3)["figures"] == frozen["figures"]  # the frozen figures stay as they were

@@ -17,7 +17,7 @@ from metrics.engagement_file import load_engagement
 from metrics.milestones import milestone_states
 from metrics.service import engagement_metrics
 from metrics.snapshots import restatements, snapshot
-from tests.support.demo_edits import edit_roster
+from tests.support.demo_edits import DEMO_ID, edit_roster
 
 
 def metrics_cli(*args: str) -> subprocess.CompletedProcess:
@@ -83,7 +83,7 @@ def test_frozen_demo_week_is_restated_after_a_roster_edit(demo_db):
 
     engine = make_engine(url)
     edit_roster(toml)
-    restated = restatements(snapshot(engine, demo.DEMO_NAME, 3), engagement_metrics(load_engagement(toml), engine))
+    restated = restatements(snapshot(engine, DEMO_ID, 3), engagement_metrics(load_engagement(toml), engine))
     overall = restated[(restated["kpi"] == "internal_commit_share") & restated["capability"].isna()].iloc[0]
     week3 = demo.INTENDED_WEEKLY_COMMITS[3]
     assert overall["old"] == pytest.approx(week3["internal"] / (week3["internal"] + week3["vendor"]))
@@ -103,7 +103,7 @@ def test_revoke_and_roles_from_the_command_line(demo_db):
     assert again.stderr.strip() == "error: Ivan Kowalski has no standing signature of milestone M2 to revoke"
     from db.review_store import load_signatures, role_of
 
-    assert load_signatures(make_engine(url), demo.DEMO_NAME)["action"].tolist() == ["sign", "revoke"]
+    assert load_signatures(make_engine(url), DEMO_ID)["action"].tolist() == ["sign", "revoke"]
     out = metrics_cli("role", "--config", str(toml), "--db", url, "--email", "Ines.Ortiz@client.com",
                       "--role", "editor,signer")
     assert out.returncode == 0, out.stderr
@@ -127,7 +127,7 @@ def test_frozen_demo_week_is_restated_after_new_data_is_collected(demo_db):
     assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
 
     engine = make_engine(url)
-    restated = restatements(snapshot(engine, demo.DEMO_NAME, 8), engagement_metrics(load_engagement(toml), engine))
+    restated = restatements(snapshot(engine, DEMO_ID, 8), engagement_metrics(load_engagement(toml), engine))
     week8 = demo.INTENDED_WEEKLY_COMMITS[8]
     rows = {(r.kpi, r.capability if isinstance(r.capability, str) else None): r for r in restated.itertuples()}
     overall = rows[("internal_commit_share", None)]

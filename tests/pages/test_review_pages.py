@@ -11,11 +11,8 @@ import io
 import zipfile
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from collectors.__main__ import main as collectors_main
 from collectors.demo import build as demo
-from db.engine import make_engine
 from db.review_store import load_signatures, set_role
 from metrics.acceptance import Signer, sign
 from metrics.engagement_file import load_engagement
@@ -23,12 +20,9 @@ from metrics.review import kpi_cards, ladder_week, stage_name
 from metrics.service import engagement_metrics
 from metrics.snapshots import snapshot
 from pages._shared.access import LOCAL_MODE_TEXT
-from tests.support.demo_edits import edit_roster
-from tests.support.paths import APP
+from tests.support.demo_edits import DEMO_ID, edit_roster
+from tests.support.review_app import buttons, collected_demo, open_page, texts
 
-AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-secret",
-        "client_id": "baton", "client_secret": "not-a-real-secret",
-        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
 PAGES = ["pages/overview.py", "pages/ladder.py", "pages/people.py", "pages/sources.py", "pages/review.py",
          "pages/milestones.py"]
 
@@ -42,39 +36,7 @@ def demo_files(tmp_path_factory):
 @pytest.fixture
 def env(demo_files, tmp_path, monkeypatch):
     """A fresh DB with the demo collected, and the engagement file (a copy, editable by the test)."""
-    toml = tmp_path / "engagement.toml"
-    repo = demo_files.parent / "fraud-model"
-    recordings = demo_files.parent / "recordings"
-    toml.write_text(demo_files.read_text().replace('path = "fraud-model"', f'path = "{repo}"')
-                    .replace('replay = "recordings"', f'replay = "{recordings}"'))
-    url = f"sqlite:///{tmp_path / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
-    monkeypatch.setenv("BATON_CONFIG", str(toml))
-    monkeypatch.setenv("BATON_DB_URL", url)
-    return {"toml": toml, "url": url, "engine": make_engine(url)}
-
-
-def open_page(page: str, query: dict | None = None, user: dict | None = None, auth: bool = False) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if auth:
-        at.secrets["auth"] = AUTH
-    if user is not None:
-        at.user = user
-    at.run()
-    if query:
-        at.query_params.update(query)
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def texts(at: AppTest) -> str:
-    return "\n".join([*(x.value for x in at.markdown), *(x.value for x in at.caption), *(x.value for x in at.info),
-                      *(x.value for x in at.success), *(x.value for x in at.warning), *(x.value for x in at.error)])
-
-
-def buttons(at: AppTest) -> list[str]:
-    return [b.label for b in at.button]
+    return collected_demo(demo_files, tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -115,7 +77,7 @@ def test_freeze_from_the_page_then_restated_after_a_roster_edit(env):
     at.text_input(key="freeze_by").input("Ines Ortiz")
     at.button(key="freeze_3").click().run()
     assert not at.exception
-    frozen = snapshot(env["engine"], demo.DEMO_NAME, 3)
+    frozen = snapshot(env["engine"], DEMO_ID, 3)
     assert frozen["frozen_by"] == "Ines Ortiz" and not frozen["verified"]
     assert "Week 3 frozen on" in texts(at) and "by Ines Ortiz (unverified); no figure restated since." in texts(at)
     assert "Freeze week 3" not in buttons(at)
@@ -169,7 +131,7 @@ def test_logged_in_signer_signs_verified(env):
     assert "Signing as Ines Ortiz <ines.ortiz@client.com> (verified by login)." in texts(at)
     at.text_area(key="sign_M2_comment").input("Training is ours")
     at.button(key="sign_M2_sign").click().run()
-    rows = load_signatures(env["engine"], demo.DEMO_NAME)
+    rows = load_signatures(env["engine"], DEMO_ID)
     assert rows[["milestone", "signer", "email", "verified", "side"]].values.tolist() == [
         ["M2", "Ines Ortiz", "ines.ortiz@client.com", True, "internal"]]
     assert "Freeze week" not in " ".join(buttons(open_page("pages/review.py", user=user, auth=True)))
@@ -186,9 +148,10 @@ def test_viewer_cannot_sign_or_freeze_even_by_deep_link(env):
     at = open_page("pages/review.py", {"week": "5"}, user=user, auth=True)
     assert at.metric and not [b for b in buttons(at) if b.startswith("Freeze")]
     assert "Freezing a week needs the editor role." in texts(at)
-    assert snapshot(env["engine"], demo.DEMO_NAME, 5) is None
-    sign(env["engine"], m, "M1", Signer("Ines Ortiz"), "x")  # the data is there; only the viewer's UI is not
-    assert len(load_signatures(env["engine"], demo.DEMO_NAME)) == 1
+    assert snapshot(env["engine"], DEMO_ID, 5) is None
+    # the data is there; only the viewer's UI is not (and, login being required now, a logged-in signer's)
+    sign(env["engine"], m, "M1", Signer("Ines Ortiz", "ines.ortiz@client.com", verified=True), "x")
+    assert len(load_signatures(env["engine"], DEMO_ID)) == 1
 
 
 def test_with_login_configured_nobody_reads_without_logging_in_or_a_role(env):

@@ -1,5 +1,7 @@
 """Edits of the demo engagement file that tests make to see figures move."""
 
+DEMO_ID = "fraud-model-handoff-demo"  # the demo's [engagement].id, derived from its name (no id in its file)
+
 PRIYA_INTERNAL = '  { side = "internal", org = "Client ML team" },\n]\n'
 # The roster edit: Priya Nair turns out to have been an Acme contractor until she joined on 2026-10-01.
 PRIYA_EDITED = ('  { side = "vendor", org = "Acme Consulting", until = 2026-10-01 },\n'
