@@ -152,7 +152,8 @@ def test_engagement_toml(built: tuple[Path, list[Commit]]) -> None:
     assert toml_path.name == "engagement.toml"
     doc = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     assert set(doc) <= {"engagement", "people", "classify", "sources", "capabilities", "plan", "milestones",
-                        "pipeline"}
+                        "pipeline", "artifacts"}
+    assert [a["key"] for a in doc["artifacts"]] == [a[0] for a in demo.ARTIFACTS]
     assert doc["milestones"] == demo.MILESTONES
     assert doc["engagement"] == {
         "name": "Fraud model handoff (demo)", "start": START, "weeks": 8, "timezone": "Europe/Berlin",
