@@ -19,8 +19,9 @@ did not change keep their list; changed files get the range's commits (`git log 
 theirs; a path new since the week before is read on into the older history when the range does not settle it (it
 may have been deleted and added again); a range holding a merge, which may bring in older commits, has its changed
 files' whole history read, as a first run would. A walk stops as soon as every file it looks at has what it needs.
-Each week is replaced whole in one transaction. A week whose commit and globs are unchanged since the last run is
-skipped, so a rerun costs one `rev-list` per week. `bench/binder.py` times it on a 30,000-commit history.
+Each week is one page of the git source's `week_ends` stream (`WeekEndStream`, run by collectors/driver.py
+under the source's lock), replaced whole in one transaction. A week whose commit and globs are unchanged since the
+last run is skipped, so a rerun costs one `rev-list` per week. `bench/binder.py` times it on a 30,000-commit history.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import datetime as dt
 import hashlib
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -37,8 +39,8 @@ import pathspec
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
+from collectors.driver import Page, Run, RunResult, run_source
 from collectors.git.client import _GIT_ENV, _git, is_ancestor
-from collectors.runs import ensure_source
 from db.models import ArtifactFile, WeekEndCommit
 from db.upsert import upsert
 from engagement.config import EngagementConfig
@@ -51,9 +53,7 @@ RS, US = "\x1e", "\x1f"
 
 def week_end_utc(week: int, cfg: EngagementConfig) -> dt.datetime:
     """The instant week `week` ends (local midnight starting week + 1, engagement timezone), as naive UTC."""
-    local = dt.datetime.combine(cfg.engagement.start + dt.timedelta(days=7 * week), dt.time(0),
-                                tzinfo=ZoneInfo(cfg.engagement.timezone))
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
+    return WeekEndSettings.from_config(cfg).week_end_utc(week)
 
 
 def binder_globs(cfg: EngagementConfig) -> list[str]:
@@ -206,49 +206,112 @@ def _stored_changes(engine: Engine, source_id: int, week: int) -> dict[str, list
     return {r.path: r.changes.split() for r in rows}
 
 
+@dataclass(frozen=True)
+class WeekEndSettings:
+    """What the week-end stream needs of the engagement file: the week grid, the binder's globs, the bots."""
+
+    start: dt.date
+    timezone: str
+    globs: tuple[str, ...]
+    bots: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, cfg: EngagementConfig) -> WeekEndSettings:
+        return cls(cfg.engagement.start, cfg.engagement.timezone, tuple(binder_globs(cfg)), tuple(cfg.classify.bots))
+
+    def week_end_utc(self, week: int) -> dt.datetime:
+        local = dt.datetime.combine(self.start + dt.timedelta(days=7 * week), dt.time(0),
+                                    tzinfo=ZoneInfo(self.timezone))
+        return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+class WeekEndStream:
+    """The `week_ends` stream of a git source (collectors/git/source.py yields its pages; collectors/driver.py
+    writes each in one transaction under the source's collection lock): one page per week read, replacing that
+    week's `week_end_commits` row and `artifact_files` whole. No cursor: the stored (sha, binder digest) of each
+    week is what a rerun compares against (see the module docstring)."""
+
+    def __init__(self, repo: Path, branch: str, settings: WeekEndSettings, now: dt.datetime | None = None):
+        self.repo, self.branch, self.settings, self.now = Path(repo), branch, settings, now
+        self.files_now = 0  # artifact files of the latest week, after pages() ran
+
+    def pages(self, engine: Engine, source_id: int) -> Iterator[Page]:
+        repo, settings = self.repo, self.settings
+        globs = list(settings.globs)
+        digest = binder_digest([*globs, "\0bots", *settings.bots])
+        bots = bot_regex(list(settings.bots))
+        now_utc = (self.now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
+        with engine.connect() as conn:
+            stored = {r.week: (r.sha, r.binder_digest) for r in conn.execute(
+                select(WeekEndCommit.week, WeekEndCommit.sha, WeekEndCommit.binder_digest)
+                .where(WeekEndCommit.source_id == source_id))}
+        last = current_week(settings.start, settings.timezone, self.now)
+        previous: tuple[str, dict[str, list[str]]] | None = None  # the week before: (sha, changes), once known
+        previous_stored: tuple[int, str] | None = None  # ... or where to read it when it was left as stored
+        self.files_now = 0
+        for week in range(0, max(last, 0) + 1):
+            end = min(settings.week_end_utc(week), now_utc + dt.timedelta(seconds=1))
+            found = week_end_commit(repo, self.branch, end)
+            sha, committed = found if found else (None, None)
+            if stored.get(week) == (sha, digest):
+                previous, previous_stored = None, (week, sha) if sha else None
+                if week == last:
+                    self.files_now = len(_stored_changes(engine, source_id, week))
+                continue
+            if previous is None and previous_stored is not None:
+                previous = (previous_stored[1], _stored_changes(engine, source_id, previous_stored[0]))
+            files = matching_files(repo, sha, globs) if sha else []
+            if sha and previous is not None and previous[0] == sha:
+                changes = {f: previous[1].get(f, []) for f in files}
+            else:
+                changes = last_changes(repo, sha, files, bots, previous) if files else {}
+            rows = [{"source_id": source_id, "week": week, "path": f, "changes": " ".join(changes.get(f, []))}
+                    for f in files]
+            end_row = {"source_id": source_id, "week": week, "sha": sha, "committed_at": committed,
+                       "binder_digest": digest}
+
+            def write(conn, week=week, rows=rows, end_row=end_row):  # one week, replaced whole
+                conn.execute(delete(ArtifactFile).where(ArtifactFile.source_id == source_id,
+                                                        ArtifactFile.week == week))
+                upsert(conn, ArtifactFile.__table__, rows, key=["source_id", "week", "path"])
+                upsert(conn, WeekEndCommit.__table__, [end_row], key=["source_id", "week"],
+                       update=["sha", "committed_at", "binder_digest"])
+
+            yield Page(write=write)
+            previous, previous_stored = ((sha, changes), None) if sha else (None, None)
+            self.files_now = len(rows)
+
+
+class _WeekEndSource:
+    """The git source with only its `week_ends` stream (collect_week_ends): same natural key, so the same lock."""
+
+    kind = "git"
+    main_stream = "commits"
+    secrets: tuple[str, ...] = ()
+
+    def __init__(self, stream: WeekEndStream, name: str):
+        self.stream, self.name = stream, name
+        self.key = f"{stream.repo}#{stream.branch}"
+        self.label = f"git {name}"
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def pages(self, run: Run) -> Iterator[Page]:
+        yield from self.stream.pages(run.engine, run.source_id)
+
+    def summary(self, result: RunResult) -> str:
+        return f"git {self.name}: {self.stream.files_now} binder files at the tip"
+
+
 def collect_week_ends(engine: Engine, cfg: EngagementConfig, repo: Path, branch: str, source_name: str,
                       now: dt.datetime | None = None) -> int:
-    """Week-end commits and binder files for weeks 0 … the current one; returns the artifact files of the latest
-    week. Weeks whose commit and binder globs did not change since the last run are left as stored; a week that is
-    read builds on the week before it (only the files changed in between are looked up again)."""
-    repo = Path(repo).expanduser().resolve()
-    globs = binder_globs(cfg)
-    digest = binder_digest([*globs, "\0bots", *cfg.classify.bots])
-    bots = bot_regex(cfg.classify.bots)
-    now_utc = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
-    with engine.begin() as conn:
-        source_id = ensure_source(conn, "git", f"{repo}#{branch}", source_name)
-        stored = {r.week: (r.sha, r.binder_digest) for r in conn.execute(
-            select(WeekEndCommit.week, WeekEndCommit.sha, WeekEndCommit.binder_digest)
-            .where(WeekEndCommit.source_id == source_id))}
-    last = current_week(cfg.engagement.start, cfg.engagement.timezone, now)
-    previous: tuple[str, dict[str, list[str]]] | None = None  # the week before: (sha, changes), once known
-    previous_stored: tuple[int, str] | None = None  # ... or where to read it when it was left as stored
-    files_now = 0
-    for week in range(0, max(last, 0) + 1):
-        end = min(week_end_utc(week, cfg), now_utc + dt.timedelta(seconds=1))
-        found = week_end_commit(repo, branch, end)
-        sha, committed = found if found else (None, None)
-        if stored.get(week) == (sha, digest):
-            previous, previous_stored = None, (week, sha) if sha else None
-            if week == last:
-                files_now = len(_stored_changes(engine, source_id, week))
-            continue
-        if previous is None and previous_stored is not None:
-            previous = (previous_stored[1], _stored_changes(engine, source_id, previous_stored[0]))
-        files = matching_files(repo, sha, globs) if sha else []
-        if sha and previous is not None and previous[0] == sha:
-            changes = {f: previous[1].get(f, []) for f in files}
-        else:
-            changes = last_changes(repo, sha, files, bots, previous) if files else {}
-        rows = [{"source_id": source_id, "week": week, "path": f, "changes": " ".join(changes.get(f, []))}
-                for f in files]
-        with engine.begin() as conn:  # one week, replaced whole
-            conn.execute(delete(ArtifactFile).where(ArtifactFile.source_id == source_id, ArtifactFile.week == week))
-            upsert(conn, ArtifactFile.__table__, rows, key=["source_id", "week", "path"])
-            upsert(conn, WeekEndCommit.__table__, [{"source_id": source_id, "week": week, "sha": sha,
-                                                    "committed_at": committed, "binder_digest": digest}],
-                   key=["source_id", "week"], update=["sha", "committed_at", "binder_digest"])
-        previous, previous_stored = ((sha, changes), None) if sha else (None, None)
-        files_now = len(rows)
-    return files_now
+    """Week-end commits and binder files for weeks 0 … the current one, through the source driver (the git
+    source's lock and run log); returns the artifact files of the latest week. `python -m collectors collect`
+    runs the same stream as part of the git source (collectors/git/source.py)."""
+    stream = WeekEndStream(Path(repo).expanduser().resolve(), branch, WeekEndSettings.from_config(cfg), now=now)
+    run_source(engine, _WeekEndSource(stream, source_name), progress=False)
+    return stream.files_now
