@@ -168,6 +168,8 @@ def evaluations(runs: pd.DataFrame, junit_runs: pd.DataFrame | None, cfg: Engage
         cols = ["source_id", "run_id", "run_attempt", "repo", "head_sha", "head_branch", "person", "side",
                 "triggering_login", "html_url", "run_started_at", "created_at"]
         have = runs.reindex(columns=cols) if len(runs) else pd.DataFrame(columns=cols)
+        if len(have) and not pd.api.types.is_numeric_dtype(have["run_id"]):  # MLflow runs: run ids are text
+            j = j.assign(run_id=j["run_id"].astype(str))
         j = j.merge(have, on=["source_id", "run_id", "run_attempt"], how="left")
         started = _utc(j["run_started_at"])
         parts.append(pd.DataFrame({

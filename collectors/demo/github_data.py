@@ -24,6 +24,7 @@ The `INTENDED_*` tables are written by hand; tests/test_demo_github.py checks th
 from __future__ import annotations
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 from collectors.demo.github_fixtures import FakeRepo, pull, review, run, user
@@ -132,6 +133,7 @@ SAME_COMMIT = {803: 804}
 # run id -> (testcases, failed, skipped) of its JUnit report (junit_workflows = ["eval.yml"]); the counts equal the
 # test functions in eval/ at those weeks' ends, so eval_coverage reads the same from JUnit as from git
 JUNIT = {605: (17, 2, 1), 705: (20, 1, 0), 804: (23, 0, 0)}
+JUNIT_WORKFLOWS = ["eval.yml"]  # the source's `junit_workflows`: recorded and replayed with it
 
 # By hand from the tables above. week -> (internal, vendor, unattributed, bots) merged PRs by author.
 INTENDED_PR_SHARE = {1: (0, 2, 0, 0), 2: (0, 2, 0, 1), 3: (1, 1, 1, 0), 4: (2, 1, 0, 0), 5: (2, 0, 0, 0),
@@ -148,12 +150,15 @@ INTENDED_TIME_TO_RETRAIN = {1: (4.0, 4.0, 1, 0), 2: (26.0, 26.0, 1, 0), 3: (3.0,
                             5: (4.0, 4.0, 1, 1), 6: (2.5, 2.9, 2, 2), 7: (2.5, 2.5, 1, 1), 8: (3.0, 3.0, 1, 1)}
 
 # SPEC §11, by hand from RUNS, SAME_COMMIT and JUNIT ([cost] per_minute = 0.4):
-# week -> (median, p90, completed train attempts, total minutes, cost) by the week an attempt started; week 2 has
-# 202's failed first attempt (60 min), Ines's re-run (180) and the scheduled run (180)
-INTENDED_TRAIN_MINUTES = {1: (180.0, 180.0, 1, 180.0, 72.0), 2: (180.0, 180.0, 3, 420.0, 168.0),
-                          3: (120.0, 120.0, 1, 120.0, 48.0), 4: (120.0, 120.0, 2, 240.0, 96.0),
-                          5: (120.0, 120.0, 2, 240.0, 96.0), 6: (90.0, 114.0, 2, 180.0, 72.0),
-                          7: (120.0, 120.0, 1, 120.0, 48.0), 8: (120.0, 120.0, 1, 120.0, 48.0)}
+# week -> (median, p90, completed train runs, total minutes, cost) by the week a run started. The Actions attempts
+# (week 1: 180; 2: 202's failed first attempt 60, Ines's re-run 180, the scheduled run 180; 3: 120; 4: 120, 120;
+# 5: 120, 120; 6: 60, 120; 7: 120; 8: 120) and the MLflow `fraud-train` runs (collectors/demo/mlflow_data.py: 45 min
+# each, 10 for Marco's FAILED run of week 5; weeks 1-8: 2, 2, 3, 2, 2, 2, 2, 2 runs) together; p90 interpolated
+# linearly (week 1: [45, 45, 180] -> 45 + 0.8 * 135 = 153)
+INTENDED_TRAIN_MINUTES = {1: (45.0, 153.0, 3, 270.0, 108.0), 2: (60.0, 180.0, 5, 510.0, 204.0),
+                          3: (45.0, 97.5, 4, 255.0, 102.0), 4: (82.5, 120.0, 4, 330.0, 132.0),
+                          5: (82.5, 120.0, 4, 295.0, 118.0), 6: (52.5, 102.0, 4, 270.0, 108.0),
+                          7: (45.0, 105.0, 3, 210.0, 84.0), 8: (45.0, 105.0, 3, 210.0, 84.0)}
 # week -> (median minutes of the closed cycles or None, cycles, open, side): 405 Tom (vendor until 7 Oct) 30 min;
 # 606 Ines never succeeds; 806 fails after 12 min, Priya's re-run succeeds at 10:45: 10:00 -> 10:45 = 45 min
 INTENDED_ROLLBACK = {4: (30.0, 1, 0, "vendor"), 6: (None, 1, 1, "internal"), 8: (45.0, 1, 0, "internal")}
@@ -219,4 +224,5 @@ def toml_section(recordings: str) -> str:
     """The demo engagement file's GitHub source (replayed from `recordings`) and the `[pipeline]` that classifies
     its workflows."""
     return (PIPELINE + "\n# GitHub source of the demo (collectors/demo/github_data.py), replayed from its recording\n"
-            f'[[sources.github]]\nrepo = "{REPO}"\nreplay = "{recordings}"\njunit_workflows = ["eval.yml"]\n')
+            f'[[sources.github]]\nrepo = "{REPO}"\nreplay = "{recordings}"\n'
+            f"junit_workflows = {json.dumps(JUNIT_WORKFLOWS)}\n")

@@ -111,7 +111,7 @@ def reconciliation_problems(m: EngagementMetrics, key: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------------------
-# The demo, collected once per test session (git + the GitHub replay + the Jira recording)
+# The demo, collected once per test session (git + its GitHub, Jira and MLflow recordings)
 # --------------------------------------------------------------------------------------------------------
 
 def demo() -> EngagementMetrics:
@@ -123,20 +123,14 @@ def demo() -> EngagementMetrics:
 def demo_engagement() -> tuple[Path, str, EngagementMetrics]:
     """(engagement file, database URL, metrics) of the demo, collected once per session."""
     from collectors.__main__ import main as collectors_main
-    from collectors.demo import github_data as gh
     from collectors.demo.build import build_demo
-    from collectors.demo.github_replay import ReplayServer
     from metrics.service import load
 
     out = Path(tempfile.mkdtemp(prefix="baton-demo-system-"))
     atexit.register(shutil.rmtree, out, True)
-    toml = build_demo(out)
+    toml = build_demo(out)  # self-contained: git, and GitHub/Jira/MLflow recordings its sources replay
     url = f"sqlite:///{out / 'baton.db'}"
-    with ReplayServer() as server:
-        gh.demo_repo().script(server)
-        gh.add_github_source(toml, server.base_url)
-        assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
-        assert server.unmatched == []
+    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     return toml, url, load(toml, url)[2]
 
 
