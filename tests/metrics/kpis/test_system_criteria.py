@@ -17,7 +17,7 @@ CRITERIA = {
     "S2": ('{ metric = "artifact_completeness", op = ">=", value = 0.9 }', None),  # at most 9 of 12
     "S3": ('{ metric = "artifact_completeness", capability = "training", op = ">=", value = 1.0 }', 7),
     "S4": ('{ metric = "rollback_time", op = "<=", value = 60 }', 4),  # week 4: 30 min
-    "S5": ('{ metric = "train_run_minutes", op = "<=", value = 100 }', 6),  # week 6: median 90
+    "S5": ('{ metric = "train_run_minutes", op = "<=", value = 50 }', 1),  # week 1: median 45 (the MLflow runs)
     "S6": ('{ metric = "eval_pass_rate", op = ">=", value = 0.95 }', 7),  # 14/17, then 19/20
     "S7": ('{ metric = "environment_rebuild", side = "internal", op = ">=", value = 2 }', 7),  # Ivan's two rebuilds
     "S8": ('{ metric = "takeover_weeks", capability = "data", op = "<=", value = 4 }', 4),
