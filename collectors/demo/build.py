@@ -787,6 +787,7 @@ def record_demo_sources(recordings: Path) -> None:
             client = GitHubClient(gh.base_url, None, seconds_between_requests=0, recorder=Recorder(
                 recordings, f"github-{github_data.REPO}", service="GitHub", base_url="https://api.github.com"))
             client.http.session.trust_env = False  # local servers: no proxy from the environment
+            client.http._anonymous.trust_env = False  # ... nor for the JUnit artifacts' blob downloads
             run_source(engine, GitHubSource(engine, client, github_data.REPO,
                                             junit_workflows=github_data.JUNIT_WORKFLOWS), progress=False)
             client.close()
