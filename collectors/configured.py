@@ -1,7 +1,8 @@
 """The sources an engagement file configures (SPEC §2 `[sources]`), as driver sources (collectors/driver.py).
 
-Order: git repositories, GitHub repositories (PRs, reviews, runs, JUnit), Jira queries, GitHub Issues, GitLab
-projects (MRs, approvals, notes, pipelines, jobs), MLflow tracking servers (runs, model registry).
+Order: git repositories (commits, evaluation tests, week-end commits and binder files), GitHub repositories
+(PRs, reviews, runs, JUnit), Jira queries, GitHub Issues, GitLab projects (MRs, approvals, notes, pipelines, jobs),
+MLflow tracking servers (runs, model registry).
 Relative paths (`path`, `replay`, `base_url = "replay:DIR"`) are read beside the engagement file.
 `record_dir` gives every REST source a `Recorder` (`collect --record DIR`), one file per source.
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from collectors.driver import Source
 from collectors.git.source import GitRepoSource
+from collectors.git.week_ends import WeekEndSettings
 from collectors.github.issues_source import GitHubIssuesSource
 from collectors.github.source import GitHubSource
 from collectors.gitlab.source import GitLabProjectSource
@@ -48,7 +50,8 @@ def configured_sources(cfg: EngagementConfig, *, only: list[str] | None = None, 
     for git in cfg.sources.git:
         if wanted(git.display_name):
             sources.append(GitRepoSource(cfg.resolve_path(git.path), git.branch, name=git.display_name,
-                                         eval_paths=list(eval_paths) if eval_paths else None))
+                                         eval_paths=list(eval_paths) if eval_paths else None,
+                                         week_ends=WeekEndSettings.from_config(cfg)))
     for gh in cfg.sources.github:
         if wanted(gh.repo):
             sources.append(GitHubSource(None, None, gh.repo, None, gh.junit_workflows, gh.junit_artifacts,

@@ -274,6 +274,34 @@ class EvalTestCount(Base):
     tests: Mapped[int] = mapped_column(Integer)  # test functions in the file after this commit
 
 
+class WeekEndCommit(Base):
+    """The tracked branch as of each engagement week's end (SPEC §10/§11): the newest commit on its first-parent
+    chain whose committer date is before the week's last local instant (None before the first commit).
+    `binder_digest` is the sha256 of the artifact globs its `artifact_files` rows were listed with, so a rerun
+    with the same commit and globs lists nothing again."""
+
+    __tablename__ = "week_end_commits"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha: Mapped[str | None] = mapped_column(String(64))
+    committed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # that commit's committer date, UTC
+    binder_digest: Mapped[str | None] = mapped_column(String(64))
+
+
+class ArtifactFile(Base):
+    """A file of the week-end tree matching a binder artifact glob (SPEC §11), with the commits that last changed
+    it as seen from the week-end commit (`git log` order, newest first, at most five, space-separated): the
+    newest gives freshness, the newest by a person ownership. Authors come from the `commits` table."""
+
+    __tablename__ = "artifact_files"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    changes: Mapped[str] = mapped_column(Text, default="")
+
+
 class JUnitRun(Base):
     """JUnit XML test reports of one completed Actions run of a workflow configured to publish them
     (`junit_workflows`), summed over its matching artifacts' *.xml files (for eval_coverage). One row per

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from db.models import (
+    ArtifactFile,
     ChecklistItem,
     CollectionRun,
     Commit,
@@ -34,6 +35,7 @@ from db.models import (
     Tag,
     Ticket,
     TicketEvent,
+    WeekEndCommit,
 )
 
 
@@ -126,7 +128,18 @@ def load_source_frames(engine: Engine, source_names: Sequence[str] | None = None
         **load_github_frames(engine, source_names),
         **load_gitlab_frames(engine, source_names),
         **load_mlflow_frames(engine, source_names),
+        **load_binder_frames(engine, source_names),
     }
+
+
+def load_binder_frames(engine: Engine, source_names: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The week-end commit of each (git source, week) and the binder artifact files of its tree (SPEC §11)."""
+    w, a = WeekEndCommit, ArtifactFile
+    ends = (select(w.source_id, Source.name.label("repo"), w.week, w.sha, w.committed_at)
+            .join(Source, Source.id == w.source_id).order_by(w.source_id, w.week))
+    files = select(a.source_id, a.week, a.path, a.changes).order_by(a.source_id, a.week, a.path)
+    return {"week_ends": _frame(engine, _in_sources(ends, w.source_id, source_names), ["committed_at"]),
+            "artifact_files": _frame(engine, _in_sources(files, a.source_id, source_names))}
 
 
 def load_tickets(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from engagement.binder import DEFAULT_BINDER, Artifact, Cost
 from engagement.errors import UserError
 from engagement.redact import redact
 
@@ -318,6 +319,10 @@ class Pipeline(_Strict):
     train: PipelineKind = PipelineKind()
     deploy: PipelineKind = PipelineKind()
     rollback: PipelineKind = PipelineKind()
+    # SPEC §11: evaluation runs, environment rebuilds, and which deploy runs go to staging
+    eval: PipelineKind = PipelineKind()
+    rebuild: PipelineKind = PipelineKind()
+    deploy_staging: PipelineKind = PipelineKind(workflows=["*staging*"])
 
 
 class Runbooks(_Strict):
@@ -389,6 +394,10 @@ class EngagementConfig(_Strict):
     milestones: list[Milestone] = []
     ladder: LadderThresholds = LadderThresholds()
     retention: Retention = Retention()
+
+
+    artifacts: list[Artifact] = []  # SPEC §11: the binder (`binder` falls back to the default one)
+    cost: Cost = Cost()
     # Where the file was read from; relative source paths resolve against its folder.
     file: Path | None = Field(None, exclude=True)
 
@@ -425,9 +434,15 @@ class EngagementConfig(_Strict):
             for j, c in enumerate(m.criteria if check else []):
                 problems.extend(f"milestones[{i}].criteria[{j}]: milestone {m.id}, criterion {j + 1}: {p}"
                                 for p in check(c.metric, c.capability, c.runbook, c.side, keys))
+        problems += _artifact_problems(self.artifacts, keys)
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def binder(self) -> list[Artifact]:
+        """The `[[artifacts]]` of the file, else SPEC §11's default binder."""
+        return list(self.artifacts) or list(DEFAULT_BINDER)
 
     @property
     def capability_keys(self) -> list[str]:
@@ -461,6 +476,15 @@ def _roster_problems(people: list[Person]) -> list[str]:
                                     f"also under people[{first[0]}] ({people[first[0]].name})")
                 owners.setdefault(ident, (i, j))
     return problems
+
+
+def _artifact_problems(artifacts: list[Artifact], capability_keys: list[str]) -> list[str]:
+    keys = [a.key for a in artifacts]
+    problems = [f"artifacts[{i}].key: expected a unique artifact key, {a.key!r} is used twice"
+                for i, a in enumerate(artifacts) if keys.index(a.key) != i]
+    return problems + [f"artifacts[{i}].capability: expected a capability key (one of {', '.join(capability_keys)}), "
+                       f"got {a.capability!r}" for i, a in enumerate(artifacts)
+                       if a.capability is not None and a.capability not in capability_keys]
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

@@ -43,8 +43,8 @@ def weekly_records(frame: pd.DataFrame) -> list[dict]:
         rec = {}
         for key, value in row.items():
             if key not in WEEKLY_COLUMNS:
-                if not _null(value):
-                    rec[key] = int(value)
+                if not _null(value):  # counts as ints; amounts (train_run_minutes' total_minutes, cost) as numbers
+                    rec[key] = int(value) if float(value).is_integer() else float(value)
                 continue
             if _null(value):
                 rec[key] = None

@@ -56,6 +56,8 @@ class SourceData:
     mlflow_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
     mlflow_model_versions: pd.DataFrame = field(default_factory=pd.DataFrame)
     mlflow_registry_events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    week_ends: pd.DataFrame = field(default_factory=pd.DataFrame)  # SPEC §11: week-end commit per (source, week)
+    artifact_files: pd.DataFrame = field(default_factory=pd.DataFrame)  # binder files of each week-end tree
 
 
 @dataclass(frozen=True)

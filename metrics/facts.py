@@ -151,6 +151,71 @@ class Facts:
     def capability_labels(self, capability: str | None) -> set[str] | None:
         return dict(self.ticket_scopes()).get(capability) if capability is not None else None
 
+    # -- the binder and the system KPIs (SPEC §11) --------------------------------------------------------
+    @cached_property
+    def binder(self):
+        """metrics.binder.Binder: per (week, artifact) present / fresh / owned, and the matching files."""
+        from metrics.binder import binder
+
+        return binder(self.cfg, self.data.week_ends, self.data.artifact_files, self.commits, self.weeks)
+
+    @cached_property
+    def train_durations(self) -> pd.DataFrame:
+        """metrics.system.train_durations: completed train attempts with minutes and week of start."""
+        from metrics.system import train_durations
+
+        return train_durations(self.github.runs, self.cfg)
+
+    @cached_property
+    def rollbacks(self) -> pd.DataFrame:
+        """metrics.system.rollback_cycles: one per rollback run."""
+        from metrics.system import rollback_cycles
+
+        return rollback_cycles(self.github.runs, self.cfg)
+
+    @cached_property
+    def evaluations(self) -> pd.DataFrame:
+        """metrics.system.evaluations: JUnit and eval runs with their commit, side and passing flag."""
+        from metrics.system import evaluations
+
+        return evaluations(self.github.runs, self.data.junit_runs, self.cfg)
+
+    @cached_property
+    def eval_junit(self) -> pd.DataFrame:
+        """metrics.system.week_junit: the tracked-branch JUnit run each (repository, week) counts."""
+        from metrics.delivery import tracked_branches
+        from metrics.system import week_junit
+
+        return week_junit(self.evaluations, tracked_branches(self.cfg))
+
+    @cached_property
+    def releases(self) -> pd.DataFrame:
+        """metrics.system.releases: successful non-staging deploy runs, `silent` without a passing evaluation."""
+        from metrics.system import releases
+
+        return releases(self.github.runs, self.evaluations, self.cfg)
+
+    @cached_property
+    def rebuilds(self) -> pd.DataFrame:
+        """metrics.system.rebuild_runs: every attempt of a rebuild workflow."""
+        from metrics.system import rebuild_runs
+
+        return rebuild_runs(self.github.runs)
+
+    @cached_property
+    def rehearsals(self):
+        """metrics.system.Rehearsals: complete internal rehearsal cycles and every staging deploy tried."""
+        from metrics.system import rehearsal_cycles
+
+        return rehearsal_cycles(self.github.runs, self.github.cuts, self.evaluations, self.cfg)
+
+    @cached_property
+    def takeover(self) -> pd.DataFrame:
+        """metrics.system.takeover over the ladder: per (capability, week) the takeover week and weeks taken."""
+        from metrics.system import takeover
+
+        return takeover(self.ladder)
+
     # -- the ladder --------------------------------------------------------------------------------------
     @cached_property
     def activity(self) -> pd.DataFrame:

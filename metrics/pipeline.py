@@ -1,9 +1,9 @@
-"""Pipeline classification (SPEC §5): CI runs and tags -> data_cut / train / deploy / rollback.
+"""Pipeline classification (SPEC §5, §11): CI runs and tags -> data_cut / train / deploy / rollback / eval / rebuild.
 
 A `[pipeline]` (or a capability's `ci_workflows`) entry matches a workflow run by its path
 (`.github/workflows/train.yml`), its file name (`train.yml`) or its display name (`Train model`);
 `*` and `?` are the only wildcards, everything else is literal, case-insensitive. A run matching
-several kinds takes the first in the order data_cut, train, deploy, rollback. Tags match the
+several kinds takes the first in the order data_cut, train, deploy, rollback, eval, rebuild. Tags match the
 kind's `tags` patterns (data cuts can be tags such as `data-v*`).
 A GitLab pipeline (metrics/other_sources.py) also matches by the names and stages of its jobs (`match_names`,
 newline-separated). Matching runs once per distinct (path, name, match_names), then joins back.
@@ -17,7 +17,7 @@ import pandas as pd
 from engagement.config import Capability, Pipeline
 from metrics.identity import glob_regex
 
-KINDS = ("data_cut", "train", "deploy", "rollback")
+KINDS = ("data_cut", "train", "deploy", "rollback", "eval", "rebuild")
 
 
 def _matches(patterns: list[str], path: str | None, name: str | None, also: str | None = None) -> bool:

@@ -5,9 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from engagement.weeks import week_label
+from metrics.kpis import REGISTRY
 from metrics.ladder import STAGE_NAMES
 from metrics.report.figures import ladder_figure
 from metrics.service import evidence as evidence_rows
+from metrics.system import takeover_table
 from pages._shared.data import context
 from pages._shared.kpi_view import evidence_table
 from pages._shared.weeks import week_select
@@ -86,3 +88,7 @@ else:
         "internal share": behind["share"] * 100,
     }), hide_index=True, key="behind", column_config={
         "internal share": st.column_config.NumberColumn(format="%.0f%%")})
+
+st.subheader("Takeover")  # SPEC §11 takeover_weeks, per capability
+st.caption(REGISTRY["takeover_weeks"].definition)
+st.dataframe(takeover_table(m.facts.takeover, week), hide_index=True, key="takeover")

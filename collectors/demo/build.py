@@ -137,6 +137,66 @@ INTENDED_MILESTONE_STATES: dict[str, list[str]] = {
     "M3": ["pending", "pending", "pending", "at risk", "at risk", "met", "met", "met"],
 }
 INTENDED_MET_WEEK: dict[str, int] = {"M1": 3, "M2": 4, "M3": 6}
+# takeover_weeks (SPEC §11), by hand from INTENDED_STAGES: every capability is active from week 0 (the scaffold
+# commits), so the value is the first week of its run at stage >= 3: data 4, training 6, evaluation 7,
+# deployment 8; operations never reaches 3. capability -> week -> value (None: not taken over yet)
+INTENDED_TAKEOVER: dict[str, dict[int, int | None]] = {
+    "data": {3: None, 4: 4, 8: 4}, "training": {5: None, 6: 6, 8: 6}, "evaluation": {6: None, 7: 7, 8: 7},
+    "deployment": {7: None, 8: 8}, "operations": {8: None},
+}
+
+# --------------------------------------------------------------------------------------------------
+# The handover binder (SPEC §11): [[artifacts]] of the engagement file and what the history gives them
+# --------------------------------------------------------------------------------------------------
+
+# key, title, paths, capability (None: engagement-wide only), max_age_weeks
+ARTIFACTS: list[tuple[str, str, list[str], str | None, int]] = [
+    ("readme", "README and setup", ["/README.md"], None, 8),
+    ("lock_file", "Pinned dependency lock file", ["/requirements*.txt"], None, 8),
+    ("environment", "Environment as code (Dockerfile)", ["/Dockerfile*"], "deployment", 4),
+    ("data_contracts", "Data contracts", ["data/schema.yaml"], "data", 8),
+    ("eval_harness", "Evaluation harness with thresholds", ["eval/thresholds.yaml"], "evaluation", 8),
+    ("model_card", "Model card", ["/MODEL_CARD.md"], "training", 8),
+    ("runbook_training", "Runbook: retraining", ["runbooks/retrain.md"], "training", 8),
+    ("runbook_rollback", "Runbook: rollback", ["runbooks/rollback.md"], "deployment", 8),
+    ("runbook_incident", "Runbook: incident response", ["runbooks/incident.md"], "operations", 8),
+    ("monitoring", "Monitoring and alert definitions", ["ops/alerts.yaml", "ops/monitoring.yaml"], "operations", 8),
+    ("architecture", "Architecture notes", ["docs/architecture.md"], None, 4),
+    ("data_handling", "Data-handling record", ["docs/data-handling.md"], "data", 8),
+]
+# By hand from the history (git log of each file at each week's end; Tom is vendor until 7 Oct): week ->
+# (present, fresh, owned, internal, vendor, unattributed) over the 12 artifacts; value = fresh / 12.
+# Missing throughout: data_handling; model_card until week 7 (Priya). Stale: environment from week 4 (the vendor's
+# Dockerfile of 3 Sep, max 4 weeks, never touched again: the one owned by the vendor only), architecture from
+# week 7 (Alex, unattributed, 22 Sep). Owned from week 4: readme (Ines), data_contracts (Ines), eval_harness;
+# runbook_rollback from week 6 (Tom, now internal); model_card and runbook_incident (Priya) from week 7.
+INTENDED_BINDER: dict[int, tuple[int, int, int, int, int, int]] = {
+    0: (6, 6, 1, 1, 5, 0), 1: (6, 6, 0, 0, 6, 0), 2: (7, 7, 0, 0, 7, 0), 3: (9, 9, 0, 0, 8, 1),
+    4: (9, 8, 3, 3, 5, 1), 5: (9, 8, 3, 3, 5, 1), 6: (10, 9, 4, 4, 5, 1), 7: (11, 9, 6, 6, 4, 1),
+    8: (11, 9, 6, 6, 4, 1),
+}
+# The checklist of week 8: key -> (present, fresh, owned, owner = the last person who changed it)
+INTENDED_BINDER_WEEK8: dict[str, tuple[str, str, str, str]] = {
+    "readme": ("✓", "✓", "✓", "Ines Ortiz (internal)"),
+    "lock_file": ("✓", "✓", "✗", "Marco Bianchi (vendor)"),  # dependabot bumps since, the last person is Marco
+    "environment": ("✓", "✗", "✗", "Sofia Lindqvist (vendor)"),
+    "data_contracts": ("✓", "✓", "✓", "Ines Ortiz (internal)"),
+    "eval_harness": ("✓", "✓", "✓", "Priya Nair (internal)"),
+    "model_card": ("✓", "✓", "✓", "Priya Nair (internal)"),
+    "runbook_training": ("✓", "✓", "✗", "Sofia Lindqvist (vendor)"),
+    "runbook_rollback": ("✓", "✓", "✓", "Tom Becker (internal)"),
+    "runbook_incident": ("✓", "✓", "✓", "Priya Nair (internal)"),
+    "monitoring": ("✓", "✓", "✗", "Marco Bianchi (vendor)"),  # ops/monitoring.yaml 29 Oct after Priya's alerts
+    "architecture": ("✓", "✗", "✗", "Alex Chen (unattributed)"),
+    "data_handling": ("✗", "✗", "✗", "–"),
+}
+# week 8 per capability: data 1 of 2 (no data-handling record), training 2/2, evaluation 1/1, deployment 1/2
+# (stale Dockerfile), operations 2/2
+INTENDED_BINDER_CAPABILITIES_WEEK8 = {"data": 0.5, "training": 1.0, "evaluation": 1.0, "deployment": 0.5,
+                                      "operations": 1.0}
+MODEL_CARD = ("# Model card: fraud-model\n\nIntended use: card-fraud scoring of authorised transactions.\n"
+              "Training data: 18 months of labelled transactions (see the data cut in the model metadata).\n"
+              "Evaluation: PR-AUC and false-positive rate against eval/thresholds.yaml.\n")
 
 # --------------------------------------------------------------------------------------------------
 # Who commits
@@ -355,6 +415,9 @@ SCAFFOLD: dict[str, str] = {
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: fraud-scorer\nspec:\n  replicas: 2\n"
     ),
     "ops/alerts.yaml": "alerts:\n  - name: scorer_down\n    expr: up{job=\"fraud-scorer\"} == 0\n",
+    # binder (SPEC §11): the serving image, written once by the vendor and never touched again
+    "Dockerfile": "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+                  "COPY . /app\nCMD [\"python\", \"-m\", \"deploy.serve\"]\n",
 }
 
 _TZ = ZoneInfo(DEMO_TZ)
@@ -389,7 +452,7 @@ def _special_commits() -> list[_Commit]:
         p: SCAFFOLD[p] for p in SCAFFOLD
         if p.startswith(("data/", "train/", "pipelines/")) or p == "requirements.txt"}))
     c.append(_Commit("sofia", _at(0, 3, 11, 30), "Scaffold evaluation and serving",
-                     files={p: SCAFFOLD[p] for p in SCAFFOLD if p.startswith(("eval/", "deploy/"))}))
+                     files={p: SCAFFOLD[p] for p in SCAFFOLD if p.startswith(("eval/", "deploy/", "Dockerfile"))}))
     c.append(_Commit("marco", _at(0, 4, 9, 45), "Add alert rules skeleton",
                      files={"ops/alerts.yaml": SCAFFOLD["ops/alerts.yaml"]}))
     c.append(_Commit("sofia", _at(0, 4, 16, 20), "Add Makefile targets for the pipelines",
@@ -429,7 +492,8 @@ def _special_commits() -> list[_Commit]:
                      touch=["train/train.py", "eval/metrics.py"]))
     c.append(_Commit("alex", _at(6, 3, 22, 5), "Add glossary of fraud terms", touch=["docs/glossary.md"]))
     # Week 7: Makefile (no capability) and a Sunday hotfix just after the DST change (+0100).
-    c.append(_Commit("priya", _at(7, 1, 12, 0), "Add eval target to Makefile", touch=["Makefile"]))
+    c.append(_Commit("priya", _at(7, 1, 12, 0), "Add eval target to Makefile and a model card", touch=["Makefile"],
+                     files={"MODEL_CARD.md": MODEL_CARD}))  # the binder's model card (SPEC §11), late
     c.append(_Commit("priya", _at(7, 6, 11, 15), "Document weekend escalation after alert storm",
                      touch=["runbooks/incident.md"]))
     # Dependabot bumps (squash-merged on GitHub, so committed by "GitHub").
@@ -662,6 +726,11 @@ def engagement_toml() -> str:
     ]
     for key, paths in CAPABILITIES.items():
         lines += ["[[capabilities]]", f"key = {_toml_str(key)}", f"paths = {_toml_list(paths)}", ""]
+    for key, title, paths, capability, max_age in ARTIFACTS:
+        lines += ["[[artifacts]]", f"key = {_toml_str(key)}", f"title = {_toml_str(title)}",
+                  f"paths = {_toml_list(paths)}"]
+        lines += [f"capability = {_toml_str(capability)}"] if capability else []
+        lines += [f"max_age_weeks = {max_age}", ""]
     lines.append("[plan]")
     for key, weeks in PLAN.items():
         lines.append(f"{key} = {{ " + ", ".join(f"{w} = {s}" for w, s in sorted(weeks.items())) + " }")
@@ -718,7 +787,9 @@ def record_demo_sources(recordings: Path) -> None:
             client = GitHubClient(gh.base_url, None, seconds_between_requests=0, recorder=Recorder(
                 recordings, f"github-{github_data.REPO}", service="GitHub", base_url="https://api.github.com"))
             client.http.session.trust_env = False  # local servers: no proxy from the environment
-            run_source(engine, GitHubSource(engine, client, github_data.REPO), progress=False)
+            client.http._anonymous.trust_env = False  # ... nor for the JUnit artifacts' blob downloads
+            run_source(engine, GitHubSource(engine, client, github_data.REPO,
+                                            junit_workflows=github_data.JUNIT_WORKFLOWS), progress=False)
             client.close()
             jira_client = JiraClient(jira.url, recorder=Recorder(recordings, "jira-fraud-model", service="Jira",
                                                                   base_url=demo_tickets.BASE_URL))

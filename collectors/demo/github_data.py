@@ -12,6 +12,11 @@ Deliberate cases: squash merges (a merge sha per PR), a dependabot PR (type Bot)
 account (`user: null`), PRs closed unmerged or still open; a failed train re-run by someone else
 (actor ≠ triggering_actor), a scheduled train (counted apart), a data cut superseded by a newer one, a
 train started before the cut (does not close it), deploys and a rollback.
+SPEC §11 (the system KPIs): JUnit evaluation runs (artifacts served as zips), a silent release (week 3's deploy:
+no evaluation of its commit), a gated one (week 8's deploy ships the commit week 8's evaluation passed), a
+staging deploy that closes no rehearsal (week 7: no passing evaluation), the internal rehearsal of week 8
+(cut → train → evaluation → staging deploy, no vendor run between), a rollback that never succeeds (week 6)
+and one that succeeds on a re-run (week 8), a failed environment rebuild followed by a successful one (week 7).
 
 The `INTENDED_*` tables are written by hand; tests/test_demo_github.py checks the pipeline reproduces them.
 """
@@ -19,6 +24,7 @@ The `INTENDED_*` tables are written by hand; tests/test_demo_github.py checks th
 from __future__ import annotations
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 from collectors.demo.github_fixtures import FakeRepo, pull, review, run, user
@@ -29,8 +35,14 @@ PIPELINE = """
 [pipeline]
 data_cut = { workflows = ["data-cut.yml"], tags = ["data-v*"] }
 train = { workflows = ["train.yml"], mlflow_experiments = ["fraud-train"] }
-deploy = { workflows = ["deploy.yml"] }
+deploy = { workflows = ["deploy.yml", "deploy-staging.yml"] }
 rollback = { workflows = ["rollback.yml"] }
+eval = { workflows = ["eval.yml"] }
+rebuild = { workflows = ["rebuild-env.yml"] }
+
+[cost]
+per_minute = 0.4
+currency = "EUR"
 """
 START = dt.date(2026, 9, 7)
 TZ = ZoneInfo("Europe/Berlin")
@@ -74,6 +86,8 @@ UNMERGED = [(19, "sofia", 6, 0, None), (20, "marco", 7, 0, 10)]  # open; closed 
 
 TRAIN, CUT = ".github/workflows/train.yml", ".github/workflows/data-cut.yml"
 DEPLOY, ROLLBACK = ".github/workflows/deploy.yml", ".github/workflows/rollback.yml"
+EVAL, STAGING = ".github/workflows/eval.yml", ".github/workflows/deploy-staging.yml"
+REBUILD = ".github/workflows/rebuild-env.yml"
 # run id, workflow, event, actor, triggering actor, week, day, start hour, hours, conclusion, attempt
 RUNS = [
     (101, CUT, "workflow_dispatch", "marco", "marco", 1, 1, 9, 1, "success", 1),
@@ -102,7 +116,24 @@ RUNS = [
     (801, CUT, "workflow_dispatch", "ines", "ines", 8, 0, 9, 1, "success", 1),
     (802, TRAIN, "workflow_dispatch", "ines", "ines", 8, 0, 11, 2, "success", 1),  # cycle 3 h
     (803, DEPLOY, "workflow_dispatch", "priya", "priya", 8, 2, 10, 1, "success", 1),
+    # SPEC §11 (system KPIs) ------------------------------------------------------------------------------
+    (605, EVAL, "workflow_dispatch", "priya", "priya", 6, 4, 10, 0.5, "failure", 1),  # JUnit: 2 of 17 fail
+    (606, ROLLBACK, "workflow_dispatch", "ines", "ines", 6, 2, 16, 0.25, "failure", 1),  # never succeeds: open
+    (705, EVAL, "workflow_run", "priya", "priya", 7, 1, 13, 0.5, "failure", 1),  # JUnit: 1 of 20 fails
+    (706, STAGING, "workflow_dispatch", "tom", "tom", 7, 1, 14, 0.5, "success", 1),  # no passing evaluation
+    (703, REBUILD, "workflow_dispatch", "ivan", "ivan", 7, 2, 10, 1, "failure", 1),  # environment from scratch
+    (704, REBUILD, "workflow_dispatch", "ivan", "ivan", 7, 3, 10, 1.5, "success", 1),  # ... fixed, rebuilt
+    (804, EVAL, "workflow_run", "ines", "ines", 8, 0, 13.5, 0.5, "success", 1),  # rehearsal: 23 of 23 pass
+    (805, STAGING, "workflow_dispatch", "ines", "ines", 8, 0, 14.5, 0.5, "success", 1),  # rehearsal: 5 h
+    (806, ROLLBACK, "workflow_dispatch", "tom", "tom", 8, 3, 10, 0.2, "failure", 1),  # fails after 12 min ...
+    (806, ROLLBACK, "workflow_dispatch", "tom", "priya", 8, 3, 10.5, 0.25, "success", 2),  # ... Priya re-runs it
 ]
+# run id -> the run whose commit it builds (default: its own): week 8's deploy ships what week 8's evaluation passed
+SAME_COMMIT = {803: 804}
+# run id -> (testcases, failed, skipped) of its JUnit report (junit_workflows = ["eval.yml"]); the counts equal the
+# test functions in eval/ at those weeks' ends, so eval_coverage reads the same from JUnit as from git
+JUNIT = {605: (17, 2, 1), 705: (20, 1, 0), 804: (23, 0, 0)}
+JUNIT_WORKFLOWS = ["eval.yml"]  # the source's `junit_workflows`: recorded and replayed with it
 
 # By hand from the tables above. week -> (internal, vendor, unattributed, bots) merged PRs by author.
 INTENDED_PR_SHARE = {1: (0, 2, 0, 0), 2: (0, 2, 0, 1), 3: (1, 1, 1, 0), 4: (2, 1, 0, 0), 5: (2, 0, 0, 0),
@@ -117,6 +148,29 @@ INTENDED_TRAIN_SHARE = {1: (0, 1, 0), 2: (1, 1, 1), 3: (1, 0, 0), 4: (1, 1, 0), 
 # week -> (median hours, p90 hours, cycles, internal-owned cycles)
 INTENDED_TIME_TO_RETRAIN = {1: (4.0, 4.0, 1, 0), 2: (26.0, 26.0, 1, 0), 3: (3.0, 3.0, 1, 1), 4: (19.0, 19.0, 1, 1),
                             5: (4.0, 4.0, 1, 1), 6: (2.5, 2.9, 2, 2), 7: (2.5, 2.5, 1, 1), 8: (3.0, 3.0, 1, 1)}
+
+# SPEC §11, by hand from RUNS, SAME_COMMIT and JUNIT ([cost] per_minute = 0.4):
+# week -> (median, p90, completed train runs, total minutes, cost) by the week a run started. The Actions attempts
+# (week 1: 180; 2: 202's failed first attempt 60, Ines's re-run 180, the scheduled run 180; 3: 120; 4: 120, 120;
+# 5: 120, 120; 6: 60, 120; 7: 120; 8: 120) and the MLflow `fraud-train` runs (collectors/demo/mlflow_data.py: 45 min
+# each, 10 for Marco's FAILED run of week 5; weeks 1-8: 2, 2, 3, 2, 2, 2, 2, 2 runs) together; p90 interpolated
+# linearly (week 1: [45, 45, 180] -> 45 + 0.8 * 135 = 153)
+INTENDED_TRAIN_MINUTES = {1: (45.0, 153.0, 3, 270.0, 108.0), 2: (60.0, 180.0, 5, 510.0, 204.0),
+                          3: (45.0, 97.5, 4, 255.0, 102.0), 4: (82.5, 120.0, 4, 330.0, 132.0),
+                          5: (82.5, 120.0, 4, 295.0, 118.0), 6: (52.5, 102.0, 4, 270.0, 108.0),
+                          7: (45.0, 105.0, 3, 210.0, 84.0), 8: (45.0, 105.0, 3, 210.0, 84.0)}
+# week -> (median minutes of the closed cycles or None, cycles, open, side): 405 Tom (vendor until 7 Oct) 30 min;
+# 606 Ines never succeeds; 806 fails after 12 min, Priya's re-run succeeds at 10:45: 10:00 -> 10:45 = 45 min
+INTENDED_ROLLBACK = {4: (30.0, 1, 0, "vendor"), 6: (None, 1, 1, "internal"), 8: (45.0, 1, 0, "internal")}
+# week -> (hours of the fastest complete internal cycle, cycles): week 8, cut 801 done 10:00 -> train 802 (11-13)
+# -> JUnit 804 (13:30-14:00, 23/23) -> staging deploy 805 done 15:00 = 5 h. Week 7's staging deploy 706 closes
+# none: no passing evaluation before it (605 and 705 have failures).
+INTENDED_REHEARSAL = {8: (5.0, 1)}
+# week -> (passed, testcases) of the week's latest JUnit run on main; silent releases: week 3's deploy 303
+INTENDED_EVAL_PASS = {6: (14, 17), 7: (19, 20), 8: (23, 23)}
+INTENDED_SILENT_RELEASES = {3: 1}
+# week -> (successful, completed) rebuilds, all by Ivan (internal)
+INTENDED_REBUILD = {7: (1, 2)}
 
 
 def demo_repo() -> FakeRepo:
@@ -137,6 +191,7 @@ def demo_repo() -> FakeRepo:
         body = run(rid, path, event, USERS[actor], at(week, day, hour), triggering=USERS[trig], attempt=attempt,
                    conclusion=conclusion, started=at(week, day, hour), updated=at(week, day, hour + hours),
                    repo=REPO)
+        body["head_sha"] = f"{SAME_COMMIT.get(rid, rid):040x}"
         if attempt == 1:
             body["created_at"] = at(week, day, hour)
         else:  # a re-run keeps the run's creation time
@@ -144,11 +199,30 @@ def demo_repo() -> FakeRepo:
             repo.attempts[(rid, attempt - 1)] = latest[rid]
         latest[rid] = body
     repo.runs = list(latest.values())
+    repo.artifacts = {rid: [(rid * 10, "junit-report", junit_zip(rid, *counts))] for rid, counts in JUNIT.items()}
     return repo
+
+
+def junit_zip(rid: int, tests: int, failed: int, skipped: int) -> bytes:
+    """A JUnit XML report (zipped, as an Actions artifact) with `tests` testcases, `failed` failing, `skipped`."""
+    import io
+    import zipfile
+
+    cases = []
+    for i in range(tests):
+        inner = '<failure message="below threshold"/>' if i < failed else "<skipped/>" if i < failed + skipped else ""
+        cases.append(f'<testcase classname="eval.test_metrics" name="test_case_{i}">{inner}</testcase>')
+    xml = (f'<?xml version="1.0"?><testsuite name="evaluation" tests="{tests}" failures="{failed}" '
+           f'skipped="{skipped}">{"".join(cases)}</testsuite>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo(f"reports/junit-{rid}.xml", date_time=(2026, 1, 1, 0, 0, 0)), xml)  # same bytes
+    return buf.getvalue()
 
 
 def toml_section(recordings: str) -> str:
     """The demo engagement file's GitHub source (replayed from `recordings`) and the `[pipeline]` that classifies
     its workflows."""
     return (PIPELINE + "\n# GitHub source of the demo (collectors/demo/github_data.py), replayed from its recording\n"
-            f'[[sources.github]]\nrepo = "{REPO}"\nreplay = "{recordings}"\n')
+            f'[[sources.github]]\nrepo = "{REPO}"\nreplay = "{recordings}"\n'
+            f"junit_workflows = {json.dumps(JUNIT_WORKFLOWS)}\n")

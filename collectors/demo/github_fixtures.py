@@ -11,9 +11,10 @@ import urllib.parse
 import zlib
 from dataclasses import dataclass, field
 
-from collectors.demo.github_replay import ReplayServer
+from collectors.demo.github_replay import Exchange, ReplayServer
 
 GHOST = {"login": "ghost", "id": 10137, "type": "User"}
+GITHUB_API = "https://api.github.com"  # the replay server rewrites it to itself
 
 
 def user(login: str | None, uid: int | None = None, type_: str = "User") -> dict | None:
@@ -72,6 +73,8 @@ class FakeRepo:
     reviews: dict[int, list[dict]] = field(default_factory=dict)
     runs: list[dict] = field(default_factory=list)
     attempts: dict[tuple[int, int], dict] = field(default_factory=dict)
+    # run id -> [(artifact id, name, zip bytes)]: served as the run's artifacts, each /zip a 302 to a blob URL
+    artifacts: dict[int, list[tuple[int, str, bytes]]] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
@@ -92,6 +95,7 @@ class FakeRepo:
             self._paged(server, f"{self.base}/pulls/{n}/reviews", {}, self.reviews.get(n, []), per_page, replace)
         for (rid, n), body in self.attempts.items():
             add("GET", f"{self.base}/actions/runs/{rid}/attempts/{n}", body)
+        self.script_artifacts(server, per_page, replace)
         # the runs list, unfiltered and for every `created>=DATE` window the collector may ask for
         self.script_runs(server, None, per_page, replace)
         if self.runs:
@@ -101,6 +105,23 @@ class FakeRepo:
             while day <= last + dt.timedelta(days=1):
                 self.script_runs(server, day.isoformat(), per_page, replace)
                 day += dt.timedelta(days=1)
+
+    def script_artifacts(self, server: ReplayServer, per_page: int = 100, replace: bool = False) -> None:
+        """Each run's artifact list; an artifact's /zip answers 302 to a signed blob URL on the same server."""
+        add = server.replace if replace else server.add
+        for rid, arts in self.artifacts.items():
+            items = [{"id": aid, "name": name, "size_in_bytes": len(data), "expired": False,
+                      "archive_download_url": f"{GITHUB_API}/repos/{self.full_name}/actions/artifacts/{aid}/zip",
+                      "workflow_run": {"id": rid}} for aid, name, data in arts]
+            total = len(items)
+            self._paged(server, f"{self.base}/actions/runs/{rid}/artifacts", {}, items, per_page, replace,
+                        wrap=lambda page, n=total: {"total_count": n, "artifacts": page})
+            for aid, _name, data in arts:
+                add("GET", f"{self.base}/actions/artifacts/{aid}/zip", status=302,
+                    headers={"Location": f"{GITHUB_API}/_blobs/{aid}.zip?sig=demo"})
+                if not replace:
+                    server.add_exchange(Exchange("GET", f"/_blobs/{aid}.zip?sig=demo", 200,
+                                                 [("Content-Type", "application/zip")], data))
 
     def script_runs(self, server: ReplayServer, created_from: str | None, per_page: int = 100,
                     replace: bool = False) -> None:

@@ -8,7 +8,8 @@
 Every batch is one page (one transaction, collectors/driver.py) and rows are upserted by natural key;
 the cursor moves with the last page: a crash or Ctrl-C at any point leaves a consistent DB, and the
 rerun finishes the work with no duplicates. With evaluation paths configured, the `eval_tests` stream
-follows (collectors/git/eval_tests.py).
+follows (collectors/git/eval_tests.py); with week-end settings (an engagement file's week grid and binder), the
+`week_ends` stream last (collectors/git/week_ends.py: the week-end commits and the binder's files, SPEC §11).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from collectors.git.client import (
 )
 from collectors.git.eval_tests import STREAM as EVAL_STREAM
 from collectors.git.eval_tests import EvalTestStream, tests_at_tip
+from collectors.git.week_ends import WeekEndSettings, WeekEndStream
 from collectors.runs import CollectError
 from db.models import Commit, CommitFile, Identity, Tag
 from db.upsert import upsert
@@ -139,13 +141,14 @@ class GitRepoSource:
     secrets: tuple[str, ...] = ()
 
     def __init__(self, repo: str | Path, branch: str = "main", *, name: str | None = None,
-                 eval_paths: list[str] | None = None):
+                 eval_paths: list[str] | None = None, week_ends: WeekEndSettings | None = None):
         self.repo = Path(repo).expanduser().resolve()
         self.branch = branch
         self.name = name or self.repo.name.removesuffix(".git")
         self.key = f"{self.repo}#{branch}"
         self.label = f"git {self.name}"
         self.eval = EvalTestStream(self.repo, eval_paths) if eval_paths else None
+        self.week_ends = WeekEndStream(self.repo, branch, week_ends) if week_ends is not None else None
         self.tip = ""
         self.full_walk = False
         self.removed = 0
@@ -188,6 +191,8 @@ class GitRepoSource:
         yield last
         if self.eval is not None:
             yield from self.eval.pages(source_id, tip, run.cursor(EVAL_STREAM))
+        if self.week_ends is not None:
+            yield from self.week_ends.pages(run.engine, source_id)
 
     @staticmethod
     def _batch_page(source_id: int, batch: list[ParsedCommit]) -> Page:
@@ -201,6 +206,8 @@ class GitRepoSource:
                 f"{self.tags} tags, tip {self.tip[:12]}")
         if self.eval is not None:
             line += f"\ngit {self.name}: {tests_at_tip(self._engine, result.source_id)} evaluation tests at the tip"
+        if self.week_ends is not None:
+            line += f"\ngit {self.name}: {self.week_ends.files_now} binder files at the tip"
         return line
 
 

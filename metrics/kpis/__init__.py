@@ -28,15 +28,22 @@ README KPI list is checked against the registry.
 from __future__ import annotations
 
 from metrics.kpis import (
+    artifact_completeness,
     drill_outcome,
+    environment_rebuild,
     eval_coverage,
+    eval_pass_rate,
     internal_commit_share,
     internal_pr_share,
     internal_review_share,
     internal_train_share,
     ladder_stage,
+    rehearsal_retrain,
+    rollback_time,
     runbook_completion,
+    takeover_weeks,
     time_to_retrain,
+    train_run_minutes,
     two_key_compliance,
 )
 from metrics.kpis.base import KpiSpec
@@ -52,6 +59,14 @@ REGISTRY: dict[str, KpiSpec] = {spec.key: spec for spec in (
     runbook_completion.SPEC,
     drill_outcome.SPEC,
     ladder_stage.SPEC,
+    # SPEC §11: the binder and the system KPIs
+    artifact_completeness.SPEC,
+    rehearsal_retrain.SPEC,
+    rollback_time.SPEC,
+    train_run_minutes.SPEC,
+    eval_pass_rate.SPEC,
+    environment_rebuild.SPEC,
+    takeover_weeks.SPEC,
 )}
 
 

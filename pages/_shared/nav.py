@@ -21,6 +21,7 @@ def app_pages() -> list:
         st.Page("pages/delivery.py", title="Delivery", url_path="delivery"),
         st.Page("pages/retraining.py", title="Retraining", url_path="retraining"),
         st.Page("pages/quality.py", title="Quality gates", url_path="quality"),
+        st.Page("pages/binder.py", title="Binder", url_path="binder"),
         st.Page("pages/runbooks.py", title="Runbooks", url_path="runbooks"),
         st.Page("pages/drills.py", title="Drills", url_path="drills"),
         st.Page("pages/milestones.py", title="Milestones", url_path="milestones"),

@@ -152,7 +152,8 @@ def test_engagement_toml(built: tuple[Path, list[Commit]]) -> None:
     assert toml_path.name == "engagement.toml"
     doc = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     assert set(doc) <= {"engagement", "people", "classify", "sources", "capabilities", "plan", "milestones",
-                        "pipeline"}
+                        "pipeline", "cost", "artifacts"}
+    assert [a["key"] for a in doc["artifacts"]] == [a[0] for a in demo.ARTIFACTS]
     assert doc["milestones"] == demo.MILESTONES
     assert doc["engagement"] == {
         "name": "Fraud model handoff (demo)", "start": START, "weeks": 8, "timezone": "Europe/Berlin",
@@ -165,7 +166,7 @@ def test_engagement_toml(built: tuple[Path, list[Commit]]) -> None:
     assert doc["sources"] == {"git": [{"path": "fraud-model", "branch": "main"}], "jira": [{
         "base_url": "https://fraud-model.atlassian.net", "name": "fraud-model Jira", "jql": "project = MLOPS",
         "token_env": "DEMO_JIRA_TOKEN", "replay": "recordings"}],
-        "github": [{"repo": "client/fraud-model", "replay": "recordings"}],
+        "github": [{"repo": "client/fraud-model", "replay": "recordings", "junit_workflows": ["eval.yml"]}],
         "mlflow": [{"name": "mlflow", "tracking_uri": "https://mlflow.fraud-model.example",
                     "experiments": ["fraud-train"], "replay": "recordings"}]}
     assert sorted(p.name for p in (toml_path.parent / "recordings").iterdir()) == [

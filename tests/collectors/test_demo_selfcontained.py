@@ -1,6 +1,6 @@
 """The self-contained demo (issue 8 item 4): `python -m collectors demo --out D` writes the git repository, the
 recordings and an engagement file whose every source collects with plain `collect`, any number of times,
-with no server, no network and no token warning; every SPEC §5 KPI then has values. A rebuild keeps an
+with no server, no network and no token warning; every SPEC §5 and §11 KPI then has values. A rebuild keeps an
 edited engagement file unless forced."""
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_KPIS = {"internal_pr_share", "internal_commit_share", "internal_review_share", "internal_train_share",
-             "time_to_retrain", "runbook_completion", "drill_outcome", "eval_coverage", "two_key_compliance"}
+             "time_to_retrain", "runbook_completion", "drill_outcome", "eval_coverage", "two_key_compliance",
+             # SPEC §11 (takeover_weeks is per capability: checked apart)
+             "artifact_completeness", "rehearsal_retrain", "rollback_time", "train_run_minutes", "eval_pass_rate",
+             "environment_rebuild"}
 # Any request to a real site would go through this dead proxy and fail: the demo must not need the network.
 NO_NETWORK = {**os.environ, "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
               "GITHUB_TOKEN": "", "DEMO_JIRA_TOKEN": ""}
@@ -44,16 +47,20 @@ def test_demo_collects_twice_from_its_recordings_with_no_server_and_no_warning(d
         assert run.returncode == 0, run.stderr
         assert run.stderr.strip().splitlines() == [f"Collecting into sqlite:///{demo / 'baton.db'}"]  # no warning
     assert first.stdout.splitlines() == [
-        "git fraud-model: 212 commits read (full walk), 0 removed, 0 tags, tip bab2e247c9ae",
+        "git fraud-model: 212 commits read (full walk), 0 removed, 0 tags, tip 04fe88f1e86f",
         "git fraud-model: 23 evaluation tests at the tip",
-        "github client/fraud-model: 20 PRs, 29 reviews, 26 runs written; calls used: 45 (0 not modified)",
+        "git fraud-model: 12 binder files at the tip",
+        "github client/fraud-model: 20 PRs, 29 reviews, 36 runs written; calls used: 55 (0 not modified)",
+        "github client/fraud-model: JUnit reports of 3 new completed runs examined",
         "jira fraud-model Jira: 12 issues seen, 12 fetched, cursor 2026-10-27T09:00:00",
         "mlflow mlflow: 1 experiments, 17 runs read (0 still running), 1 models, 3 versions, 2 registry changes; "
         "calls used: 5"]
     assert second.stdout.splitlines() == [
-        "git fraud-model: 0 commits read (incremental), 0 removed, 0 tags, tip bab2e247c9ae",
+        "git fraud-model: 0 commits read (incremental), 0 removed, 0 tags, tip 04fe88f1e86f",
         "git fraud-model: 23 evaluation tests at the tip",
+        "git fraud-model: 12 binder files at the tip",
         "github client/fraud-model: 0 PRs, 0 reviews, 0 runs written; calls used: 2 (2 not modified)",
+        "github client/fraud-model: JUnit reports of 0 new completed runs examined",
         "jira fraud-model Jira: 1 issues seen, 0 fetched, cursor 2026-10-27T09:00:00",
         "mlflow mlflow: 1 experiments, 17 runs read (0 still running), 1 models, 3 versions, 0 registry changes; "
         "calls used: 5"]
@@ -63,6 +70,7 @@ def test_demo_collects_twice_from_its_recordings_with_no_server_and_no_warning(d
     rows = json.loads(weekly.stdout)
     with_values = {r["kpi"] for r in rows if r["capability"] is None and r["value"] is not None}
     assert SPEC_KPIS <= with_values, SPEC_KPIS - with_values
+    assert any(r["kpi"] == "takeover_weeks" and r["value"] is not None for r in rows)
 
 
 def test_rebuild_keeps_an_edited_engagement_file_unless_forced(demo, tmp_path):

@@ -41,7 +41,8 @@ def test_new_kpi_in_milestones_cards_and_frozen_weeks():
     pr = cards.loc["internal_pr_share"]
     assert (pr["shown"], round(pr["change"], 6), pr["target_status"]) == ("60%", 0.2, "met")
     assert pr["unattributed_share"] == 1 / 6
-    assert list(cards.index) == ["internal_commit_share", "internal_pr_share"]
+    # takeover_weeks (SPEC §11) reads the ladder, so a git-only engagement has its card too
+    assert list(cards.index) == ["internal_commit_share", "internal_pr_share", "takeover_weeks"]
 
     frozen = {"week": 3, "roster_sha256": "", "figures": week_figures(m, 3)}
     assert any(f["kpi"] == "internal_pr_share" for f in frozen["figures"])

@@ -47,8 +47,9 @@ def run_page(monkeypatch, engagement, page: str) -> AppTest:
 
 @pytest.mark.parametrize("page, title, kpis", [
     ("pages/delivery.py", "Delivery", ["internal_pr_share", "internal_commit_share", "internal_review_share"]),
-    ("pages/retraining.py", "Retraining", ["internal_train_share", "time_to_retrain"]),
-    ("pages/quality.py", "Quality gates", ["two_key_compliance", "eval_coverage"]),
+    ("pages/retraining.py", "Retraining", ["internal_train_share", "time_to_retrain", "rehearsal_retrain",
+                                           "rollback_time", "train_run_minutes", "environment_rebuild"]),
+    ("pages/quality.py", "Quality gates", ["two_key_compliance", "eval_coverage", "eval_pass_rate"]),
 ])
 def test_kpi_pages_render_charts_and_week_tables(monkeypatch, engagement, page, title, kpis):
     at = run_page(monkeypatch, engagement, page)
