@@ -8,15 +8,23 @@ every source succeeded, 1 when some failed, 3 when some were skipped because ano
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import traceback
-from pathlib import Path
 
-from collectors.runs import CollectError
-from engagement.cli import add_engagement_args, run_command
-from engagement.config import load_config, summarize
+if __name__ == "__main__":  # a no-change rerun is answered before the imports below (issue 11)
+    from collectors.fastpath import fast_collect
+
+    if (_code := fast_collect(sys.argv[1:])) is not None:
+        sys.exit(_code)
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import traceback  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from collectors.fastpath import remember_valid_config  # noqa: E402
+from collectors.runs import CollectError  # noqa: E402
+from engagement.cli import add_engagement_args, run_command  # noqa: E402
+from engagement.config import load_config, summarize  # noqa: E402
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -32,6 +40,7 @@ def _collect(args: argparse.Namespace) -> int:
     from db.engine import make_engine, redact_url, resolve_db_url
 
     cfg = load_config(args.config)
+    remember_valid_config(cfg.file)  # later no-change reruns may take collectors/fastpath.py
     url = resolve_db_url(args.db, cfg.file)
     engine = make_engine(url)
     print(f"Collecting into {redact_url(url)}", file=sys.stderr)
