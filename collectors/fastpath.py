@@ -7,16 +7,16 @@ let the normal path run — which it does whenever it is not CERTAIN the normal 
 
 - the command is `collect` with a readable TOML engagement file that the normal path validated before
   (remember_valid_config(), called by the normal path, leaves a marker in the cache dir), and only git
-  sources are configured (GitHub and Jira must be asked: the normal path does that);
+  sources are configured: any other kind (GitHub, Jira, GitLab, MLflow, or one added later) must be asked,
+  so the normal path runs;
 - the database exists, is SQLite (file) or PostgreSQL through psycopg, and is at the migration head of this
   code (checked against db/migrations/versions without importing Alembic);
-- for every selected git source: the source is registered under the same name, no run of it is left
-  'running', the branch tip (refs/heads/B, else refs/remotes/origin/B) equals the stored cursor, and the
-  repository's tags are the stored tags (name, commit, date, offset, tagger);
-- evaluation-test counts (eval_coverage) cannot have moved: no `evaluation` paths, or this week's rows
-  (collectors/git/eval_tests.py rescans every week, the current one last) were all counted at the tip.
-  Once those counts are stored per commit with their own cursor (collect branch), this check becomes
-  "the eval cursor is the tip".
+- for every selected git source: the source is registered under the same name, no collection holds its
+  lock (no `source_locks` row: db/runs.py SourceLock) and no run of it is left 'running', the branch tip
+  (refs/heads/B, else refs/remotes/origin/B) equals the stored cursor, and the repository's tags are the
+  stored tags (name, commit, date, offset, tagger);
+- evaluation-test counts (eval_coverage) cannot have moved: no `evaluation` paths, or the `eval_tests`
+  cursor (collectors/git/eval_tests.py) is at this tip for the same paths.
 
 Then it logs one successful run per source (0 items, cursor before = after = tip) as the normal path
 does, prints the same lines, and exits 0. One `git for-each-ref` per source and a few indexed queries.
@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from engagement.cachedir import cache_dir
 
@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS = ROOT / "db" / "migrations" / "versions"
 CONFIG_CODE = ROOT / "engagement" / "config.py"  # validation rules: a marker holds only for the same rules
 STREAM = "commits"  # collectors/git/source.py's cursor stream
+EVAL_STREAM = "eval_tests"  # collectors/git/eval_tests.py's cursor stream
 EVALUATION = "evaluation"
 DEFAULT_EVAL_PATHS = ["eval/**"]  # engagement/config.py's default `evaluation` capability
 _US = "\x1f"
@@ -98,8 +99,8 @@ def _parse_args(argv: list[str]) -> tuple[Path, str | None, list[str] | None, bo
                 db = value
             elif arg == "--source":
                 sources.append(value)
-        elif arg == "--quiet" and value is None:
-            quiet = True
+        elif arg in ("--quiet", "--no-wait") and value is None:
+            quiet = quiet or arg == "--quiet"  # --no-wait: a held lock sends the run to the normal path anyway
         else:
             return None  # --help, a typo, anything new: argparse's job
         i += 1
@@ -194,17 +195,13 @@ def _git_refs(repo: Path, branch: str) -> tuple[str, int, list[tuple]]:
     raise _NotSure("branch not found as a head")
 
 
-def _current_week(start: dt.date, timezone: str, now: dt.datetime) -> int:
-    """As engagement/weeks.py current_week, without pandas."""
-    days = (now.astimezone(ZoneInfo(timezone)).date() - start).days
-    return 0 if days < 0 else days // 7 + 1
-
-
 def _eval_paths(doc: dict) -> list[str]:
+    """As collectors/configured.py: the `evaluation` capability's paths (the default capabilities when the file
+    lists none), [] when it has none."""
     caps = doc.get("capabilities")
     if caps is None:
         return DEFAULT_EVAL_PATHS
-    return next((list(c.get("paths", [])) for c in caps if c.get("key") == EVALUATION), [])
+    return next((list(c.get("paths", [])) for c in caps if c.get("key") == EVALUATION and c.get("paths")), [])
 
 
 def _plan(argv: list[str]) -> tuple[_Db, list[dict], bool] | None:
@@ -220,12 +217,9 @@ def _plan(argv: list[str]) -> tuple[_Db, list[dict], bool] | None:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
     sources = doc.get("sources", {})
-    if sources.get("github") or sources.get("jira") or not sources.get("git"):
-        return None
-    engagement = doc.get("engagement", {})
-    start, timezone = engagement.get("start"), engagement.get("timezone", "UTC")
-    if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
-        return None
+    if not isinstance(sources, dict) or not sources.get("git") or any(
+            v for k, v in sources.items() if k != "git"):
+        return None  # another kind of source (GitHub, Jira, GitLab, MLflow, ...) is asked by the normal path
     folder = config.resolve().parent
     selected = []
     for src in sources["git"]:
@@ -238,13 +232,11 @@ def _plan(argv: list[str]) -> tuple[_Db, list[dict], bool] | None:
     if not selected:
         return None
     eval_paths = _eval_paths(doc)
-    now = dt.datetime.now(dt.UTC)
     db = _Db(_db_url(db_arg, config))
     if {r[0] for r in db.all("SELECT version_num FROM alembic_version")} != _script_heads():
         raise _NotSure("the database needs migrating")
-    week_now = _current_week(start, timezone, now)
     for s in selected:
-        tip, tip_time, tags = _git_refs(s["repo"], s["branch"])
+        tip, _tip_time, tags = _git_refs(s["repo"], s["branch"])
         found = db.all("SELECT id, name FROM sources WHERE kind = 'git' AND key = ?", (f"{s['repo']}#{s['branch']}",))
         if not found or found[0][1] != s["name"]:
             raise _NotSure("new or renamed source")
@@ -259,17 +251,23 @@ def _plan(argv: list[str]) -> tuple[_Db, list[dict], bool] | None:
             (source_id,))), key=lambda t: t[0])
         if stored != tags:
             raise _NotSure("tags changed")
-        s["eval_tests"] = 0  # the normal path prints the line even without evaluation paths
+        if db.all("SELECT 1 FROM source_locks WHERE source_id = ?", (source_id,)):
+            raise _NotSure("a collection holds the source's lock (or left it): the driver decides")
+        s["eval_tests"] = None  # the normal path prints the evaluation line only with evaluation paths
         if eval_paths:
-            # The weekly rescan handles weeks in order, the current one last, with the branch's last commit
-            # before "now" (the tip, as the tip is in the past): current-week rows all at the tip mean a scan
-            # with this tip completed this week, so a rescan would write the same rows. No rows (no tests
-            # yet): not sure, the normal path scans.
-            rows = db.all("SELECT sha, tests FROM eval_test_counts WHERE source_id = ? AND week = ?",
-                          (source_id, week_now))
-            if not rows or any(sha != tip for sha, _ in rows) or tip_time > now.timestamp():
-                raise _NotSure("evaluation counts of this week not computed at this tip")
-            s["eval_tests"] = sum(int(n) for _, n in rows)
+            value = db.all("SELECT value FROM cursors WHERE source_id = ? AND stream = ?", (source_id, EVAL_STREAM))
+            try:
+                counted = json.loads(value[0][0]) if value and value[0][0] else {}
+            except ValueError:
+                counted = {}
+            if not isinstance(counted, dict) or counted.get("tip") != tip or counted.get("paths") != eval_paths:
+                raise _NotSure("evaluation tests not counted at this tip for these paths")
+            # As eval_tests.tests_at_tip: per file, the count after its latest change.
+            total = db.all(
+                "SELECT SUM(e.tests) FROM eval_test_counts e JOIN (SELECT path, MAX(seq) AS seq FROM eval_test_counts "
+                "WHERE source_id = ? GROUP BY path) latest ON latest.path = e.path AND latest.seq = e.seq "
+                "WHERE e.source_id = ?", (source_id, source_id))
+            s["eval_tests"] = int(total[0][0] or 0) if total else 0
         s.update(source_id=source_id, tip=tip, tags=len(tags))
     return db, selected, quiet
 
@@ -304,6 +302,7 @@ def fast_collect(argv: list[str]) -> int | None:
     print(f"Collecting into {db.label}", file=sys.stderr)
     for s in selected:
         print(f"git {s['name']}: 0 commits read (incremental), 0 removed, {s['tags']} tags, tip {s['tip'][:12]}")
-        print(f"git {s['name']}: {s['eval_tests']} evaluation tests at the tip")
+        if s["eval_tests"] is not None:
+            print(f"git {s['name']}: {s['eval_tests']} evaluation tests at the tip")
     db.conn.close()
     return 0

@@ -1,6 +1,7 @@
 """Columnar reads (issue 11): SQL results into Arrow columns, then pandas, without SQLAlchemy's Row objects.
 
-PostgreSQL: ADBC (adbc-driver-postgresql), whose driver builds Arrow columns in C from binary COPY.
+PostgreSQL: ADBC (adbc-driver-postgresql), whose driver builds Arrow columns in C from binary COPY; without
+that driver installed, psycopg's cursor on the engine's own connection (tuples, no Row objects).
 SQLite: the stdlib `sqlite3` module of the engine's own connection (rows fetched and transposed in C, one
 `pyarrow.array` per column). NOT ADBC's SQLite driver, although it is faster (0.20 s against 0.45 s for
 ipython's 28,687 commits + 54,280 file rows; SQLAlchemy fetchall: 1.86 s): it links its own copy of
@@ -99,15 +100,20 @@ def _fetchall(engine: Engine, stmt, utc_columns: Sequence[str]) -> pd.DataFrame:
     return df
 
 
-def _sqlite_table(engine: Engine, sql: str, params: tuple):
-    """SQLite through the SAME sqlite3 library SQLAlchemy uses (see the module docstring: never a second
-    SQLite copy in the process): rows fetched in C, transposed in C, one Arrow array per column."""
+def _dbapi_table(engine: Engine, stmt):
+    """Through the engine's own DB-API connection (SQLite: the SAME sqlite3 library SQLAlchemy uses, see the
+    module docstring: never a second SQLite copy in the process; PostgreSQL: psycopg): rows fetched by the
+    driver as tuples, transposed, one Arrow array per column."""
     import pyarrow as pa
 
+    compiled = stmt.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
     with engine.connect() as conn:
         cur = conn.connection.dbapi_connection.cursor()
         try:
-            cur.execute(sql, params)
+            cur.execute(str(compiled), params)
             names = [d[0] for d in cur.description]
             rows = cur.fetchall()
         finally:
@@ -116,8 +122,19 @@ def _sqlite_table(engine: Engine, sql: str, params: tuple):
     return pa.table([pa.array(col) for col in columns], names=names)
 
 
+def _adbc_available() -> bool:
+    try:
+        import adbc_driver_postgresql.dbapi  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def read_frames(engine: Engine, statements: dict[str, tuple]) -> dict[str, pd.DataFrame]:
-    """Several reads: {name: (select, utc_columns)} -> {name: DataFrame} (one ADBC connection on PostgreSQL)."""
+    """Several reads: {name: (select, utc_columns)} -> {name: DataFrame} (one ADBC connection on PostgreSQL).
+
+    PostgreSQL without the ADBC driver: psycopg's own cursor on the engine's connection (tuples, no Row
+    objects), transposed into Arrow columns like SQLite."""
     target = _adbc_target(engine)
     try:
         import pyarrow  # noqa: F401 - needed below; without it (or a driver) the fetchall path answers
@@ -127,16 +144,12 @@ def read_frames(engine: Engine, statements: dict[str, tuple]) -> dict[str, pd.Da
         return {name: _fetchall(engine, stmt, utc) for name, (stmt, utc) in statements.items()}
     kind, where = target
     out: dict[str, pd.DataFrame] = {}
-    if kind == "sqlite":
+    if kind == "sqlite" or not _adbc_available():
         for name, (stmt, utc) in statements.items():
-            table = _sqlite_table(engine, *_compile(stmt, kind))
+            table = _dbapi_table(engine, stmt)
             out[name] = _fetchall(engine, stmt, utc) if table.num_rows == 0 else _to_pandas(table, stmt, utc)
         return out
-    try:
-        conn_cm = _adbc_connection(where)
-    except ImportError:
-        return {name: _fetchall(engine, stmt, utc) for name, (stmt, utc) in statements.items()}
-    with conn_cm as conn:
+    with _adbc_connection(where) as conn:
         for name, (stmt, utc) in statements.items():
             sql, params = _compile(stmt, kind)
             cur = conn.cursor()

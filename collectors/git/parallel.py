@@ -22,10 +22,8 @@ only after the last one, and a rerun upserts what a stopped run left. Workers di
 Ranges under MIN_PARALLEL commits (an incremental rerun) are read in-process: no fork for a few commits.
 
 API: `read_batches(repo, tip, exclude, source_id, run_id)` yields `Batch`es (row tuples, identities already
-released in order); `write_batch(conn, batch)` writes one in the caller's transaction. `ingest_commits`
-joins them with one transaction per batch (collectors/git/source.py). With collectors/driver.py (collect
-branch) each batch becomes one Page: `Page(write=lambda conn, b=batch: write_batch(conn, b),
-seen=len(batch.commits), written=len(batch.commits), progress=len(batch.commits))`.
+released in order); `write_batch(conn, batch)` writes one in the caller's transaction. collectors/git/source.py
+makes each batch one driver Page (collectors/driver.py: one transaction with its counters and progress).
 """
 
 from __future__ import annotations
@@ -39,10 +37,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from collectors.git.client import log_command, log_records, parse_record, range_shas
-from collectors.runs import CollectError, RunLog
+from collectors.runs import CollectError
 from db.models import Commit, Identity
 from db.upsert import upsert
 
@@ -143,8 +141,9 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def plan_slices(shas: list[str], workers: int | None = None, min_slice: int = MIN_SLICE) -> list[list[str]]:
+def plan_slices(shas: list[str], workers: int | None = None, min_slice: int | None = None) -> list[list[str]]:
     """Cut the range into contiguous slices of (nearly) equal size, one per worker."""
+    min_slice = MIN_SLICE if min_slice is None else min_slice
     if not shas:
         return []
     n = max(1, min(workers or available_cores(), len(shas) // max(1, min_slice) or 1))
@@ -229,12 +228,14 @@ def _copy_upsert(conn: Connection, table: str, columns: tuple[str, ...], rows: l
 
 def read_batches(repo: Path, tip: str, exclude: str | None, source_id: int, run_id: int | None = None,
                  on_total: Callable[[int], None] | None = None, workers: int | None = None,
-                 min_parallel: int = MIN_PARALLEL, min_slice: int = MIN_SLICE,
+                 min_parallel: int | None = None, min_slice: int | None = None,
                  shas: list[str] | None = None) -> Iterator[Batch]:
     """Every commit of `tip ^exclude` as row batches, read by parallel workers; write each with write_batch,
     in the order yielded (identities are released in git log order). `on_total(n)` once the range is known.
     Stopping the iteration early (an error, Ctrl-C, close()) stops the workers and their git processes.
     `shas`: the range as range_shas gives it, when the caller already listed it."""
+    min_parallel = MIN_PARALLEL if min_parallel is None else min_parallel
+    min_slice = MIN_SLICE if min_slice is None else min_slice
     if shas is None:
         shas = range_shas(repo, tip, exclude)
     if on_total:
@@ -282,25 +283,3 @@ def read_batches(repo: Path, tip: str, exclude: str | None, source_id: int, run_
             p.join()
         out.close()
         out.join_thread()
-
-
-def ingest_commits(engine: Engine, repo: Path, source_id: int, tip: str, exclude: str | None,
-                   run_id: int | None, log: RunLog, progress: Callable[[int], None] | None = None,
-                   on_total: Callable[[int], None] | None = None, workers: int | None = None,
-                   min_parallel: int = MIN_PARALLEL, min_slice: int = MIN_SLICE) -> int:
-    """read_batches + write_batch, one transaction per batch; returns the commits written.
-
-    `log.items_seen` grows with every committed batch and `progress(n)` is called after each."""
-    written = 0
-    batches = read_batches(repo, tip, exclude, source_id, run_id, on_total, workers, min_parallel, min_slice)
-    try:
-        for batch in batches:
-            with engine.begin() as conn:
-                write_batch(conn, batch)
-            written += len(batch.commits)
-            log.items_seen += len(batch.commits)
-            if progress:
-                progress(len(batch.commits))
-    finally:
-        batches.close()
-    return written

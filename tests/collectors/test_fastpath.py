@@ -118,3 +118,32 @@ def test_anything_new_goes_to_the_normal_path(engagement, git_repo, sqlite_url, 
         assert out.stdout.startswith("git renamed: 0 commits read")
     if change == "collected-without-eval-scan":
         assert out.stdout.splitlines()[-1] == "git repo: 4 evaluation tests at the tip"
+
+
+@pytest.mark.parametrize("extra", ['[[sources.mlflow]]\ntracking_uri = "http://127.0.0.1:1/"\n',
+                                   '[[sources.gitlab]]\nproject = "group/model"\nbase_url = "http://127.0.0.1:1"\n',
+                                   '[[sources.github]]\nrepo = "client/model"\nbase_url = "http://127.0.0.1:1"\n'])
+def test_another_kind_of_source_is_never_answered_by_the_fast_path(engagement, sqlite_url, extra):
+    """A source the fast path cannot check (MLflow, GitLab, GitHub, ...): the normal path runs, even with the git
+    source unchanged and the file validated."""
+    from collectors.fastpath import fast_collect, remember_valid_config
+
+    assert collect(engagement, sqlite_url).returncode == 0
+    argv = ["collect", "--config", str(engagement), "--db", sqlite_url, "--quiet"]
+    assert fast_collect(argv) == 0  # primed: git alone is answered
+    engagement.write_text(engagement.read_text() + extra)
+    remember_valid_config(engagement)
+    assert fast_collect(argv) is None
+    assert fast_collect([*argv, "--source", "repo"]) is None  # even when only the git source is asked for
+
+
+def test_a_held_collection_lock_goes_to_the_driver(engagement, sqlite_url):
+    from collectors.fastpath import fast_collect
+
+    assert collect(engagement, sqlite_url).returncode == 0
+    argv = ["collect", "--config", str(engagement), "--db", sqlite_url, "--quiet", "--no-wait"]
+    assert fast_collect(argv) == 0
+    with make_engine(sqlite_url).begin() as conn:
+        conn.execute(text("INSERT INTO source_locks (source_id, token, pid, host, acquired_at) "
+                          "VALUES (1, 'x', 1, 'elsewhere', '2026-09-10 10:00:00.000000')"))
+    assert fast_collect(argv) is None

@@ -12,9 +12,9 @@ from bench.synth_repo import synthesize
 from collectors.git import parallel
 from collectors.git.client import range_shas, resolve_tip, stream_commits
 from collectors.git.source import BATCH, _write_batch, collect_git
-from collectors.runs import RunLog, ensure_source
 from db.engine import make_engine
 from db.models import Commit, CommitFile, Identity
+from db.runs import ensure_source
 
 
 def rows(engine) -> dict[str, list[tuple]]:
@@ -37,10 +37,10 @@ def sqlite_reference(tmp_path: Path, repo: Path, branch: str = "main") -> dict[s
         batch.append(commit)
         if len(batch) == BATCH:
             with engine.begin() as conn:
-                _write_batch(conn, source_id, batch, 1)
+                _write_batch(conn, source_id, batch)
             batch = []
     with engine.begin() as conn:
-        _write_batch(conn, source_id, batch, 1)
+        _write_batch(conn, source_id, batch)
     return rows(engine)
 
 
@@ -106,18 +106,27 @@ def test_synthetic_history_in_two_workers_equals_one_stream(tmp_path, db_url, mo
     assert stored == sqlite_reference(tmp_path, info.path)
 
 
-def test_ingest_reports_progress_and_total(tmp_path, varied_repo, sqlite_url, monkeypatch):
+def test_batches_report_the_total_and_stay_within_the_batch_size(varied_repo, monkeypatch):
     monkeypatch.setattr(parallel, "BATCH", 7)
+    totals = []
+    batches = list(parallel.read_batches(varied_repo.path, resolve_tip(varied_repo.path, "main"), None, 1,
+                                         on_total=totals.append, workers=2, min_parallel=1, min_slice=1))
+    sizes = [len(b.commits) for b in batches]
+    assert sum(sizes) == 29 and totals == [29] and max(sizes) <= 7
+    assert {b.slice_no for b in batches} == {0, 1}
+
+
+def test_collect_through_the_driver_shows_progress_per_batch(varied_repo, sqlite_url, monkeypatch):
+    """Each batch is one driver page: the run log counts them all, the cursor is the tip."""
+    monkeypatch.setattr(parallel, "BATCH", 5)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 1)
+    monkeypatch.setattr(parallel, "MIN_SLICE", 1)
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
     engine = make_engine(sqlite_url)
-    with engine.begin() as conn:
-        source_id = ensure_source(conn, "git", "k", "k")
-    log = RunLog(run_id=1, source_id=source_id)
-    steps, totals = [], []
-    written = parallel.ingest_commits(engine, varied_repo.path, source_id, resolve_tip(varied_repo.path, "main"),
-                                      None, 1, log, progress=steps.append, on_total=totals.append, workers=2,
-                                      min_parallel=1, min_slice=1)
-    assert written == log.items_seen == sum(steps) == 29 and totals == [29]
-    assert max(steps) <= 7
+    result = collect_git(engine, varied_repo.path, "main", source_name="r")
+    assert result.commits_seen == 29 and result.full_walk
+    again = collect_git(engine, varied_repo.path, "main", source_name="r")
+    assert again.commits_seen == 0 and not again.full_walk
 
 
 def test_plan_slices_are_contiguous_and_cover_the_range():
