@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from db.models import CollectionRun, EvalTestCount, Tag
+from db.models import CollectionRun, EvalTestCount, Source, Tag
 
 
 def _adbc_target(engine: Engine) -> tuple[str, str] | None:
@@ -170,25 +170,28 @@ def read_frame(engine: Engine, stmt, utc_columns: Sequence[str] = ()) -> pd.Data
 def data_version(engine: Engine) -> str:
     """A string that changes whenever collected data may have changed, and (almost) never otherwise.
 
-    - The newest collection run that could have written something: any run except a successful one that
-      wrote and removed nothing (a no-change rerun, which collectors/fastpath.py logs with 0 items), with
-      its status and end, so a cache filled while a run was still writing is not reused after it ends.
-    - Fingerprints of what today changes outside the run counters: tags (synced on a no-change git run)
-      and evaluation-test counts (rescanned per week after the git run, collectors/git/eval_tests.py).
+    - The newest collection run that could have written something: any run except a successful git run that
+      read, wrote and removed nothing and left its cursor where it was (a no-change rerun, which
+      collectors/fastpath.py logs the same way), with its status and end, so a cache filled while a run was
+      still writing is not reused after it ends. A run of any other kind of source always counts: their
+      pages do not all report what they wrote (GitHub, Jira, GitLab, MLflow), so only git's are trusted.
+    - Fingerprints of what a no-change git run still writes: tags (synced every run) and evaluation-test
+      counts (their own cursor, collectors/git/eval_tests.py).
     - The schema revision.
-    Contract for writers (the collect branch's driver): every change to collected rows happens inside a
-    logged run that reports items_written/items_removed > 0, or is covered by a fingerprint here.
+    Contract for writers: every change to collected rows happens inside a logged run; a git run that
+    changes rows other than tags or evaluation counts reports items or moves its cursor.
     Cost: three indexed aggregate queries (~1 ms on SQLite).
     """
-    changing = ~((CollectionRun.status == "success") & (CollectionRun.items_written == 0)
-                 & (CollectionRun.items_removed == 0))
-    newest = select(func.max(CollectionRun.id)).where(changing).scalar_subquery()
-    stmt = select(CollectionRun.id, CollectionRun.status, CollectionRun.finished_at).where(CollectionRun.id == newest)
+    r = CollectionRun
+    git_runs = select(Source.id).where(Source.kind == "git")
+    quiet = ((r.status == "success") & (r.items_seen == 0) & (r.items_written == 0) & (r.items_removed == 0)
+             & r.cursor_before.is_not_distinct_from(r.cursor_after) & r.source_id.in_(git_runs))
+    newest = select(func.max(r.id)).where(~quiet).scalar_subquery()
+    stmt = select(r.id, r.status, r.finished_at).where(r.id == newest)
     t, e = Tag, EvalTestCount
     tags = select(func.count(), func.max(t.tagged_at), func.max(t.sha), func.min(t.sha), func.max(t.name))
-    # Per week today, per commit once the collect branch's migration 0006 lands: fingerprint either shape.
-    order = e.week if hasattr(e, "week") else e.committed_at
-    evals = select(func.count(), func.coalesce(func.sum(e.tests), 0), func.max(order), func.max(e.sha))
+    evals = select(func.count(), func.coalesce(func.sum(e.tests), 0), func.max(e.seq), func.max(e.committed_at),
+                   func.max(e.sha))
     with engine.connect() as conn:
         row = conn.execute(stmt).first()
         tag_print = tuple(conn.execute(tags).one())

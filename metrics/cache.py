@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 PACKAGE = Path(__file__).resolve().parent
@@ -89,9 +90,11 @@ def load_frames(folder: str | Path, key: str) -> dict[str, pd.DataFrame] | None:
         frames = {}
         for i, name in enumerate(index["names"]):
             frame = pd.read_parquet(entry / f"{i}.parquet")
-            for col in index["object_columns"][i]:
-                # Parquet stores text columns as strings; give back the object column of str/None it was.
-                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+            for col, null in index["object_columns"][i]:
+                # Parquet stores text columns as strings; give back the object column it was, with the
+                # missing values it had (None, or NaN when any was NaN).
+                values = frame[col].astype(object)
+                frame[col] = values.where(values.notna(), None if null == "none" else np.nan)
             frames[name] = frame
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         return None
@@ -100,6 +103,11 @@ def load_frames(folder: str | Path, key: str) -> dict[str, pd.DataFrame] | None:
     except OSError:
         pass
     return frames
+
+
+def _null_kind(column: pd.Series) -> str:
+    """How an object column marks missing values: "nan" when any is a float NaN, else "none"."""
+    return "nan" if column.map(lambda v: isinstance(v, float) and v != v).any() else "none"
 
 
 def store_frames(folder: str | Path, key: str, frames: Mapping[str, pd.DataFrame]) -> bool:
@@ -115,8 +123,7 @@ def store_frames(folder: str | Path, key: str, frames: Mapping[str, pd.DataFrame
         object_columns = []
         for i, frame in enumerate(frames.values()):
             frame.to_parquet(tmp / f"{i}.parquet", index=True)
-            object_columns.append([str(c) for c in frame.columns if frame[c].dtype == object
-                                   and frame[c].map(lambda v: v is None or isinstance(v, str)).all()])
+            object_columns.append([[str(c), _null_kind(frame[c])] for c in frame.columns if frame[c].dtype == object])
         (tmp / "frames.json").write_text(json.dumps({"names": list(frames), "object_columns": object_columns}))
         try:
             tmp.rename(entry)

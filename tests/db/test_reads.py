@@ -8,24 +8,27 @@ import pytest
 from sqlalchemy import text
 
 from collectors.__main__ import main as collectors_main
-from collectors.demo import github_data as gh
 from collectors.demo.build import build_demo
-from collectors.demo.github_replay import ReplayServer
 from db import queries, reads
 from db.engine import make_engine
 
 LOADERS = ["load_sources", "load_commits", "load_commit_files", "load_tags", "load_identities", "load_runs",
            "load_cursors", "load_tickets", "load_ticket_events", "load_checklist_items", "load_pull_requests",
            "load_pr_files", "load_reviews", "load_workflow_runs", "load_eval_tests", "load_junit_runs"]
+FRAME_SETS = ["load_gitlab_frames", "load_mlflow_frames"]  # several frames each
+
+
+def every_frame(engine) -> dict:
+    frames = {name: getattr(queries, name)(engine) for name in LOADERS}
+    for name in FRAME_SETS:
+        frames.update(getattr(queries, name)(engine))
+    return frames
 
 
 @pytest.fixture
 def demo_db(tmp_path, db_url):
-    toml = build_demo(tmp_path / "demo")
-    with ReplayServer() as server:
-        gh.demo_repo().script(server)
-        gh.add_github_source(toml, server.base_url)
-        assert collectors_main(["collect", "--config", str(toml), "--db", db_url, "--quiet"]) == 0
+    toml = build_demo(tmp_path / "demo")  # self-contained: git, GitHub, Jira, MLflow from recordings
+    assert collectors_main(["collect", "--config", str(toml), "--db", db_url, "--quiet"]) == 0
     return make_engine(db_url)
 
 
@@ -34,12 +37,14 @@ def row_by_row(monkeypatch):
 
 
 def test_every_loader_gives_the_row_by_row_frame(demo_db, monkeypatch):
-    columnar = {name: getattr(queries, name)(demo_db) for name in LOADERS}
+    columnar = every_frame(demo_db)
     assert all(len(columnar[n]) for n in LOADERS if n not in ("load_tags", "load_junit_runs"))
+    assert len(columnar["mlflow_runs"]) and len(columnar["mlflow_model_versions"])  # the demo has no GitLab
     with monkeypatch.context() as m:
         row_by_row(m)
-        expected = {name: getattr(queries, name)(demo_db) for name in LOADERS}
-    for name in LOADERS:
+        expected = every_frame(demo_db)
+    assert list(columnar) == list(expected)
+    for name in expected:
         pd.testing.assert_frame_equal(columnar[name], expected[name], obj=name)
     # Filters are bound parameters on both paths.
     only = queries.load_commits(demo_db, ["no-such-repo"])

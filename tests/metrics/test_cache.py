@@ -84,3 +84,61 @@ def test_prune_keeps_the_most_recently_used(tmp_path):
 def test_prune_everything(tmp_path, keep):
     cache.store_frames(tmp_path, "k", {"weekly": weekly_like()})
     assert cache.prune(tmp_path, keep=keep) == 1 and cache.load_frames(tmp_path, "k") is None
+
+
+def test_the_service_reads_back_what_it_computed(full_demo, tmp_path, monkeypatch):
+    """metrics/service.py: the second computation comes from the disk cache, with every frame equal to a fresh
+    computation, and the evidence (facts loaded on first use) the same; new data computes afresh."""
+    import dataclasses
+    import pickle
+
+    from sqlalchemy import text
+
+    from metrics import service
+    from metrics.engagement import EngagementMetrics
+
+    monkeypatch.setenv("BATON_CACHE_DIR", str(tmp_path / "cache"))
+    cfg, engine = service.open_engagement(full_demo["toml"], full_demo["url"])
+    fresh = service.engagement_metrics(cfg, engine, use_cache=False)
+    assert not (tmp_path / "cache").exists()
+    first = service.engagement_metrics(cfg, engine)
+    assert len(list((tmp_path / "cache" / "metrics").iterdir())) == 1  # stored
+    calls = []
+    real_compute = service.compute
+    monkeypatch.setattr(service, "compute", lambda *a, **k: calls.append(1) or real_compute(*a, **k))
+    cached = service.engagement_metrics(cfg, engine)
+    assert calls == [] and cached is not first
+    for f in dataclasses.fields(EngagementMetrics):
+        if f.name in ("cfg", "facts", "memo"):
+            continue
+        want, got = getattr(fresh, f.name), getattr(cached, f.name)
+        if isinstance(want, pd.DataFrame):
+            pd.testing.assert_frame_equal(got, want, obj=f.name)
+        elif dataclasses.is_dataclass(want):
+            for g in dataclasses.fields(want):
+                a, b = getattr(want, g.name), getattr(got, g.name)
+                if isinstance(a, pd.DataFrame):
+                    pd.testing.assert_frame_equal(b, a, obj=f"github.{g.name}")
+                else:
+                    assert a == b
+        else:
+            assert got == want, f.name
+    week = cached.latest_week()
+    for key in ("internal_commit_share", "internal_pr_share"):
+        pd.testing.assert_frame_equal(service.evidence(cached, key, week), service.evidence(fresh, key, week))
+    assert service.reconcile(cached, "internal_commit_share", week) == []
+    copy = pickle.loads(pickle.dumps(service.engagement_metrics(cfg, engine)))  # as Streamlit's cache copies it
+    pd.testing.assert_frame_equal(service.evidence(copy, "internal_commit_share", week),
+                                  service.evidence(fresh, "internal_commit_share", week))
+    # Another filter, or a collection that wrote something: computed afresh.
+    service.engagement_metrics(cfg, engine, ["fraud-model"])
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO collection_runs (source_id, started_at, finished_at, status, items_seen, "
+                          "items_written, items_removed) VALUES (2, '2026-12-01 10:00:00', '2026-12-01 10:00:01', "
+                          "'success', 1, 1, 0)"))
+    try:
+        service.engagement_metrics(cfg, engine)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM collection_runs WHERE started_at = '2026-12-01 10:00:00'"))
+    assert len(calls) == 2
