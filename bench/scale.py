@@ -324,7 +324,7 @@ def followups(repo: Path, args: argparse.Namespace, work: Path) -> None:
 
     collect = [PYTHON, "-m", "collectors", "collect", "--config", str(toml), "--db", url, "--quiet"]
     first_s, _, _ = run_peak(collect, env)
-    say(f"collect (normal path, no new commits, evaluation-test scan of every week): {first_s:.2f} s")
+    say(f"collect (normal path, no new commits; counts evaluation tests the first time): {first_s:.2f} s")
     rerun_s, rerun_mem, out = median_run(collect, 5, env)
     say(f"no-change rerun (fast path, incl. Python start-up), median of 5: {rerun_s:.3f} s "
         f"(target <= 0.3 s), peak {rerun_mem:.0f} MiB")
