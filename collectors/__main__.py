@@ -12,15 +12,24 @@ and `[retention]` hold, whatever a collector wrote.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import traceback
-from pathlib import Path
 
-from collectors.runs import CollectError
-from engagement.cli import add_engagement_args, run_command
-from engagement.config import load_config, register_secrets, summarize
+if __name__ == "__main__":  # a no-change rerun is answered before the imports below (issue 11)
+    from collectors.fastpath import fast_collect
+
+    if (_code := fast_collect(sys.argv[1:])) is not None:
+        sys.exit(_code)
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import traceback  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from collectors.fastpath import remember_valid_config  # noqa: E402
+from collectors.runs import CollectError  # noqa: E402
+from engagement.cachedir import forget_computed  # noqa: E402
+from engagement.cli import add_engagement_args, run_command  # noqa: E402
+from engagement.config import load_config, register_secrets, summarize  # noqa: E402
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -37,6 +46,7 @@ def _collect(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     register_secrets(cfg)  # every later message, log line and stored error leaves these values out
+    remember_valid_config(cfg.file)  # later no-change reruns may take collectors/fastpath.py
     url = resolve_db_url(args.db, cfg.file)
     engine = make_engine(url)
     print(f"Collecting into {redact_url(url)}", file=sys.stderr)
@@ -82,6 +92,7 @@ def _enforce_privacy(cfg, engine) -> None:
 
     done = enforce(engine, cfg)
     if done.identities or done.texts or done.retention:
+        forget_computed(cfg.file)
         print(f"privacy: {done.identities} identity values pseudonymised, {done.texts + done.retention} texts "
               "removed (purges, [retention])", file=sys.stderr)
 
@@ -105,6 +116,7 @@ def _purge(args: argparse.Namespace) -> int:
         report = purge(engine, cfg, person=person, identity=identity)
     except ValueError as exc:
         raise CollectError(str(exc)) from None
+    forget_computed(cfg.file)
     ledger.append(engine, "purge", {"identities": report.identities, "rows": report.rows, "texts": report.texts,
                                     "mentions": report.mentions, "ledger_rows": report.ledger_rows},
                   witness=ledger.witness_for(cfg.file, engine))

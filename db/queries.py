@@ -37,15 +37,12 @@ from db.models import (
     TicketEvent,
     WeekEndCommit,
 )
+from db.reads import read_frame
 
 
 def _frame(engine: Engine, stmt, utc_columns: Sequence[str] = ()) -> pd.DataFrame:
-    with engine.connect() as conn:
-        result = conn.execute(stmt)
-        df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    for col in utc_columns:
-        df[col] = pd.to_datetime(df[col], utc=True)
-    return df
+    """Columnar read (db/reads.py, ADBC -> Arrow -> pandas): no Python object per row; same frame as fetchall."""
+    return read_frame(engine, stmt, utc_columns)
 
 
 def _in_sources(stmt, column, source_names: Sequence[str] | None):

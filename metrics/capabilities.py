@@ -6,8 +6,11 @@ Matching runs once per distinct path, then joins back to the files.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pathspec
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engagement.config import Capability
 
@@ -38,5 +41,13 @@ def commit_capabilities(files: pd.DataFrame, capabilities: list[Capability]) -> 
     hits = long.merge(path_capabilities(long["path"], capabilities), on="path")
     if hits.empty:
         return pd.DataFrame(columns=cols)
-    return (hits.drop_duplicates().groupby(["source_id", "sha", "capability"], as_index=False)
-            .agg(paths=("path", lambda s: ", ".join(sorted(s)))))
+    # Sorted once, then every group's paths joined in one Arrow call over list offsets (a Python join per
+    # group cost ~10 s at 620k file rows; issue 11).
+    keys = ["source_id", "sha", "capability"]
+    hits = hits.drop_duplicates().sort_values([*keys, "path"], ignore_index=True)
+    first = ~hits.duplicated(keys)
+    offsets = np.append(np.flatnonzero(first.to_numpy()), len(hits)).astype(np.int64)
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(hits["path"].astype(object), pa.large_string()))
+    out = hits.loc[first, keys].reset_index(drop=True)
+    out["paths"] = pd.Series(pc.binary_join(lists, pa.scalar(", ", pa.large_string())).to_pylist(), dtype="str")
+    return out

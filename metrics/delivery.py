@@ -89,12 +89,13 @@ def two_key_prs(merged: pd.DataFrame, approvals: pd.DataFrame, tracked_branches:
     if len(approvals) and len(into):
         ap = approvals[approvals["side"].ne("bot") & approvals["reviewer_login"].notna()]
         ap = ap[ap["reviewer_login"].str.lower() != ap["author_login"].fillna("").str.lower()]
-        per_pr = ap.groupby(["source_id", "number"]).agg(
-            approvers=("reviewer_login", lambda s: s.str.lower().nunique()),
-            internal=("side", lambda s: bool((s == "internal").any())))
-        keys = list(zip(into["source_id"], into["number"], strict=True))
-        approvers = pd.Series([int(per_pr["approvers"].get(k, 0)) for k in keys], index=into.index)
-        internal = pd.Series([bool(per_pr["internal"].get(k, False)) for k in keys], index=into.index)
+        # One grouped count and one join (a per-PR lookup took ~75 s for 20k PRs; issue 11).
+        per_pr = (ap.assign(reviewer=ap["reviewer_login"].str.lower(), is_internal=ap["side"].eq("internal"))
+                  .groupby(["source_id", "number"], as_index=False)
+                  .agg(approvers=("reviewer", "nunique"), internal=("is_internal", "any")))
+        joined = into[["source_id", "number"]].merge(per_pr, on=["source_id", "number"], how="left")
+        approvers = pd.Series(joined["approvers"].fillna(0).astype("int64").to_numpy(), index=into.index)
+        internal = pd.Series(joined["internal"].fillna(False).astype(bool).to_numpy(), index=into.index)
     into["approvers"] = approvers.astype("int64")
     into["internal_approver"] = internal.astype(bool)
     into["compliant"] = into["internal_approver"] & (into["approvers"] >= 2)
@@ -125,16 +126,20 @@ def _first_parent_chain(commits: pd.DataFrame) -> pd.DataFrame:
     as a parent)."""
     chains = []
     for _source, group in commits.groupby("source_id"):
-        parents = dict(zip(group["sha"], group["parents"].fillna("").str.split(), strict=True))
+        # Plain Python strings: membership tests on Arrow-backed strings cost ~1 s at 30k commits (issue 11).
+        shas = group["sha"].to_numpy(dtype=object)
+        parents = dict(zip(shas, (p.split() for p in group["parents"].fillna("").to_numpy(dtype=object)),
+                           strict=True))
         referenced = {p for ps in parents.values() for p in ps}
-        tips = group[~group["sha"].isin(referenced)].sort_values("committed_at")
+        plain = group["sha"].astype(object)  # hash-table isin, not Arrow's
+        tips = group[~plain.isin(referenced).to_numpy()].sort_values("committed_at")
         if tips.empty:
             continue
         sha, chain = tips["sha"].iloc[-1], []
         while sha in parents and len(chain) <= len(parents):
             chain.append(sha)
             sha = parents[sha][0] if parents[sha] else None
-        chains.append(group[group["sha"].isin(set(chain))])
+        chains.append(group[plain.isin(chain).to_numpy()])
     return pd.concat(chains) if chains else commits.iloc[0:0]
 
 

@@ -9,11 +9,19 @@ pages (pages/_shared/data.py) and the steering pack call only this module to get
 - `evidence(m, kpi, week, capability)` -> the rows behind one weekly value (the same rows every KPI card, ladder
   cell and milestone criterion opens); `reconcile(...)` says whether they add up to the row.
 - `catalogue()` -> the registry as a table (`python -m metrics kpis`).
+
+Computed metrics are cached on disk (metrics/cache.py, issue 11) per (data version of the database, engagement
+file hash, filters: repos + accepted milestones, the engagement-local date, code version), so the CLI, a fresh
+server and every page reuse one computation. A cached result's `facts` (the attributed frames the evidence
+reads) load from the database on first use only. `BATON_METRICS_CACHE=off` computes every time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+import os
 from collections.abc import Collection, Sequence
 
 import pandas as pd
@@ -45,16 +53,144 @@ def accepted_milestones(cfg: EngagementConfig, engine: Engine) -> frozenset[str]
 
 
 def engagement_metrics(cfg: EngagementConfig, engine: Engine, repos: Sequence[str] | None = None, *,
-                       accepted: Collection[str] | None = None, today: dt.datetime | None = None) -> EngagementMetrics:
+                       accepted: Collection[str] | None = None, today: dt.datetime | None = None,
+                       use_cache: bool = True) -> EngagementMetrics:
     """Load the frames (of `repos` only, when given), and compute with the accepted milestones, on the roster the
-    stored data needs (purged people under their pseudonym, pseudonymised identities: db.privacy)."""
+    stored data needs (purged people under their pseudonym, pseudonymised identities: db.privacy); through the
+    disk cache (see the module docstring) unless `use_cache` is false. The effective roster is part of the cache
+    key, so a purge never serves figures or evidence computed before it."""
     from db.privacy import effective_config
-    from db.queries import load_source_frames
 
-    data = SourceData(**load_source_frames(engine, list(repos) if repos else None))
     if accepted is None:
         accepted = accepted_milestones(cfg, engine)
-    return compute(effective_config(cfg, engine), data, accepted_milestones=accepted, today=today)
+    accepted = frozenset(accepted)
+    cfg = effective_config(cfg, engine)
+    entry = _cache_entry(cfg, engine, repos, accepted, today) if use_cache else None
+    if entry is not None:
+        cached = _load_cached(cfg, engine, repos, accepted, today, *entry)
+        if cached is not None:
+            return cached
+    m = compute(cfg, _source_data(engine, repos), accepted_milestones=accepted, today=today)
+    if entry is not None:
+        _store_cached(m, *entry)
+    return m
+
+
+def _source_data(engine: Engine, repos: Sequence[str] | None) -> SourceData:
+    from db.queries import load_source_frames
+
+    return SourceData(**load_source_frames(engine, list(repos) if repos else None))
+
+
+# --------------------------------------------------------------------------------------------------------
+# The disk cache of computed metrics (metrics/cache.py)
+# --------------------------------------------------------------------------------------------------------
+
+_FRAMES = ("commits", "commit_caps", "commit_share", "ladder", "weekly", "runbook_executions", "drills")
+CACHE_ENV = "BATON_METRICS_CACHE"
+
+
+def _cache_entry(cfg: EngagementConfig, engine: Engine, repos: Sequence[str] | None, accepted: frozenset[str],
+                 today: dt.datetime | None) -> tuple[str, str] | None:
+    """(folder, key) of the cache entry for this computation, or None when it cannot be cached."""
+    if cfg.file is None or os.environ.get(CACHE_ENV, "").lower() in ("0", "off", "no", "false"):
+        return None
+    from zoneinfo import ZoneInfo
+
+    from db.reads import data_version
+    from engagement.cachedir import cache_dir
+    from metrics import cache
+
+    try:
+        when = today or dt.datetime.now(dt.UTC)
+        as_of = when.astimezone(ZoneInfo(cfg.engagement.timezone)).date().isoformat() if today is None else \
+            when.isoformat()
+        key = cache.cache_key(data_version(engine), cache.engagement_hash(cfg.file),
+                              {"repos": sorted(repos or []), "accepted": sorted(accepted),
+                               "roster": [p.model_dump(mode="json") for p in cfg.people]}, as_of,
+                              cache.code_version())
+    except OSError:
+        return None
+    return str(cache_dir(cfg.file)), key
+
+
+class _LazyFacts:
+    """The `facts` of a cached result: built (frames read, attributed) on first use only. Pickles as what
+    rebuilds it (Streamlit's cache copies results by pickling)."""
+
+    def __init__(self, cfg: EngagementConfig, engine: Engine | None, url: str, repos, accepted, today):
+        self._args = (cfg, url, tuple(repos or ()), frozenset(accepted), today)
+        self._engine = engine
+        self._real = None
+
+    def _facts(self):
+        if self._real is None:
+            from metrics.facts import Facts
+
+            cfg, url, repos, accepted, today = self._args
+            if self._engine is None:
+                from db.engine import make_engine
+
+                self._engine = make_engine(url, migrate=False)
+            self._real = Facts(cfg, _source_data(self._engine, repos or None), accepted, today)
+        return self._real
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._facts(), name)
+
+    def __reduce__(self):
+        if self._real is not None:
+            return (_identity, (self._real,))
+        return (_LazyFacts, (self._args[0], None, *self._args[1:]))
+
+
+def _identity(value):
+    return value
+
+
+def _store_cached(m: EngagementMetrics, folder: str, key: str) -> None:
+    from metrics import cache
+
+    frames = {f"m.{name}": getattr(m, name) for name in _FRAMES}
+    meta = {"weeks": [int(w) for w in m.weeks], "github": None}
+    if m.github is not None:
+        meta["github"] = {}
+        for f in dataclasses.fields(m.github):
+            value = getattr(m.github, f.name)
+            if isinstance(value, pd.DataFrame):
+                frames[f"github.{f.name}"] = value
+            elif isinstance(value, str | int | float | bool) or value is None:
+                meta["github"][f.name] = value
+            else:
+                return  # a field this cache does not know how to store: compute next time too
+    frames["meta"] = pd.DataFrame({"json": [json.dumps(meta)]})
+    if cache.store_frames(folder, key, frames):
+        cache.prune(folder)
+
+
+def _load_cached(cfg: EngagementConfig, engine: Engine, repos, accepted: frozenset[str], today,
+                 folder: str, key: str) -> EngagementMetrics | None:
+    from metrics import cache
+    from metrics.github_kpis import GitHubMetrics
+
+    frames = cache.load_frames(folder, key)
+    if frames is None:
+        return None
+    try:
+        meta = json.loads(frames["meta"]["json"].iloc[0])
+        github = None
+        if meta["github"] is not None:
+            values = {f.name: frames[f"github.{f.name}"] if f"github.{f.name}" in frames else meta["github"][f.name]
+                      for f in dataclasses.fields(GitHubMetrics)}
+            github = GitHubMetrics(**values)
+        url = engine.url.render_as_string(hide_password=False)
+        return EngagementMetrics(cfg=cfg, weeks=list(meta["weeks"]), github=github, accepted=accepted,
+                                 facts=_LazyFacts(cfg, engine, url, repos, accepted, today),
+                                 **{name: frames[f"m.{name}"] for name in _FRAMES})
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 def load(config_path, db_url: str | None = None, repos: Sequence[str] | None = None

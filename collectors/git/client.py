@@ -95,7 +95,22 @@ def count_commits(repo: Path, tip: str, exclude: str | None = None) -> int:
     return int(_git(repo, *args).stdout.decode().strip() or 0)
 
 
-def parse_numstat(tokens: list[str]) -> tuple[FileStat, ...]:
+def _same(value: str) -> str:
+    return value
+
+
+def _clean(record: str) -> bool:
+    """True when no field of the record holds undecodable bytes (almost always: then no field needs fixing)."""
+    if record.isascii():
+        return True
+    try:
+        record.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def parse_numstat(tokens: list[str], fix=_fix_text) -> tuple[FileStat, ...]:
     """Parse `--numstat -z` tokens: 'A\\tD\\tpath' or, for a rename, 'A\\tD\\t' then old, new."""
     files = []
     i, n = 0, len(tokens)
@@ -107,10 +122,10 @@ def parse_numstat(tokens: list[str]) -> tuple[FileStat, ...]:
         added, deleted, path = entry.split("\t", 2)
         old = None
         if not path:  # rename or copy: the two paths follow as separate tokens
-            old, path = _fix_text(tokens[i]), tokens[i + 1]
+            old, path = fix(tokens[i]), tokens[i + 1]
             i += 2
         binary = added == "-"
-        files.append(FileStat(_fix_text(path), old, None if binary else int(added), None if binary else int(deleted)))
+        files.append(FileStat(fix(path), old, None if binary else int(added), None if binary else int(deleted)))
     return tuple(files)
 
 
@@ -118,30 +133,47 @@ def parse_record(record: str) -> ParsedCommit:
     """Parse one `LOG_FORMAT` record (without its leading RS) followed by its numstat."""
     header, _, body = record.partition(US + "\0")
     sha, parents, an, ae, ad, cn, ce, cd, subject, trailers = header.split(US)
+    fix = _same if _clean(record) else _fix_text
     return ParsedCommit(
         sha=sha,
         parents=tuple(parents.split()),
-        author_name=_fix_text(an),
-        author_email=_fix_text(ae),
+        author_name=fix(an),
+        author_email=fix(ae),
         authored_at=dt.datetime.fromisoformat(ad),
-        committer_name=_fix_text(cn),
-        committer_email=_fix_text(ce),
+        committer_name=fix(cn),
+        committer_email=fix(ce),
         committed_at=dt.datetime.fromisoformat(cd),
-        subject=_fix_text(subject),
-        co_authors=tuple(_fix_text(t.strip()) for t in trailers.split(GS) if t.strip()),
-        files=parse_numstat(body.lstrip("\n").split("\0")) if body.strip("\n\0") else (),
+        subject=fix(subject),
+        co_authors=tuple(fix(t.strip()) for t in trailers.split(GS) if t.strip()) if trailers else (),
+        files=parse_numstat(body.lstrip("\n").split("\0"), fix) if body.strip("\n\0") else (),
     )
 
 
-def stream_commits(repo: Path, tip: str, exclude: str | None = None,
-                   chunk_bytes: int = 1 << 20) -> Iterator[ParsedCommit]:
-    """Yield every commit reachable from `tip` (all parents) and not from `exclude`, from ONE git log."""
+def log_command(repo: Path, *revisions: str, stdin: bool = False) -> list[str]:
+    """The one `git log` every reader runs: full shas, numstat with rename detection, NUL-separated paths.
+
+    With `stdin`, the commits to show are read from standard input and shown as given (`--no-walk=unsorted`),
+    which is how the parallel ingest hands each worker its slice of the range (collectors/git/parallel.py).
+    """
     args = ["git", "-C", str(repo), "-c", "core.quotepath=off", "log", "-z", "--numstat", "-M",
-            "--no-color", "--no-abbrev-commit", f"--format={LOG_FORMAT}", tip]
-    if exclude:
-        args.append(f"^{exclude}")
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_GIT_ENV)
+            "--no-color", "--no-abbrev-commit", f"--format={LOG_FORMAT}"]
+    return [*args, "--no-walk=unsorted", "--stdin"] if stdin else [*args, *revisions]
+
+
+def log_records(repo: Path, args: list[str], stdin: bytes | None = None,
+                chunk_bytes: int = 1 << 20) -> Iterator[str]:
+    """Run `git log` (`args` from log_command) and yield its records (without the leading RS), streaming."""
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_GIT_ENV)
     assert proc.stdout is not None and proc.stderr is not None
+    if stdin is not None:
+        # git reads every revision from stdin before it writes anything, so this cannot deadlock.
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(stdin)
+        except BrokenPipeError:  # git failed early; its stderr says why
+            pass
+        proc.stdin.close()
     decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")  # a character may span two blocks
     pending, complete = "", False
     try:
@@ -151,10 +183,10 @@ def stream_commits(repo: Path, tip: str, exclude: str | None = None,
             pending = records.pop()
             for record in records:
                 if record:
-                    yield parse_record(record)
+                    yield record
         pending += decoder.decode(b"", final=True)
         if pending:
-            yield parse_record(pending)
+            yield pending
         complete = True
     finally:
         if not complete:  # the consumer stopped early (or failed): do not leave git running
@@ -166,6 +198,23 @@ def stream_commits(repo: Path, tip: str, exclude: str | None = None,
     if code != 0:
         last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {code}"
         raise CollectError(f"git source {repo}: git log failed: {last}")
+
+
+def stream_commits(repo: Path, tip: str, exclude: str | None = None,
+                   chunk_bytes: int = 1 << 20) -> Iterator[ParsedCommit]:
+    """Yield every commit reachable from `tip` (all parents) and not from `exclude`, from ONE git log."""
+    args = log_command(repo, tip, *([f"^{exclude}"] if exclude else []))
+    for record in log_records(repo, args, chunk_bytes=chunk_bytes):
+        yield parse_record(record)
+
+
+def range_shas(repo: Path, tip: str, exclude: str | None = None) -> list[str]:
+    """Every commit of `tip ^exclude` in the order `git log` shows them (one `git rev-list`)."""
+    out = _git(repo, "rev-list", tip, *([f"^{exclude}"] if exclude else []), check=False)
+    if out.returncode != 0:
+        detail = out.stderr.decode(errors="replace").strip().splitlines()
+        raise CollectError(f"git source {repo}: git rev-list failed: {detail[-1] if detail else out.returncode}")
+    return out.stdout.decode().split()
 
 
 def list_tags(repo: Path) -> list[ParsedTag]:

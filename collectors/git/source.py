@@ -23,17 +23,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Engine
 
 from collectors.driver import Page, Run, RunResult, run_source
-from collectors.git.client import (
-    ParsedCommit,
-    _git,
-    count_commits,
-    is_ancestor,
-    list_tags,
-    resolve_tip,
-    stream_commits,
-)
+from collectors.git.client import ParsedCommit, _git, is_ancestor, list_tags, range_shas, resolve_tip
 from collectors.git.eval_tests import STREAM as EVAL_STREAM
 from collectors.git.eval_tests import EvalTestStream, tests_at_tip
+from collectors.git.parallel import Batch, read_batches, write_batch
 from collectors.git.week_ends import WeekEndSettings, WeekEndStream
 from collectors.runs import CollectError
 from db.models import Commit, CommitFile, Identity, Tag
@@ -168,17 +161,15 @@ class GitRepoSource:
         cursor = run.cursor(STREAM)
         self.tip = tip
         self.full_walk = cursor is None or (cursor != tip and not is_ancestor(repo, cursor, tip))
+        reachable: set[str] | None = None
         if tip != cursor:
+            # Parallel read, one writer (issue 11): collectors/git/parallel.py; each batch is one page.
             exclude = None if self.full_walk else cursor
-            run.progress_total(count_commits(repo, tip, exclude) if run.progress_enabled else None, "commit")
-            batch: list[ParsedCommit] = []
-            for commit in stream_commits(repo, tip, exclude):
-                batch.append(commit)
-                if len(batch) >= BATCH:
-                    yield self._batch_page(source_id, batch)
-                    batch = []
-            yield self._batch_page(source_id, batch)
-        reachable = reachable_shas(repo, tip) if self.full_walk and tip != cursor else None
+            shas = range_shas(repo, tip, exclude)
+            if self.full_walk:
+                reachable = set(shas)  # the same `git rev-list tip` reachable_shas would run
+            run.progress_total(len(shas), "commit")
+            yield from (self._batch_page(batch) for batch in read_batches(repo, tip, exclude, source_id, shas=shas))
         tags = list_tags(repo)
         last = Page(cursors={STREAM: tip})
 
@@ -195,10 +186,9 @@ class GitRepoSource:
             yield from self.week_ends.pages(run.engine, source_id)
 
     @staticmethod
-    def _batch_page(source_id: int, batch: list[ParsedCommit]) -> Page:
-        rows = list(batch)
-        return Page(write=lambda conn: _write_batch(conn, source_id, rows), seen=len(rows), written=len(rows),
-                    progress=len(rows))
+    def _batch_page(batch: Batch) -> Page:
+        n = len(batch.commits)
+        return Page(write=lambda conn: write_batch(conn, batch), seen=n, written=n, progress=n)
 
     def summary(self, result: RunResult) -> str:
         walk = "full walk" if self.full_walk and result.cursor_before != self.tip else "incremental"
