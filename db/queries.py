@@ -15,6 +15,7 @@ from db.models import (
     CommitFile,
     Cursor,
     EvalTestCount,
+    GitBlameLines,
     GitHubPullRequest,
     GitHubPullRequestFile,
     GitHubReview,
@@ -24,8 +25,12 @@ from db.models import (
     GitLabMergeRequest,
     GitLabMergeRequestFile,
     GitLabPipeline,
+    GitTree,
+    GitTreeFile,
+    GitWeekEnd,
     Identity,
     JUnitRun,
+    MilestoneSignature,
     MlflowExperiment,
     MlflowModelVersion,
     MlflowRegistryEvent,
@@ -126,7 +131,32 @@ def load_source_frames(engine: Engine, source_names: Sequence[str] | None = None
         **load_github_frames(engine, source_names),
         **load_gitlab_frames(engine, source_names),
         **load_mlflow_frames(engine, source_names),
+        "surviving_lines": load_surviving_lines(engine, source_names),
+        "signatures": load_all_signatures(engine),
     }
+
+
+def load_surviving_lines(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Blamed lines of every complete week-end tree (SPEC §10 internal_line_share): one row per (source, week-end
+    instant, path, blamed commit) with the commit's recorded author, author date (UTC) and line count."""
+    we, t, f, b = GitWeekEnd, GitTree, GitTreeFile, GitBlameLines
+    stmt = (select(we.source_id, Source.name.label("repo"), we.ends_at, we.sha, f.path, b.commit,
+                   b.author_name.label("name"), b.author_email.label("email"), b.authored_at.label("at"), b.lines)
+            .join(Source, Source.id == we.source_id)
+            .join(t, (t.source_id == we.source_id) & (t.sha == we.sha))
+            .join(f, (f.source_id == we.source_id) & (f.sha == we.sha))
+            .join(b, (b.source_id == f.source_id) & (b.blamed_at == f.blamed_at) & (b.path == f.path))
+            .order_by(we.source_id, we.ends_at, f.path, b.commit))
+    return _frame(engine, _in_sources(stmt, we.source_id, source_names), ["ends_at", "at"])
+
+
+def load_all_signatures(engine: Engine) -> pd.DataFrame:
+    """Every milestone signature and revocation (all engagements; the metrics keep their own), oldest first:
+    accountability evidence for raci_drift (SPEC §10)."""
+    s = MilestoneSignature
+    stmt = select(s.id, s.engagement, s.milestone, s.action, s.revokes_id, s.signer.label("name"), s.email,
+                  s.side.label("claimed_side"), s.signed_at.label("at")).order_by(s.id)
+    return _frame(engine, stmt, ["at"])
 
 
 def load_tickets(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:

@@ -56,6 +56,8 @@ class SourceData:
     mlflow_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
     mlflow_model_versions: pd.DataFrame = field(default_factory=pd.DataFrame)
     mlflow_registry_events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    surviving_lines: pd.DataFrame = field(default_factory=pd.DataFrame)  # blamed lines at week ends (SPEC §10)
+    signatures: pd.DataFrame = field(default_factory=pd.DataFrame)  # milestone signatures, all engagements
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,14 @@ from __future__ import annotations
 from metrics.kpis import (
     drill_outcome,
     eval_coverage,
+    exit_readiness,
     internal_commit_share,
+    internal_line_share,
     internal_pr_share,
     internal_review_share,
     internal_train_share,
     ladder_stage,
+    raci_drift,
     runbook_completion,
     time_to_retrain,
     two_key_compliance,
@@ -52,6 +55,9 @@ REGISTRY: dict[str, KpiSpec] = {spec.key: spec for spec in (
     runbook_completion.SPEC,
     drill_outcome.SPEC,
     ladder_stage.SPEC,
+    internal_line_share.SPEC,
+    exit_readiness.SPEC,
+    raci_drift.SPEC,
 )}
 
 

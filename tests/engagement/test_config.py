@@ -89,7 +89,8 @@ affiliations = [{ side = "vendor", from = "next week" }]
           "deployment, operations)"]),
         (MINIMAL + "[targets]\ninternal_pr_shar = 0.5\n",
          ["engagement.toml: targets.internal_pr_shar: expected a KPI key (one of drill_outcome, eval_coverage, "
-          "internal_commit_share, internal_pr_share, internal_review_share, internal_train_share, ladder_stage, "
+          "exit_readiness, internal_commit_share, internal_line_share, internal_pr_share, internal_review_share, "
+          "internal_train_share, ladder_stage, raci_drift, "
           "runbook_completion, time_to_retrain, two_key_compliance)"]),
         ("[engagement\n", None),
     ],
