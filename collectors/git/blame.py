@@ -1,6 +1,7 @@
 """Surviving lines (SPEC §10 `internal_line_share`): `git blame` of every text file at each week's end commit.
 
-`collect_blame(engine, cfg, repo, branch, source_name)` runs after the git collection:
+The `blame` stream of the git source (`BlameStream`, yielded by collectors/git/source.py after the commits and the
+evaluation tests when the engagement's week ends are given, as `collect` does for every `[[sources.git]]`):
 1. one `git log --first-parent` walk gives the commit of every week end from week 0 to the current week
    (collectors/git/trees.py `commits_at`; the current week's end is in the future, so it is the tip);
 2. every such commit whose tree is not stored yet is read, oldest first: its regular files, git's binary verdict
@@ -15,10 +16,12 @@
    follows each line independently through the same commits; a line that stops at any other commit outside the
    range (a branch forked before the previous week end, a root commit) makes it a full blame instead;
 4. each file's blame, per blamed commit with that commit's recorded author and author date and the runs of lines
-   it owns, is written with its tree row in the same transaction (a Ctrl-C loses at most the files in flight); a
-   tree is marked complete (`git_trees`) after its last file, and the week ends are written last.
+   it owns, is written with its tree row in one driver page (one transaction; a Ctrl-C loses at most the files in
+   flight); a tree is marked complete (`git_trees`) after its last file, and the week ends are written last, with
+   the stream's cursor (the tip blamed).
 Sides are not stored: attribution happens at metric time (SPEC §3), so editing the roster needs no re-blame.
-The run is logged like any collection run (stream "blame" of the git source).
+The source driver logs the run, holds the source's lock and writes the pages (collectors/driver.py);
+`collect_blame` is the same git source run with the engagement's week ends, for tests and the benchmark.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import datetime as dt
 import os
 import re
 import subprocess
-import sys
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +39,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
-from collectors.git.client import _fix_text, resolve_tip
+from collectors.driver import Page, Run, run_source
+from collectors.git.client import _fix_text
 from collectors.git.trees import (
     RepoView,
     TreeFile,
@@ -48,7 +52,7 @@ from collectors.git.trees import (
     list_tree,
     repo_view,
 )
-from collectors.runs import CollectError, collection_run, ensure_source, read_cursor, utcnow, write_cursor
+from collectors.runs import CollectError, utcnow
 from db.models import GitBlameLines, GitTree, GitTreeFile, GitWeekEnd
 from db.upsert import upsert
 from engagement.config import EngagementConfig
@@ -270,10 +274,10 @@ def week_end_instants(cfg: EngagementConfig, now: dt.datetime | None = None) -> 
 
 
 class _TreeWriter:
-    """Reads one tree, reuses or blames its files, writes them (see the module docstring, steps 2-4)."""
+    """Reads one tree, reuses or blames its files, and yields their writes as driver pages (module docstring, 2-4)."""
 
-    def __init__(self, engine: Engine, view: RepoView, source_id: int, workers: int, bar):
-        self.engine, self.view, self.source_id, self.workers, self.bar = engine, view, source_id, workers, bar
+    def __init__(self, engine: Engine, view: RepoView, source_id: int, workers: int):
+        self.engine, self.view, self.source_id, self.workers = engine, view, source_id, workers
         self.blamed = self.reused = self.ranged = 0
         self.last: tuple[str, dict[str, FileBlame]] | None = None  # the last tree written and its blames
 
@@ -283,7 +287,7 @@ class _TreeWriter:
                             .where(t.source_id == self.source_id, t.sha == sha)).mappings().all()
         return {r["path"]: dict(r) for r in rows}
 
-    def write_tree(self, sha: str, previous: str | None) -> None:
+    def write_tree(self, sha: str, previous: str | None) -> Iterator[Page]:
         files = list_tree(self.view, sha)
         with self.engine.connect() as conn:
             done = self._stored_files(conn, sha)  # an interrupted earlier run's files of this tree
@@ -296,13 +300,14 @@ class _TreeWriter:
             raise CollectError(f"git source {self.view.source}: git diff-tree did not list "
                                f"{sorted(set(todo) - set(counts))[0]} of {sha[:12]}")
         todo_files = [TreeFile(p, files[p].mode, files[p].blob, counts.get(p) is None, counts.get(p)) for p in todo]
-        with self.engine.begin() as conn:
-            upsert(conn, GitTreeFile.__table__,
-                   [{**before[p], "source_id": self.source_id, "sha": sha, "path": p} for p in reuse],
-                   key=["source_id", "sha", "path"])
-            upsert(conn, GitTreeFile.__table__,
-                   [_file_row(self.source_id, sha, f, None) for f in todo_files if f.binary],
-                   key=["source_id", "sha", "path"])
+        reused_rows = [{**before[p], "source_id": self.source_id, "sha": sha, "path": p} for p in reuse]
+        binary_rows = [_file_row(self.source_id, sha, f, None) for f in todo_files if f.binary]
+
+        def write_reused(conn: Connection) -> None:
+            upsert(conn, GitTreeFile.__table__, reused_rows, key=["source_id", "sha", "path"])
+            upsert(conn, GitTreeFile.__table__, binary_rows, key=["source_id", "sha", "path"])
+
+        yield Page(write=write_reused, progress=len(reuse))
         self.reused += len(reuse)
         text = sorted((f for f in todo_files if not f.binary), key=lambda f: -(f.lines or 0))  # longest first
         previous_blames: dict[str, FileBlame] = {}
@@ -311,7 +316,8 @@ class _TreeWriter:
         elif previous and text:
             with self.engine.connect() as conn:
                 previous_blames = load_blames(conn, self.source_id, previous)
-        blames = self._blame_all(sha, text, previous, previous_blames)
+        blames: dict[str, FileBlame] = {}
+        yield from self._blame_all(sha, text, previous, previous_blames, blames)
         if done:  # resumed: the files an earlier run stored are not in memory
             with self.engine.connect() as conn:
                 blames = load_blames(conn, self.source_id, sha)
@@ -320,7 +326,8 @@ class _TreeWriter:
         text_paths = ({p for p in reuse if not before[p]["binary"]} | {p for p, r in done.items() if not r["binary"]}
                       | {f.path for f in text})
         self.last = (sha, blames) if text_paths <= set(blames) else None
-        with self.engine.begin() as conn:
+
+        def complete(conn: Connection) -> None:
             stored = self._stored_files(conn, sha)
             missing = set(files) - set(stored)
             if missing:  # cannot happen unless the tree changed under us; never mark such a tree complete
@@ -330,20 +337,23 @@ class _TreeWriter:
                 "text_lines": sum(r["lines"] or 0 for r in stored.values()), "blamed_files": len(text),
                 "completed_at": utcnow()}], key=["source_id", "sha"])
 
-    def _blame_all(self, sha: str, text: list[TreeFile], previous: str | None,
-                   previous_blames: dict[str, FileBlame]) -> dict[str, FileBlame]:
-        pending_files, pending_lines = [], []
-        blames: dict[str, FileBlame] = {}
+        yield Page(write=complete)
 
-        def flush() -> None:
-            with self.engine.begin() as conn:
-                upsert(conn, GitBlameLines.__table__, pending_lines, key=["source_id", "blamed_at", "path", "commit"])
-                upsert(conn, GitTreeFile.__table__, pending_files, key=["source_id", "sha", "path"])
-            self.blamed += len(pending_files)
-            if self.bar:
-                self.bar.update(len(pending_files))
+    def _blame_all(self, sha: str, text: list[TreeFile], previous: str | None,
+                   previous_blames: dict[str, FileBlame], blames: dict[str, FileBlame]) -> Iterator[Page]:
+        pending_files, pending_lines = [], []
+
+        def flush() -> Page:
+            file_rows, line_rows = list(pending_files), list(pending_lines)
+
+            def write(conn: Connection) -> None:
+                upsert(conn, GitBlameLines.__table__, line_rows, key=["source_id", "blamed_at", "path", "commit"])
+                upsert(conn, GitTreeFile.__table__, file_rows, key=["source_id", "sha", "path"])
+
+            self.blamed += len(file_rows)
             pending_files.clear()
             pending_lines.clear()
+            return Page(write=write, progress=len(file_rows))
 
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="blame") as pool:
             queue = iter(text)
@@ -356,17 +366,17 @@ class _TreeWriter:
                         continue
                     self._drain(running, sha, pending_files, pending_lines, blames)
                     if len(pending_files) >= WRITE_EVERY:
-                        flush()
+                        yield flush()
                 while running:
                     self._drain(running, sha, pending_files, pending_lines, blames)
                     if len(pending_files) >= WRITE_EVERY:
-                        flush()
-            except BaseException:
+                        yield flush()
+            except BaseException:  # Ctrl-C, a failed blame, or the driver closing the generator
                 for future in running:
                     future.cancel()
                 raise
-        flush()
-        return blames
+        if pending_files:
+            yield flush()
 
     def _drain(self, running: dict[Future, TreeFile], sha: str, files: list, lines: list,
                blames: dict[str, FileBlame]) -> None:
@@ -384,54 +394,62 @@ class _TreeWriter:
             files.append(_file_row(self.source_id, sha, f, sha))
 
 
-def _progress(enabled: bool | None, label: str):
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return None
-    from tqdm import tqdm
+class BlameStream:
+    """The `blame` stream of a git source (collectors/git/source.py yields its pages after the commits): the tree
+    and blame of the branch at every given week end, as driver pages (module docstring). Cursor: the tip blamed."""
 
-    return tqdm(unit="file", desc=f"{label} blame", file=sys.stderr, leave=False)
+    def __init__(self, repo: Path, week_ends: dict[int, dt.datetime], workers: int | None = None):
+        self.repo, self.week_ends = repo, dict(week_ends)
+        self.workers = workers or default_workers()
+        self.trees = self.blamed = self.reused = self.ranged = 0
 
-
-def collect_blame(engine: Engine, cfg: EngagementConfig, repo: str | Path, branch: str = "main", *,
-                  source_name: str | None = None, now: dt.datetime | None = None, workers: int | None = None,
-                  progress: bool | None = None) -> BlameResult:
-    """Store the tree and blame of the branch at every week end up to the current week (module docstring)."""
-    repo = Path(repo).expanduser().resolve()
-    name = source_name or repo.name.removesuffix(".git")
-    workers = workers or default_workers()
-    with engine.begin() as conn:
-        source_id = ensure_source(conn, "git", f"{repo}#{branch}", name)
-        cursor = read_cursor(conn, source_id, STREAM)
-    with collection_run(engine, source_id, cursor) as log:
-        tip = resolve_tip(repo, branch)
+    def pages(self, run: Run, tip: str) -> Iterator[Page]:
+        engine, source_id, repo = run.engine, run.source_id, self.repo
         chain = first_parent_chain(repo, tip)
-        instants = week_end_instants(cfg, now)
-        ends = commits_at(chain, [i for i in instants.values()])
+        ends = commits_at(chain, list(self.week_ends.values()))
         position = {sha: i for i, (sha, _when) in enumerate(chain)}  # 0 = tip
         with engine.connect() as conn:
             complete = set(conn.execute(select(GitTree.sha).where(GitTree.source_id == source_id)).scalars())
         wanted = sorted({s for s in ends.values() if s}, key=lambda s: -position[s])  # oldest first
         todo = [s for s in wanted if s not in complete]
-        writer = None
+        self.trees = len(todo)
         if todo:
-            bar = _progress(progress, name)
+            if run.progress_enabled:
+                run.progress_total(None, "file")
             with repo_view(repo, tip) as view:
-                writer = _TreeWriter(engine, view, source_id, workers, bar)
-                for sha in todo:
-                    older = [s for s in complete if s in position and position[s] > position[sha]]
-                    writer.write_tree(sha, min(older, key=lambda s: position[s]) if older else None)
-                    complete.add(sha)
-            if bar:
-                bar.close()
-        with engine.begin() as conn:
-            upsert(conn, GitWeekEnd.__table__,
-                   [{"source_id": source_id, "ends_at": i.replace(tzinfo=None), "sha": ends[i], "updated_at": utcnow()}
-                    for i in instants.values()], key=["source_id", "ends_at"], update=["sha", "updated_at"])
-            write_cursor(conn, source_id, STREAM, tip)
-        log.items_seen = writer.blamed + writer.reused if writer else 0
-        log.items_written = writer.blamed if writer else 0
-        log.cursor_after = tip
-    return BlameResult(name, len(instants), len(todo), writer.blamed if writer else 0,
-                       writer.reused if writer else 0, writer.ranged if writer else 0)
+                writer = _TreeWriter(engine, view, source_id, self.workers)
+                try:
+                    for sha in todo:
+                        older = [s for s in complete if s in position and position[s] > position[sha]]
+                        yield from writer.write_tree(sha, min(older, key=lambda s: position[s]) if older else None)
+                        complete.add(sha)
+                finally:
+                    self.blamed, self.reused, self.ranged = writer.blamed, writer.reused, writer.ranged
+        rows = [{"source_id": source_id, "ends_at": i.astimezone(dt.UTC).replace(tzinfo=None), "sha": ends[i],
+                 "updated_at": utcnow()} for i in self.week_ends.values()]
+
+        def write(conn: Connection) -> None:
+            upsert(conn, GitWeekEnd.__table__, rows, key=["source_id", "ends_at"], update=["sha", "updated_at"])
+
+        yield Page(write=write, cursors={STREAM: tip})
+
+    def summary(self, name: str) -> str:
+        return (f"git {name}: surviving lines at {len(self.week_ends)} week ends: {self.trees} new trees, "
+                f"{self.blamed} files blamed, {self.reused} reused")
+
+    def result(self, name: str) -> BlameResult:
+        return BlameResult(name, len(self.week_ends), self.trees, self.blamed, self.reused, self.ranged)
+
+
+def collect_blame(engine: Engine, cfg: EngagementConfig, repo: str | Path, branch: str = "main", *,
+                  source_name: str | None = None, now: dt.datetime | None = None, workers: int | None = None,
+                  progress: bool | None = None, wait: bool = True) -> BlameResult:
+    """Collect the git source with its `blame` stream: the commits (incremental: nothing new costs one
+    `rev-parse`), then the tree and blame of the branch at every week end up to the current week. One run of
+    the git source through the driver (collectors/driver.py)."""
+    from collectors.git.source import GitRepoSource
+
+    source = GitRepoSource(repo, branch, name=source_name, week_ends=week_end_instants(cfg, now),
+                           blame_workers=workers)
+    run_source(engine, source, progress=progress, wait=wait)
+    return source.blame.result(source.name)

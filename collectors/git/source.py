@@ -8,7 +8,8 @@
 Every batch is one page (one transaction, collectors/driver.py) and rows are upserted by natural key;
 the cursor moves with the last page: a crash or Ctrl-C at any point leaves a consistent DB, and the
 rerun finishes the work with no duplicates. With evaluation paths configured, the `eval_tests` stream
-follows (collectors/git/eval_tests.py).
+follows (collectors/git/eval_tests.py); with the engagement's week ends given, the `blame` stream last (the tree
+and blame at each week's end, SPEC §10 internal_line_share: collectors/git/blame.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Engine
 
 from collectors.driver import Page, Run, RunResult, run_source
+from collectors.git.blame import BlameStream
 from collectors.git.client import (
     ParsedCommit,
     _git,
@@ -139,13 +141,15 @@ class GitRepoSource:
     secrets: tuple[str, ...] = ()
 
     def __init__(self, repo: str | Path, branch: str = "main", *, name: str | None = None,
-                 eval_paths: list[str] | None = None):
+                 eval_paths: list[str] | None = None, week_ends: dict[int, dt.datetime] | None = None,
+                 blame_workers: int | None = None):
         self.repo = Path(repo).expanduser().resolve()
         self.branch = branch
         self.name = name or self.repo.name.removesuffix(".git")
         self.key = f"{self.repo}#{branch}"
         self.label = f"git {self.name}"
         self.eval = EvalTestStream(self.repo, eval_paths) if eval_paths else None
+        self.blame = BlameStream(self.repo, week_ends, blame_workers) if week_ends else None
         self.tip = ""
         self.full_walk = False
         self.removed = 0
@@ -188,6 +192,8 @@ class GitRepoSource:
         yield last
         if self.eval is not None:
             yield from self.eval.pages(source_id, tip, run.cursor(EVAL_STREAM))
+        if self.blame is not None:
+            yield from self.blame.pages(run, tip)
 
     @staticmethod
     def _batch_page(source_id: int, batch: list[ParsedCommit]) -> Page:
@@ -201,6 +207,8 @@ class GitRepoSource:
                 f"{self.tags} tags, tip {self.tip[:12]}")
         if self.eval is not None:
             line += f"\ngit {self.name}: {tests_at_tip(self._engine, result.source_id)} evaluation tests at the tip"
+        if self.blame is not None:
+            line += "\n" + self.blame.summary(self.name)
         return line
 
 
