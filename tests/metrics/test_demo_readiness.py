@@ -1,4 +1,4 @@
-"""The demo engagement, collected whole (git, its GitHub data from the replay server, its Jira recording), gives the
+"""The demo engagement, collected whole (git, its GitHub, Jira and MLflow recordings), gives the
 handover-readiness values it intends (collectors/demo/readiness.py, written by hand): exit readiness and bus factor,
 the operations nobody internal did with the last vendor to do them, RACI drift, the competency climb; every value of
 the three readiness KPIs reconciles with its evidence; `python -m metrics weekly` and `competency` show them."""
@@ -13,10 +13,8 @@ import pandas as pd
 import pytest
 
 from collectors.__main__ import main as collectors_main
-from collectors.demo import github_data as gh
 from collectors.demo import readiness as R
 from collectors.demo.build import build_demo
-from collectors.demo.github_replay import ReplayServer
 from metrics.service import engagement_metrics, evidence, open_engagement, reconcile
 from tests.support.paths import ROOT
 
@@ -28,10 +26,7 @@ def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo_readiness")
     toml = build_demo(out)
     url = f"sqlite:///{out / 'baton.db'}"
-    with ReplayServer() as server:
-        gh.demo_repo().script(server)
-        gh.add_github_source(toml, server.base_url)
-        assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
+    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0  # self-contained
     cfg, engine = open_engagement(toml, url)
     return toml, url, engagement_metrics(cfg, engine)
 
