@@ -12,18 +12,25 @@ everything else: an internal actor):
 - `train_run`, `data_cut`, `deploy`, `rollback`: CI runs of that `[pipeline]` kind by triggering actor (every
   attempt; `schedule` runs excluded: their actor only edited the cron), on the capabilities whose `ci_workflows`
   match; data cuts made by tag count too, by tagger;
+- `mlflow_run`: MLflow runs (SPEC §12) by their actor (`mlflow.user`, else `user_id`; every status; runs whose
+  trigger is `schedule` excluded), on the capabilities whose `ci_workflows` match the experiment's name; a run of
+  a `[pipeline]` kind's `mlflow_experiments` is also that kind's run item (`train_run`, ...);
+- `model_promotion`: versions put in production in the MLflow registry (metrics.other_sources.model_promotions) by
+  their promoter; open-source MLflow records no promoter, so such a promotion is `unattributed` (never internal) unless
+  a version tag names one; a promotion is on no capability (listed in `[readiness].operations`, it counts
+  engagement-wide: it names a release step);
 - `runbook`: completed runbook executions by executor (`runbook:<name>` = one runbook), `drill`: restored drills by
   primary responder; on the capabilities carrying one of their `ticket_labels` (a capability without
   ticket_labels: tickets labelled with its key).
 
 **Exit readiness** of capability C in week W: its operations are `[readiness].operations.C`, by default every kind
-with an item on C in the engagement so far. An operation explicitly listed whose items no capability mapping
-narrows (a pipeline kind when C has no `ci_workflows`; `runbook`/`drill` when C has no `ticket_labels`;
-`runbook:<name>` always) counts its items engagement-wide: it names a pipeline step. An operation is **covered** when
-at least `min_people` distinct internal people did it unassisted in weeks W-window_weeks+1 .. W. Value = covered /
-operations; `n` (the **bus factor**) = the fewest such people over the operations. Side counts: the window's items
-of those operations by actor side (beside the value). Engagement-wide: covered / operations over all capabilities,
-`n` the smallest bus factor.
+with an item on C in the engagement so far. An operation explicitly listed whose items no capability mapping narrows
+(a pipeline kind or `mlflow_run` when C has no `ci_workflows`; `model_promotion` always; `runbook`/`drill` when C
+has no `ticket_labels`; `runbook:<name>` always) counts its items engagement-wide: it names a pipeline step. An
+operation is **covered** when at least `min_people` distinct internal people did it unassisted in weeks
+W-window_weeks+1 .. W. Value = covered / operations; `n` (the **bus factor**) = the fewest such people over the
+operations. Side counts: the window's items of those operations by actor side (beside the value). Engagement-wide:
+covered / operations over all capabilities, `n` the smallest bus factor.
 
 **RACI drift** of capability C (with `[raci.C]`) in week W: planned responsible/accountable = the plan's value of the
 latest week at or before W; actual **responsible** = the side (internal or vendor) with most authored items on C in W
@@ -124,6 +131,29 @@ def handover_items(facts: Facts) -> pd.DataFrame:
                        conclusion=runs["conclusion"], workflow=runs["workflow_path"].fillna(runs["name"]))
         items["operation"] = runs["kind"].map(RUN_OPERATIONS).to_numpy()
         parts.append(_on_capabilities(items, run_capabilities(runs, facts.cfg.capabilities)))
+    ml = gh.runs
+    if len(ml) and "source_kind" in ml:
+        ml = ml[ml["source_kind"].eq("mlflow") & ml["event"].ne("schedule")].reset_index(drop=True)
+        if len(ml):
+            items = _items("mlflow_run", ml, week=ml["week"], at=ml["created_at"], person=ml["person"],
+                           who=ml["person"].fillna(ml["triggering_login"]), side=ml["side"], kind="mlflow_run",
+                           id=ml["repo"].astype(str) + ":" + ml["run_id"].astype(str), url=ml["html_url"],
+                           title="MLflow run in " + ml["name"].astype(str) + " ("
+                           + ml["conclusion"].fillna("running").astype(str) + ")", repo=ml["repo"],
+                           conclusion=ml["conclusion"], workflow=ml["name"])
+            parts.append(_on_capabilities(items, run_capabilities(ml, facts.cfg.capabilities)))
+    promotions = facts.model_promotions
+    if len(promotions):
+        p = promotions[promotions["week"].notna()].reset_index(drop=True)
+        side = p["promoter_side"].where(p["promoter_side"].isin(SIDES), "unattributed")
+        version = p["model"].astype(str) + " v" + p["version"].astype(str)
+        parts.append(_items("model_promotion", p, capability=None, week=p["week"], at=p["at"],
+                            person=p["promoter_person"], who=p["promoter_person"].fillna(p["promoter"]).fillna(
+                                "unknown"), side=side, kind="model_promotion",
+                            id=p["repo"].astype(str) + ":" + p["model"].astype(str) + "/" + p["version"].astype(str)
+                            + "@" + p["at"].astype(str), url=p["url"],
+                            title="promoted " + version + " to " + p["target"].astype(str)
+                            + np.where(p["rollback"].astype(bool), " (rollback)", ""), repo=p["repo"]))
     tags = facts.data.tags
     if tags is not None and len(tags):
         cut = tags[tag_kinds(tags, facts.cfg.pipeline).eq("data_cut").to_numpy() & tags["at"].notna().to_numpy()]
@@ -185,7 +215,8 @@ def operations(facts: Facts, capability: str) -> tuple[list[str], bool]:
         return list(dict.fromkeys(listed)), True
     items = facts.handover_items
     mine = items[items["capability"] == capability]
-    order = ["commit", "pr_merge", "review", "train_run", "data_cut", "deploy", "rollback", "runbook", "drill"]
+    order = ["commit", "pr_merge", "review", "train_run", "data_cut", "deploy", "rollback", "runbook", "drill",
+             "mlflow_run", "model_promotion"]
     return [op for op in order if (mine["operation"] == op).any()], False
 
 
@@ -201,7 +232,8 @@ def operation_items(facts: Facts, capability: str, operation: str, explicit: boo
     else:
         cap = _capability(facts.cfg, capability)
         engagement_wide = explicit and (
-            (operation in RUN_OPERATIONS.values() and not cap.ci_workflows)
+            (operation in (*RUN_OPERATIONS.values(), "mlflow_run") and not cap.ci_workflows)
+            or operation == "model_promotion"
             or (operation in ("runbook", "drill") and not cap.ticket_labels))
         if not engagement_wide:
             rows = rows[rows["capability"] == capability]
