@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from collectors.__main__ import main as collectors_main
-from collectors.demo import github_data as gh
 from collectors.demo.build import build_demo
-from collectors.demo.github_replay import ReplayServer
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, assert_no_exception, settle, streamlit_app
 
 pytestmark = pytest.mark.browser
@@ -23,10 +21,7 @@ def server(tmp_path_factory):
     out = tmp_path_factory.mktemp("readiness-browser")
     toml = build_demo(out)
     url = f"sqlite:///{out / 'baton.db'}"
-    with ReplayServer() as replay:
-        gh.demo_repo().script(replay)
-        gh.add_github_source(toml, replay.base_url)
-        assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
+    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0  # self-contained demo
     with streamlit_app(toml, url, out) as base:
         yield base
 

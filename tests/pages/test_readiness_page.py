@@ -1,5 +1,5 @@
-"""The Readiness page (SPEC §10), run headless with AppTest on the whole demo (git, its GitHub data, its Jira
-recording): what a steering committee reads there equals the demo's hand-computed intent
+"""The Readiness page (SPEC §10), run headless with AppTest on the whole demo (git, its GitHub, Jira and MLflow
+recordings): what a steering committee reads there equals the demo's hand-computed intent
 (collectors/demo/readiness.py) — bus factor 1 in deployment, the operations nobody internal did with the last
 vendor to do them, RACI drift in deployment, Ivan's competency climb with the evidence behind each cell."""
 
@@ -9,10 +9,8 @@ import pandas as pd
 import pytest
 
 from collectors.__main__ import main as collectors_main
-from collectors.demo import github_data as gh
 from collectors.demo import readiness as R
 from collectors.demo.build import build_demo
-from collectors.demo.github_replay import ReplayServer
 from db.engine import make_engine
 
 PAGE = "pages/readiness.py"
@@ -23,10 +21,7 @@ def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("readiness_page")
     toml = build_demo(out)
     url = f"sqlite:///{out / 'baton.db'}"
-    with ReplayServer() as server:
-        gh.demo_repo().script(server)
-        gh.add_github_source(toml, server.base_url)
-        assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
+    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0  # self-contained demo
     return toml, url
 
 
