@@ -4,8 +4,9 @@
 
 An engagement of `--weeks` planned weeks is placed at the end of REPO's history (week `--weeks` holds the tip; the
 clock is set to the tip's time, so weeks 0 .. `--weeks` are blamed). Prints the wall time of the git ingest
-(`collect_git`, parse + write), of the first blame computation (`collect_blame`: week-end commits, trees, parallel
-blame, writes) and of a rerun with nothing new, into a fresh SQLite database.
+(`collect_git`, parse + write), of the first blame computation (`collect_blame`: the git source's run again, its
+commits already in, then its `blame` stream: week-end commits, trees, parallel blame, writes) and of a rerun with
+nothing new, into a fresh SQLite database.
 """
 
 from __future__ import annotations
