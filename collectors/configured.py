@@ -1,17 +1,19 @@
 """The sources an engagement file configures (SPEC §2 `[sources]`), as driver sources (collectors/driver.py).
 
-Order: git repositories (commits, evaluation tests, week-end commits and binder files), GitHub repositories
-(PRs, reviews, runs, JUnit), Jira queries, GitHub Issues, GitLab projects (MRs, approvals, notes, pipelines, jobs),
-MLflow tracking servers (runs, model registry).
+Order: git repositories (commits, evaluation tests, week-end commits and binder files, surviving lines at the week
+ends from week 0 to the current week), GitHub repositories (PRs, reviews, runs, JUnit), Jira queries, GitHub Issues,
+GitLab projects (MRs, approvals, notes, pipelines, jobs), MLflow tracking servers (runs, model registry).
 Relative paths (`path`, `replay`, `base_url = "replay:DIR"`) are read beside the engagement file.
 `record_dir` gives every REST source a `Recorder` (`collect --record DIR`), one file per source.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from collectors.driver import Source
+from collectors.git.blame import week_end_instants
 from collectors.git.source import GitRepoSource
 from collectors.git.week_ends import WeekEndSettings
 from collectors.github.issues_source import GitHubIssuesSource
@@ -35,7 +37,7 @@ def replay_dir(cfg: EngagementConfig, base_url: str, replay: str | None) -> Path
 
 
 def configured_sources(cfg: EngagementConfig, *, only: list[str] | None = None, record_dir: Path | None = None,
-                       max_wait: float = 900.0) -> list[Source]:
+                       max_wait: float = 900.0, now: dt.datetime | None = None) -> list[Source]:
     """Every source of the engagement file (only those named in `only`, when given)."""
     def wanted(*names: str) -> bool:
         return not only or any(n in only for n in names)
@@ -51,7 +53,8 @@ def configured_sources(cfg: EngagementConfig, *, only: list[str] | None = None, 
         if wanted(git.display_name):
             sources.append(GitRepoSource(cfg.resolve_path(git.path), git.branch, name=git.display_name,
                                          eval_paths=list(eval_paths) if eval_paths else None,
-                                         week_ends=WeekEndSettings.from_config(cfg)))
+                                         week_ends=WeekEndSettings.from_config(cfg),
+                                         blame_ends=week_end_instants(cfg, now)))
     for gh in cfg.sources.github:
         if wanted(gh.repo):
             sources.append(GitHubSource(None, None, gh.repo, None, gh.junit_workflows, gh.junit_artifacts,

@@ -166,6 +166,72 @@ class Tag(Base):
 
 
 
+class GitWeekEnd(Base):
+    """The tracked branch as of an instant (SPEC §10): the newest commit on its first-parent chain whose committer
+    date is before `ends_at` (None: no commit yet). Keyed by the instant, not by a week number, so it does not
+    depend on the engagement file; the readers map engagement weeks to their end instants."""
+
+    __tablename__ = "git_week_ends"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)  # UTC
+    sha: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class GitTree(Base):
+    """A commit whose whole file tree is stored in `git_tree_files` (with every text file blamed): written last,
+    so a tree without this row is an interrupted one that the next run completes."""
+
+    __tablename__ = "git_trees"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+    files: Mapped[int] = mapped_column(Integer)  # regular files (text and binary)
+    text_lines: Mapped[int] = mapped_column(Integer)  # lines of its text files
+    blamed_files: Mapped[int] = mapped_column(Integer)  # text files blamed for this tree (the rest reused)
+    completed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class GitTreeFile(Base):
+    """One file of a commit's tree (the tree at a week's end; the binder reuses it). `binary` as git's own content
+    check decides (numstat `-`); `lines` of a text file; `blamed_at` names the commit whose `git_blame_lines` hold
+    this file's blame: the tree's own commit, or an older week-end commit when no first-parent commit since
+    then changed the path (its blame is then the same)."""
+
+    __tablename__ = "git_tree_files"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(6))  # 100644 | 100755 (regular files only)
+    blob: Mapped[str] = mapped_column(String(64))
+    binary: Mapped[bool] = mapped_column(Boolean)
+    lines: Mapped[int | None] = mapped_column(Integer)  # None for binary files
+    blamed_at: Mapped[str | None] = mapped_column(String(64))  # None for binary files
+
+
+class GitBlameLines(Base):
+    """`git blame` of one file at one commit, per blamed commit: how many of the file's lines (and which) that commit
+    last changed, with the commit's recorded author (no .mailmap). Sides are computed at metric time (SPEC §3)."""
+
+    __tablename__ = "git_blame_lines"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    blamed_at: Mapped[str] = mapped_column(String(64), primary_key=True)  # the commit the file was blamed at
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    commit: Mapped[str] = mapped_column(String(64), primary_key=True)  # the commit that last changed the lines
+    lines: Mapped[int] = mapped_column(Integer)
+    author_name: Mapped[str] = mapped_column(Text)
+    author_email: Mapped[str] = mapped_column(Text)
+    authored_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    author_tz_minutes: Mapped[int] = mapped_column(Integer)
+    # Where those lines are in the file at `blamed_at`: "start,count" runs of 1-based line numbers, space-separated.
+    # The next week's blame of a changed file only walks the commits since then and maps its remaining lines
+    # through these runs (collectors/git/blame.py).
+    ranges: Mapped[str] = mapped_column(Text, default="")
+
+
 class GitHubPullRequest(Base):
     """A pull request of a GitHub repository (all states); the author is stored by login AND numeric id."""
 

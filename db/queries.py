@@ -16,6 +16,7 @@ from db.models import (
     CommitFile,
     Cursor,
     EvalTestCount,
+    GitBlameLines,
     GitHubPullRequest,
     GitHubPullRequestFile,
     GitHubReview,
@@ -25,6 +26,9 @@ from db.models import (
     GitLabMergeRequest,
     GitLabMergeRequestFile,
     GitLabPipeline,
+    GitTree,
+    GitTreeFile,
+    GitWeekEnd,
     Identity,
     JUnitRun,
     MlflowExperiment,
@@ -126,6 +130,8 @@ def load_source_frames(engine: Engine, source_names: Sequence[str] | None = None
         **load_gitlab_frames(engine, source_names),
         **load_mlflow_frames(engine, source_names),
         **load_binder_frames(engine, source_names),
+        "surviving_lines": load_surviving_lines(engine, source_names),
+        "signatures": load_all_signatures(engine),
     }
 
 
@@ -137,6 +143,38 @@ def load_binder_frames(engine: Engine, source_names: Sequence[str] | None = None
     files = select(a.source_id, a.week, a.path, a.changes).order_by(a.source_id, a.week, a.path)
     return {"week_ends": _frame(engine, _in_sources(ends, w.source_id, source_names), ["committed_at"]),
             "artifact_files": _frame(engine, _in_sources(files, a.source_id, source_names))}
+
+
+def load_surviving_lines(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Blamed lines of every complete week-end tree (SPEC §10 internal_line_share): one row per (source, week-end
+    instant, path, blamed commit) with the commit's recorded author, author date (UTC) and line count."""
+    we, t, f, b = GitWeekEnd, GitTree, GitTreeFile, GitBlameLines
+    stmt = (select(we.source_id, Source.name.label("repo"), we.ends_at, we.sha, f.path, b.commit,
+                   b.author_name.label("name"), b.author_email.label("email"), b.authored_at.label("at"), b.lines)
+            .join(Source, Source.id == we.source_id)
+            .join(t, (t.source_id == we.source_id) & (t.sha == we.sha))
+            .join(f, (f.source_id == we.source_id) & (f.sha == we.sha))
+            .join(b, (b.source_id == f.source_id) & (b.blamed_at == f.blamed_at) & (b.path == f.path))
+            .order_by(we.source_id, we.ends_at, f.path, b.commit))
+    return _frame(engine, _in_sources(stmt, we.source_id, source_names), ["ends_at", "at"])
+
+
+def load_all_signatures(engine: Engine) -> pd.DataFrame:
+    """Every milestone signature and revocation in the ledger (all engagements, keyed by engagement id; the
+    metrics keep their own), oldest first: accountability evidence for raci_drift (SPEC §10). Signatures that
+    do not count (unverified once login is required, db.review_store) are left out."""
+    from db.ledger import entries
+    from db.review_store import load_signatures
+
+    columns = ["id", "engagement", "milestone", "action", "revokes_id", "name", "email", "claimed_side", "at"]
+    engagements = sorted({e.engagement for e in entries(engine, kinds=("sign", "revoke")) if e.engagement})
+    frames = [load_signatures(engine, engagement) for engagement in engagements]
+    frames = [f[f["counted"]] for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True).rename(columns={"signer": "name", "side": "claimed_side",
+                                                               "signed_at": "at"})
+    return out[columns].sort_values("id", kind="stable").reset_index(drop=True)
 
 
 def load_tickets(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:

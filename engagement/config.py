@@ -380,6 +380,59 @@ class Retention(_Strict):
     days: Int | None = Field(None, ge=1)
 
 
+# -- Handover readiness (SPEC §10): [readiness], [competency.<capability>], [raci.<capability>] ---------------------
+# Operation kinds of exit_readiness (metrics/readiness.py); "runbook:<name>" names one runbook.
+OPERATIONS = ("commit", "pr_merge", "review", "train_run", "data_cut", "deploy", "rollback", "runbook", "drill",
+              "mlflow_run", "model_promotion")
+# Evidence kinds a competency rubric level may require (metrics/competency.py); "runbook:<name>" too.
+COMPETENCY_EVIDENCE = ("commit", "merged_change", "review", "data_cut", "train_run", "deploy", "rollback", "runbook",
+                       "drill_ack", "drill_pass", "contract_change", "fixed_data_cut", "fixed_train_run",
+                       "fixed_deploy", "fixed_rollback", "change_then_train", "rehearsal")
+
+
+class Readiness(_Strict):
+    operations: dict[str, list[str]] = {}  # capability -> operation kinds (default: kinds with evidence on it)
+    min_people: Int = Field(2, ge=1)
+    window_weeks: Int = Field(4, ge=1)
+
+
+class CompetencyRubric(_Strict):
+    """Each level: alternatives (any one suffices), each "kind" or "kind + kind" (all of them in the window)."""
+
+    beginner: list[str] = []
+    intermediate: list[str] = []
+    independent: list[str] = []
+    contract_paths: list[str] = Field(default_factory=lambda: ["**/schema*", "**/*contract*"])
+
+
+class Raci(_Strict):
+    responsible: dict[int, Literal["vendor", "internal"]] = {}  # from week -> side
+    accountable: dict[int, Literal["vendor", "internal"]] = {}
+
+
+def _handover_problems(cfg: EngagementConfig, keys: list[str]) -> list[str]:
+    """Capability keys and kinds named by [readiness], [competency] and [raci]."""
+    problems = []
+    for section, caps in (("readiness.operations", cfg.readiness.operations), ("competency", cfg.competency),
+                          ("raci", cfg.raci)):
+        problems += [f"{section}.{c}: expected a capability key (one of {', '.join(keys)})" for c in caps
+                     if c not in keys]
+    for cap, ops in cfg.readiness.operations.items():
+        problems += [f"readiness.operations.{cap}: unknown operation {op!r} (expected one of {', '.join(OPERATIONS)} "
+                     f"or runbook:<name>)" for op in ops if op not in OPERATIONS and not op.startswith("runbook:")]
+    for cap, rubric in cfg.competency.items():
+        for level in ("beginner", "intermediate", "independent"):
+            for alternative in getattr(rubric, level):
+                problems += [f"competency.{cap}.{level}: unknown evidence {kind!r} (expected one of "
+                             f"{', '.join(COMPETENCY_EVIDENCE)} or runbook:<name>)"
+                             for kind in (k.strip() for k in alternative.split("+"))
+                             if kind not in COMPETENCY_EVIDENCE and not kind.startswith("runbook:")]
+    for cap, plan in cfg.raci.items():
+        problems += [f"raci.{cap}.{role}: expected weeks >= 0, got {week}" for role in ("responsible", "accountable")
+                     for week in getattr(plan, role) if week < 0]
+    return problems
+
+
 class EngagementConfig(_Strict):
     engagement: Engagement
     people: list[Person] = []
@@ -394,10 +447,11 @@ class EngagementConfig(_Strict):
     milestones: list[Milestone] = []
     ladder: LadderThresholds = LadderThresholds()
     retention: Retention = Retention()
-
-
     artifacts: list[Artifact] = []  # SPEC §11: the binder (`binder` falls back to the default one)
     cost: Cost = Cost()
+    readiness: Readiness = Readiness()
+    competency: dict[str, CompetencyRubric] = {}
+    raci: dict[str, Raci] = {}
     # Where the file was read from; relative source paths resolve against its folder.
     file: Path | None = Field(None, exclude=True)
 
@@ -435,6 +489,7 @@ class EngagementConfig(_Strict):
                 problems.extend(f"milestones[{i}].criteria[{j}]: milestone {m.id}, criterion {j + 1}: {p}"
                                 for p in check(c.metric, c.capability, c.runbook, c.side, keys))
         problems += _artifact_problems(self.artifacts, keys)
+        problems += _handover_problems(self, keys)
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -56,3 +56,12 @@ def engagement_weeks(planned_weeks: int, event_weeks: Iterable[int], through_wee
     current = [w for w in seen if through_week is None or w <= through_week]
     dense_to = max(planned_weeks, max(current, default=0))
     return sorted(set(range(1, dense_to + 1)) | seen)
+
+
+def week_end(week: int, start: dt.date, timezone: str) -> dt.datetime:
+    """The instant engagement week `week` ends (SPEC §4, §10): local midnight starting week `week + 1`, as an
+    aware UTC datetime. Week 0 (the baseline) ends when week 1 starts."""
+    from zoneinfo import ZoneInfo
+
+    local = dt.datetime.combine(start + dt.timedelta(days=7 * max(int(week), 0)), dt.time(0), tzinfo=ZoneInfo(timezone))
+    return local.astimezone(dt.UTC)

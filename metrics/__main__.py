@@ -6,6 +6,9 @@
 - `python -m metrics kpis [--format json|table]`: the KPI registry (key, label, unit, direction, default target).
 - `python -m metrics evidence --config F [--db URL] --kpi K --week W [--capability C] [--format json|csv|table]`:
   the rows behind one weekly value; counted rows by side equal the row's counts (issue 10 §3).
+- `python -m metrics competency --config F [--db URL] [--week W] [--format json|csv|table]`: the competency matrix
+  (SPEC §10): one row per (person, capability, week) with person, side, capability, week, level, level_name,
+  evidence_count.
 Milestones, signatures, freezing and the pack: metrics/review_cli.py.
 """
 
@@ -131,6 +134,24 @@ def _evidence(args: argparse.Namespace) -> int:
     return 0
 
 
+def _competency(args: argparse.Namespace) -> int:
+    from engagement.errors import UserError
+    from metrics.service import load
+
+    _cfg, _engine, m = load(args.config, args.db)
+    matrix = m.facts.competency[0]
+    if args.week is not None:
+        if args.week not in set(matrix["week"]):
+            weeks = sorted(set(matrix["week"]))
+            raise UserError(f"--week: week {args.week} has no competency rows (weeks: "
+                            f"{f'{weeks[0]}..{weeks[-1]}' if weeks else 'none yet'})")
+        matrix = matrix[matrix["week"] == args.week]
+    records = matrix.astype(object).where(matrix.notna(), None).to_dict("records")
+    records = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in records]
+    _write(records, list(matrix.columns), args.format)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m metrics", description="Compute and export engagement KPIs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -153,6 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--capability", help="capability key (default: the engagement-wide value)")
     ev.add_argument("--format", choices=["json", "csv", "table"], default="table")
     ev.set_defaults(run=_evidence)
+
+    comp = sub.add_parser("competency", help="the competency matrix: level per (person, capability, week)")
+    add_engagement_args(comp)
+    comp.add_argument("--week", type=int, help="only this engagement week (default: every week so far)")
+    comp.add_argument("--format", choices=["json", "csv", "table"], default="table")
+    comp.set_defaults(run=_competency)
     from metrics.review_cli import add_review_commands
 
     add_review_commands(sub)

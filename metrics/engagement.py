@@ -58,6 +58,8 @@ class SourceData:
     mlflow_registry_events: pd.DataFrame = field(default_factory=pd.DataFrame)
     week_ends: pd.DataFrame = field(default_factory=pd.DataFrame)  # SPEC §11: week-end commit per (source, week)
     artifact_files: pd.DataFrame = field(default_factory=pd.DataFrame)  # binder files of each week-end tree
+    surviving_lines: pd.DataFrame = field(default_factory=pd.DataFrame)  # blamed lines at week ends (SPEC §10)
+    signatures: pd.DataFrame = field(default_factory=pd.DataFrame)  # milestone signatures, all engagements
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,13 @@ class Facts:
         return pd.Series([f"{links[r]}{s}" if r in links else None for r, s in zip(repo, sha, strict=True)],
                          index=repo.index, dtype=object)
 
+    @cached_property
+    def surviving_lines(self) -> pd.DataFrame:
+        """metrics.surviving.surviving_lines: blamed lines at each week's end (weeks 0 .. now) with side (SPEC §10)."""
+        from metrics.surviving import surviving_lines
+
+        return surviving_lines(self.cfg, getattr(self.data, "surviving_lines", None), self.now_week)
+
     # -- GitHub (PRs, reviews, runs, cycles, evaluation tests) -------------------------------------------
     @cached_property
     def github(self) -> GitHubMetrics:
@@ -215,6 +222,48 @@ class Facts:
         from metrics.system import takeover
 
         return takeover(self.ladder)
+
+    # -- handover readiness (SPEC §10) ------------------------------------------------------------------------
+    @cached_property
+    def handover_items(self) -> pd.DataFrame:
+        """metrics.readiness.handover_items: every operation item (commit, PR, review, run, runbook, drill)."""
+        from metrics.readiness import handover_items
+
+        return handover_items(self)
+
+    @cached_property
+    def operation_table(self) -> pd.DataFrame:
+        """metrics.readiness.operation_table: coverage per (capability, week, operation)."""
+        from metrics.readiness import operation_table
+
+        return operation_table(self)
+
+    @cached_property
+    def raci_items(self) -> pd.DataFrame:
+        from metrics.readiness import raci_items
+
+        return raci_items(self)
+
+    @cached_property
+    def raci_table(self) -> pd.DataFrame:
+        """metrics.readiness.raci_table: planned vs actual role per (capability, week, role)."""
+        from metrics.readiness import raci_table
+
+        return raci_table(self)
+
+    @cached_property
+    def competency_items(self) -> pd.DataFrame:
+        """metrics.competency.competency_items: evidence items of every rubric kind per capability."""
+        from metrics.competency import competency_items
+
+        return competency_items(self)
+
+    @cached_property
+    def competency(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """metrics.competency.competency: (matrix rows, their evidence items)."""
+        from metrics.competency import competency
+
+        return competency(self)
 
     # -- the ladder --------------------------------------------------------------------------------------
     @cached_property

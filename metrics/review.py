@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -260,6 +260,11 @@ class Review:
     frozen: dict | None  # the snapshot row (frozen_at, frozen_by, verified, evidence_sha256, figures)
     restated: pd.DataFrame  # old, new, why per restated row; empty when not frozen or nothing differs
     generated_at: dt.datetime
+    # Handover readiness (SPEC §10, metrics/readiness.py): per capability exit readiness, bus factor, line share,
+    # takeover; the operations not covered with the last vendor to do them; planned vs actual RACI.
+    readiness: pd.DataFrame = field(default_factory=pd.DataFrame)
+    uncovered: pd.DataFrame = field(default_factory=pd.DataFrame)
+    raci: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def frozen_label(self) -> str:
@@ -275,9 +280,12 @@ def weekly_review(engine: Engine, m: EngagementMetrics, week: int, now: dt.datet
     frozen = snapshot(engine, m.cfg.engagement.id, week)
     restated = (restatements(frozen, m, privacy.salt(engine)) if frozen else
                 pd.DataFrame(columns=["kpi", "capability", "runbook", "old", "new", "why"]))
+    from metrics.readiness import raci_board, readiness_board, uncovered_operations
+
     return Review(m.cfg.engagement.name, week, week_label(week, m.cfg.engagement.start), kpi_cards(m, week, frozen),
                   ladder_week(m, week), milestone_board(engine, m, week), signature_table(engine, m),
-                  drills_week(m, week), freshness(engine), frozen, restated, now or dt.datetime.now(dt.UTC))
+                  drills_week(m, week), freshness(engine), frozen, restated, now or dt.datetime.now(dt.UTC),
+                  readiness_board(m, week), uncovered_operations(m, week), raci_board(m, week))
 
 
 @dataclass(frozen=True)

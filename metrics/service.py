@@ -229,18 +229,24 @@ def evidence(m: EngagementMetrics, key: str, week: int, capability: str | None =
 
 def reconcile(m: EngagementMetrics, key: str, week: int, capability: str | None = None) -> list[str]:
     """Differences between a weekly row and its counted evidence rows (empty when they agree): per side, the
-    number of counted rows; and where the row sets `n`, the sum of the counted rows' `count`."""
+    number of counted rows (their summed `count` for a weighted spec); and where the row sets `n`, the sum of the
+    counted rows' `count` — or, for a spec with its own `reconcile`, the value and `n` it recomputes."""
     row = m.kpi_row(key, week, capability)
     rows = evidence(m, key, week, capability)
     counted = rows[rows["counted"].astype(bool)]
     problems = []
     where = f"{key} week {week} {capability or 'all'}"
+    spec = kpi(key)
     for column, side in SIDE_OF_COUNT.items():
         want = 0 if row is None else int(row[column])
-        got = int((counted["side"] == side).sum())
+        mine = counted["side"] == side
+        got = int(counted.loc[mine, "count"].sum()) if spec.weighted else int(mine.sum())
         if want != got:
-            problems.append(f"{where}: {column} is {want}, counted {side} evidence rows {got}")
-    if row is not None and "n" in row and not missing(row["n"]):
+            problems.append(f"{where}: {column} is {want}, counted {side} evidence "
+                            f"{'units' if spec.weighted else 'rows'} {got}")
+    if spec.reconcile is not None:
+        problems.extend(f"{where}: {p}" for p in (spec.reconcile(row, rows) if row is not None else []))
+    elif row is not None and "n" in row and not missing(row["n"]):
         total = int(counted["count"].sum())
         if total != int(row["n"]):
             problems.append(f"{where}: n is {int(row['n'])}, counted evidence adds up to {total}")

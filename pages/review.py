@@ -19,6 +19,7 @@ from metrics.review import (
 )
 from pages._shared.access import require
 from pages._shared.data import context, evidence_banner
+from pages._shared.readiness_ui import exit_board, raci_table, uncovered_table
 from pages._shared.review_ui import freeze_form, kpi_cards, pack_button
 from pages._shared.weeks import week_select
 
@@ -56,6 +57,17 @@ elif len(review.restated):
 
 st.subheader("Ladder: planned vs measured")
 st.dataframe(review.ladder, hide_index=True, column_config=LADDER_LABELS, key="review_ladder")
+
+st.subheader("Handover readiness: if the vendor left now")
+exit_board(review.readiness, cfg.readiness.min_people, cfg.readiness.window_weeks, key="review_readiness")
+st.markdown(f"**Not covered** (fewer than {cfg.readiness.min_people} internal people in the last "
+            f"{cfg.readiness.window_weeks} weeks)")
+uncovered_table(review.uncovered, key="review_uncovered")
+if cfg.raci:
+    st.markdown("**RACI: planned vs actual**")
+    raci_table(review.raci, True, week, key="review_raci")
+st.page_link("pages/readiness.py", label="Readiness: evidence, competency matrix, progression",
+             query_params={"week": str(week)})
 
 st.subheader("Milestones")
 ms = review.milestones

@@ -46,6 +46,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from collectors.demo import github_data, mlflow_data
+from collectors.demo import readiness as demo_readiness
 from collectors.demo import tickets as demo_tickets
 from engagement.errors import UserError
 
@@ -294,7 +295,8 @@ REGULAR: dict[int, dict[str, list[tuple[str, int]]]] = {
         "operations": [("tom", 1), ("marco", 2), ("sofia", 1)],
     },
     8: {
-        "data": [("ines", 2)],
+        # Ivan changes the data contract (data/schema.yaml) in week 8: his climb to independent (demo/readiness.py).
+        "data": [("ines", 1), ("ivan", 1)],
         "training": [("ivan", 2), ("ines_gh", 1)],
         "evaluation": [("priya", 3), ("ivan", 1)],
         "deployment": [("tom", 3), ("priya", 2), ("marco", 1)],
@@ -734,6 +736,7 @@ def engagement_toml() -> str:
     lines.append("[plan]")
     for key, weeks in PLAN.items():
         lines.append(f"{key} = {{ " + ", ".join(f"{w} = {s}" for w, s in sorted(weeks.items())) + " }")
+    lines.append(demo_readiness.toml_section())
     for ms in MILESTONES:
         lines += ["", "[[milestones]]", f"id = {_toml_str(ms['id'])}", f"due_week = {ms['due_week']}",
                   f"title = {_toml_str(ms['title'])}"]

@@ -9,7 +9,9 @@ Every batch is one page (one transaction, collectors/driver.py) and rows are ups
 the cursor moves with the last page: a crash or Ctrl-C at any point leaves a consistent DB, and the
 rerun finishes the work with no duplicates. With evaluation paths configured, the `eval_tests` stream
 follows (collectors/git/eval_tests.py); with week-end settings (an engagement file's week grid and binder), the
-`week_ends` stream last (collectors/git/week_ends.py: the week-end commits and the binder's files, SPEC §11).
+`week_ends` stream (collectors/git/week_ends.py: the week-end commits and the binder's files, SPEC §11); with the
+engagement's week-end instants given (`blame_ends`), the `blame` stream last (the tree and blame at each week's
+end, SPEC §10 internal_line_share: collectors/git/blame.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Engine
 
 from collectors.driver import Page, Run, RunResult, run_source
+from collectors.git.blame import BlameStream
 from collectors.git.client import ParsedCommit, _git, is_ancestor, list_tags, range_shas, resolve_tip
 from collectors.git.eval_tests import STREAM as EVAL_STREAM
 from collectors.git.eval_tests import EvalTestStream, tests_at_tip
@@ -134,7 +137,8 @@ class GitRepoSource:
     secrets: tuple[str, ...] = ()
 
     def __init__(self, repo: str | Path, branch: str = "main", *, name: str | None = None,
-                 eval_paths: list[str] | None = None, week_ends: WeekEndSettings | None = None):
+                 eval_paths: list[str] | None = None, week_ends: WeekEndSettings | None = None,
+                 blame_ends: dict[int, dt.datetime] | None = None, blame_workers: int | None = None):
         self.repo = Path(repo).expanduser().resolve()
         self.branch = branch
         self.name = name or self.repo.name.removesuffix(".git")
@@ -142,6 +146,7 @@ class GitRepoSource:
         self.label = f"git {self.name}"
         self.eval = EvalTestStream(self.repo, eval_paths) if eval_paths else None
         self.week_ends = WeekEndStream(self.repo, branch, week_ends) if week_ends is not None else None
+        self.blame = BlameStream(self.repo, blame_ends, blame_workers) if blame_ends else None
         self.tip = ""
         self.full_walk = False
         self.removed = 0
@@ -184,6 +189,8 @@ class GitRepoSource:
             yield from self.eval.pages(source_id, tip, run.cursor(EVAL_STREAM))
         if self.week_ends is not None:
             yield from self.week_ends.pages(run.engine, source_id)
+        if self.blame is not None:
+            yield from self.blame.pages(run, tip)
 
     @staticmethod
     def _batch_page(batch: Batch) -> Page:
@@ -198,6 +205,8 @@ class GitRepoSource:
             line += f"\ngit {self.name}: {tests_at_tip(self._engine, result.source_id)} evaluation tests at the tip"
         if self.week_ends is not None:
             line += f"\ngit {self.name}: {self.week_ends.files_now} binder files at the tip"
+        if self.blame is not None:
+            line += "\n" + self.blame.summary(self.name)
         return line
 
 

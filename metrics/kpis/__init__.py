@@ -33,11 +33,14 @@ from metrics.kpis import (
     environment_rebuild,
     eval_coverage,
     eval_pass_rate,
+    exit_readiness,
     internal_commit_share,
+    internal_line_share,
     internal_pr_share,
     internal_review_share,
     internal_train_share,
     ladder_stage,
+    raci_drift,
     rehearsal_retrain,
     rollback_time,
     runbook_completion,
@@ -67,6 +70,9 @@ REGISTRY: dict[str, KpiSpec] = {spec.key: spec for spec in (
     eval_pass_rate.SPEC,
     environment_rebuild.SPEC,
     takeover_weeks.SPEC,
+    internal_line_share.SPEC,
+    exit_readiness.SPEC,
+    raci_drift.SPEC,
 )}
 
 

@@ -15,7 +15,11 @@ Pure: a spec's functions take `metrics.facts.Facts` (the attributed frames) and 
   allowed after them). Its **reconciliation contract**: the rows with `counted` true, grouped by `side`
   (internal, vendor, unattributed, bot), number exactly the row's `internal`, `vendor`, `unattributed`,
   `bots`; and, where the row sets `n`, the sum of their `count` equals `n`. Rows shown but outside the value
-  (a scheduled run, an execution started but not completed that week) have `counted` false.
+  (a scheduled run, an execution started but not completed that week) have `counted` false. A spec with
+  `weighted=True` has rows that stand for `count` units each (a file's lines): the counted `count` summed by side
+  equals the side counts. A spec whose value is not a count of its rows (exit readiness: covered operations; RACI
+  drift: matched roles) gives `reconcile(row, evidence) -> problems`, which recomputes the value and `n` from the
+  rows and replaces the `n` check.
 - `activity(facts)` (optional) -> ladder items (SPEC §6) this KPI's source contributes: evidence rows plus
   `capability` and `week`. The ladder counts the union over all registered specs.
 """
@@ -50,6 +54,7 @@ SIDE_OF_COUNT = {"internal": "internal", "vendor": "vendor", "unattributed": "un
 ComputeFn = Callable[["Facts"], pd.DataFrame]
 EvidenceFn = Callable[["Facts", int, "str | None"], pd.DataFrame]
 ActivityFn = Callable[["Facts"], pd.DataFrame]
+ReconcileFn = Callable[[pd.Series, pd.DataFrame], list[str]]
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ class KpiSpec:
     filters: frozenset[str] = field(default_factory=lambda: frozenset({"capability", "side"}))  # criterion filters
     required: frozenset[str] = frozenset()  # filters a criterion over it must give
     page: str | None = None  # url path of its detail page
+    weighted: bool = False  # evidence rows stand for `count` units each (see the module docstring)
+    reconcile: ReconcileFn | None = None  # value and n recomputed from the evidence (see the module docstring)
 
     def __post_init__(self):
         if self.unit not in UNITS:

@@ -119,6 +119,24 @@ def _signatures_html(review: Review) -> str:
             f"<tbody>{rows}</tbody></table>")
 
 
+def _readiness_html(review: Review) -> str:
+    """Handover readiness (SPEC §10): the vendor-exit board, the operations not covered with the last vendor who did
+    them, planned vs actual RACI (metrics/readiness.py), as on the Readiness page."""
+    from metrics.readiness import BOARD_LABELS, RACI_LABELS, UNCOVERED_LABELS
+
+    if review.readiness.empty:
+        return ""
+    board = review.readiness.astype(object)
+    for col in ("exit_readiness", "line_share"):
+        board[col] = [None if pd.isna(v) else f"{float(v):.0%}" for v in review.readiness[col]]
+    raci = (f'<h3>RACI: planned vs actual</h3>{_table(review.raci, "raci", RACI_LABELS)}'
+            if len(review.raci) else "")
+    return (f'<section><h2>Handover readiness: if the vendor left now, week {review.week}</h2>'
+            f'{_table(board, "readiness", BOARD_LABELS)}'
+            f'<h3>Not covered: operations too few internal people did lately</h3>'
+            f'{_table(review.uncovered, "uncovered", UNCOVERED_LABELS)}{raci}</section>')
+
+
 def figures(m: EngagementMetrics, review: Review) -> list[tuple[str, object]]:
     """The ladder, then each card KPI's chart (its spec's kind), up to the review's week."""
     from metrics.report.figures import kpi_figure, ladder_figure
@@ -144,6 +162,7 @@ def pack_html(m: EngagementMetrics, review: Review, charts: list[tuple[str, obje
     if review.frozen:
         frozen_section = f'<section><h2>Restated figures</h2>{_table(review.restated, "restated")}</section>'
     drills = review.drills.drop(columns=["url"])
+    body_readiness = _readiness_html(review)
     body = f"""
 <h1>{_e(review.engagement)}</h1>
 <p class="sub" id="week">Steering pack · week {review.week} ({_e(review.week_dates)}) · generated
@@ -153,6 +172,7 @@ def pack_html(m: EngagementMetrics, review: Review, charts: list[tuple[str, obje
 <section class="long"><h2>KPIs</h2>{_cards_html(review)}</section>
 <section><h2>Ladder: planned vs measured, week {review.week}</h2>{_table(review.ladder, "ladder", LADDER_LABELS)}
 </section>
+{body_readiness}
 <section><h2>Milestones</h2>{_table(board, "milestones", MILESTONE_LABELS)}</section>
 <section><h2>Signatures</h2>{_signatures_html(review)}</section>
 <section><h2>Drills and incidents</h2>{_table(drills, "drills", DRILL_LABELS)}</section>
@@ -235,7 +255,8 @@ def write_pack(engine: Engine, m: EngagementMetrics, week: int, out_dir, pdf: bo
     csvs = []
     for name, frame in ((f"about-week-{week}.csv", about(review, fresh)), (f"kpi-rows-week-{week}.csv", records),
                         (f"evidence-week-{week}.csv", evidence_rows(m, week)),
-                        (f"milestones-week-{week}.csv", review.milestones)):
+                        (f"milestones-week-{week}.csv", review.milestones),
+                        (f"readiness-week-{week}.csv", review.readiness)):
         _csv(frame, out / name)
         csvs.append(out / name)
     if printer is not None:

@@ -18,6 +18,7 @@ def app_pages() -> list:
         st.Page(OVERVIEW, title="Overview", url_path="overview"),
         st.Page("pages/review.py", title="Weekly review", url_path="review"),
         st.Page("pages/ladder.py", title="Ladder", url_path="ladder"),
+        st.Page("pages/readiness.py", title="Readiness", url_path="readiness"),
         st.Page("pages/delivery.py", title="Delivery", url_path="delivery"),
         st.Page("pages/retraining.py", title="Retraining", url_path="retraining"),
         st.Page("pages/quality.py", title="Quality gates", url_path="quality"),

@@ -15,7 +15,8 @@ from db.models import Base
 # PostgreSQL spends a sequence value on every upsert, so concurrent runs number the same rows differently;
 # rows are compared by natural key (a source by its kind and key).
 RUN_TABLES = {"collection_runs", "source_locks"}
-RUN_COLUMNS = {"sources": ["created_at", "id"], "cursors": ["updated_at"], "identities": ["id"]}
+RUN_COLUMNS = {"sources": ["created_at", "id"], "cursors": ["updated_at"], "identities": ["id"],
+               "git_week_ends": ["updated_at"], "git_trees": ["completed_at"]}  # when a run wrote them
 
 
 @pytest.fixture

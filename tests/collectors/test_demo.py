@@ -69,14 +69,19 @@ def test_metrics_cli_json_contract_on_the_demo(demo_result):
     rows = json.loads(out.stdout)
     keys = {"week", "week_start", "kpi", "capability", "value", "unit", "internal", "vendor", "unattributed", "bots",
             "planned", "n", "p90", "scheduled"}
-    own = {"takeover_weeks": {"taken_over"}}  # KPI-specific counts, on their own KPI's rows only
-    assert all(set(r) == keys | own.get(r["kpi"], set()) for r in rows)
+    # KPI-specific counts only on their KPI's rows (exit readiness: operations covered; RACI: the role matches;
+    # takeover_weeks: taken over)
+    own = {"exit_readiness": {"operations", "covered"}, "raci_drift": {"responsible_match", "accountable_match"},
+           "takeover_weeks": {"taken_over"}}
+    assert all(keys <= set(r) <= keys | own.get(r["kpi"], set()) for r in rows)
     # the unit of each row is its KPI's (metrics/kpis): shares are fractions, the ladder a stage
     # (the demo's GitHub part now replays from its recordings: review share and two-key rows come with it);
+    # readiness from the commits alone (only the git commits are collected here: no blame, no line share);
     # takeover_weeks (SPEC §11) reads the ladder
     assert {(r["kpi"], r["unit"]) for r in rows} == {("internal_commit_share", "share"), ("internal_pr_share", "share"),
                                                      ("internal_review_share", "share"),
                                                      ("two_key_compliance", "share"), ("ladder_stage", "stage"),
+                                                     ("exit_readiness", "share"), ("raci_drift", "share"),
                                                      ("takeover_weeks", "count")}
     week5 = next(r for r in rows if r["kpi"] == "internal_commit_share" and r["week"] == 5 and r["capability"] is None)
     assert week5["week_start"] == "2026-10-05"

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from collectors.demo import build as demo
+from collectors.demo import readiness as demo_readiness
 
 START = datetime.date(2026, 9, 7)
 TZ = ZoneInfo("Europe/Berlin")
@@ -152,8 +153,11 @@ def test_engagement_toml(built: tuple[Path, list[Commit]]) -> None:
     assert toml_path.name == "engagement.toml"
     doc = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     assert set(doc) <= {"engagement", "people", "classify", "sources", "capabilities", "plan", "milestones",
-                        "pipeline", "cost", "artifacts"}
+                        "pipeline", "cost", "artifacts", "readiness", "competency", "raci"}
     assert [a["key"] for a in doc["artifacts"]] == [a[0] for a in demo.ARTIFACTS]
+    assert doc["readiness"]["operations"] == demo_readiness.OPERATIONS
+    assert {cap: {role: {int(w): s for w, s in plan.items()} for role, plan in roles.items()}
+            for cap, roles in doc["raci"].items()} == demo_readiness.RACI
     assert doc["milestones"] == demo.MILESTONES
     assert doc["engagement"] == {
         "name": "Fraud model handoff (demo)", "start": START, "weeks": 8, "timezone": "Europe/Berlin",

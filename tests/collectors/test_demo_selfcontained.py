@@ -13,9 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from collectors.git.blame import week_end_instants
+from engagement.config import load_config
+
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_KPIS = {"internal_pr_share", "internal_commit_share", "internal_review_share", "internal_train_share",
              "time_to_retrain", "runbook_completion", "drill_outcome", "eval_coverage", "two_key_compliance",
+             "internal_line_share", "exit_readiness", "raci_drift",  # §10's weekly series
              # SPEC §11 (takeover_weeks is per capability: checked apart)
              "artifact_completeness", "rehearsal_retrain", "rollback_time", "train_run_minutes", "eval_pass_rate",
              "environment_rebuild"}
@@ -46,9 +50,13 @@ def test_demo_collects_twice_from_its_recordings_with_no_server_and_no_warning(d
     for run in (first, second):
         assert run.returncode == 0, run.stderr
         assert run.stderr.strip().splitlines() == [f"Collecting into sqlite:///{demo / 'baton.db'}"]  # no warning
+    # surviving lines at every week end from week 0 to the current one (the clock's): after the demo's last commit
+    # each week end is the tip, one tree
+    ends = len(week_end_instants(load_config(toml)))
     assert first.stdout.splitlines() == [
-        "git fraud-model: 212 commits read (full walk), 0 removed, 0 tags, tip 04fe88f1e86f",
+        "git fraud-model: 212 commits read (full walk), 0 removed, 0 tags, tip 8eca56e21aab",
         "git fraud-model: 23 evaluation tests at the tip",
+        f"git fraud-model: surviving lines at {ends} week ends: 9 new trees, 190 files blamed, 102 reused",
         "git fraud-model: 12 binder files at the tip",
         "github client/fraud-model: 20 PRs, 29 reviews, 36 runs written; calls used: 55 (0 not modified)",
         "github client/fraud-model: JUnit reports of 3 new completed runs examined",
@@ -56,8 +64,9 @@ def test_demo_collects_twice_from_its_recordings_with_no_server_and_no_warning(d
         "mlflow mlflow: 1 experiments, 17 runs read (0 still running), 1 models, 3 versions, 2 registry changes; "
         "calls used: 5"]
     assert second.stdout.splitlines() == [
-        "git fraud-model: 0 commits read (incremental), 0 removed, 0 tags, tip 04fe88f1e86f",
+        "git fraud-model: 0 commits read (incremental), 0 removed, 0 tags, tip 8eca56e21aab",
         "git fraud-model: 23 evaluation tests at the tip",
+        f"git fraud-model: surviving lines at {ends} week ends: 0 new trees, 0 files blamed, 0 reused",
         "git fraud-model: 12 binder files at the tip",
         "github client/fraud-model: 0 PRs, 0 reviews, 0 runs written; calls used: 2 (2 not modified)",
         "github client/fraud-model: JUnit reports of 0 new completed runs examined",

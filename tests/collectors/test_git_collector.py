@@ -185,7 +185,8 @@ def test_stop_mid_collection_then_rerun_equals_a_clean_run(tmp_path, big_repo, d
     assert load_runs(engine).iloc[0]["status"] == status
 
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
-    assert load_runs(engine).iloc[1]["status"] == ("abandoned" if status == "running" else status)
+    # the stopped run is the oldest (the rerun logs the commits, then the surviving lines)
+    assert load_runs(engine).iloc[-1]["status"] == ("abandoned" if status == "running" else status)
 
     clean_url = f"sqlite:///{tmp_path / 'clean.db'}"
     subprocess.run([*cmd[:-3], "--db", clean_url, "--quiet"], cwd=ROOT, check=True, capture_output=True)

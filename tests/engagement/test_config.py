@@ -88,9 +88,10 @@ affiliations = [{ side = "vendor", from = "next week" }]
          ["engagement.toml: plan.trainig: expected a capability key (one of data, training, evaluation, "
           "deployment, operations)"]),
         (MINIMAL + "[targets]\ninternal_pr_shar = 0.5\n",
-         ["engagement.toml: targets.internal_pr_shar: expected a KPI key (one of artifact_completeness, drill_outcome, "
-          "environment_rebuild, eval_coverage, eval_pass_rate, internal_commit_share, internal_pr_share, "
-          "internal_review_share, internal_train_share, ladder_stage, rehearsal_retrain, rollback_time, "
+         ["engagement.toml: targets.internal_pr_shar: expected a KPI key (one of artifact_completeness, "
+          "drill_outcome, environment_rebuild, eval_coverage, eval_pass_rate, exit_readiness, "
+          "internal_commit_share, internal_line_share, internal_pr_share, internal_review_share, "
+          "internal_train_share, ladder_stage, raci_drift, rehearsal_retrain, rollback_time, "
           "runbook_completion, takeover_weeks, time_to_retrain, train_run_minutes, two_key_compliance)"]),
         ("[engagement\n", None),
     ],

@@ -117,7 +117,7 @@ def read_csv(pack, name) -> list[dict]:
 def test_pack_writes_html_pdf_and_csvs(pack):
     names = sorted(p.name for p in pack["dir"].iterdir())
     assert names == [f"about-week-{WEEK}.csv", f"evidence-week-{WEEK}.csv", f"kpi-rows-week-{WEEK}.csv",
-                     f"milestones-week-{WEEK}.csv", f"steering-pack-week-{WEEK}.html",
+                     f"milestones-week-{WEEK}.csv", f"readiness-week-{WEEK}.csv", f"steering-pack-week-{WEEK}.html",
                      f"steering-pack-week-{WEEK}.pdf"]
     assert sorted(Path(line).name for line in pack["stdout"].split()) == names
 

@@ -182,12 +182,13 @@ def test_sources_shows_runs_cursors_and_configured_sources(app, demo):
     assert list(runs["status"]) == ["success"] * 4  # newest first: the demo's MLflow, Jira tickets, GitHub, git
     assert list(runs["kind"]) == ["mlflow", "jira", "github", "git"]
     git_run = runs[runs["kind"] == "git"]
+    # the git run reads the commits, then the evaluation tests and the surviving lines at the week ends (blame)
     assert int(git_run["items_seen"].iloc[0]) == len(demo["metrics"].commits)
     cursors = frame(at, "cursors")
     assert sorted(zip(cursors["source"], cursors["stream"], strict=True)) == [
         ("client/fraud-model", "pulls"), ("client/fraud-model", "repo"), ("client/fraud-model", "runs"),
-        ("fraud-model", "commits"), ("fraud-model", "eval_tests"), ("fraud-model Jira", "issues"),
-        ("mlflow", "registry"), ("mlflow", "runs"), ("mlflow", "runs:4")]
+        ("fraud-model", "blame"), ("fraud-model", "commits"), ("fraud-model", "eval_tests"),
+        ("fraud-model Jira", "issues"), ("mlflow", "registry"), ("mlflow", "runs"), ("mlflow", "runs:4")]
     configured = frame(at, "configured")
     assert list(configured["kind"]) == ["git", "github", "jira", "mlflow"]
     assert configured["location"].iloc[0] == str(demo["dir"] / "fraud-model")

@@ -173,7 +173,7 @@ def test_pack_button_builds_the_pack(env):
         page = zf.read("steering-pack-week-5.html").decode("utf-8")
     assert (week, note) == (5, None)
     assert names == ["about-week-5.csv", "evidence-week-5.csv", "kpi-rows-week-5.csv", "milestones-week-5.csv",
-                     "steering-pack-week-5.html", "steering-pack-week-5.pdf"]
+                     "readiness-week-5.csv", "steering-pack-week-5.html", "steering-pack-week-5.pdf"]
     card = next(x for x in at.metric if x.label == "Internal commit share")
     assert f'<div class="value">{card.value}</div>' in page  # the pack shows the page's figure
 

@@ -74,7 +74,9 @@ def test_targets_are_validated_against_the_registry_and_default_from_it():
     assert default_targets() == {"internal_commit_share": 0.5, "internal_pr_share": 0.5,
                                  "internal_review_share": 0.5, "two_key_compliance": 1.0,
                                  "internal_train_share": 0.7, "artifact_completeness": 0.9,  # SPEC §11 from here
-                                 "rehearsal_retrain": 48.0, "eval_pass_rate": 0.95, "environment_rebuild": 1.0}
+                                 "rehearsal_retrain": 48.0, "eval_pass_rate": 0.95, "environment_rebuild": 1.0,
+                                 "internal_line_share": 0.5, "exit_readiness": 1.0,
+                                 "raci_drift": 1.0}
     with pytest.raises(ConfigError) as err:
         parse_engagement({**MINIMAL, "targets": {"readiness": 0.5}})
     assert err.value.problems == [f"engagement: targets.readiness: expected a KPI key (one of "
