@@ -60,6 +60,7 @@ IDENTITY_COLUMNS: list[tuple[str, str, str, str | None]] = [
     ("commits", "author_name", "name", None), ("commits", "author_email", "email", None),
     ("commits", "committer_name", "name", None), ("commits", "committer_email", "email", None),
     ("commits", "co_authors", "people", None),
+    ("git_blame_lines", "author_name", "name", None), ("git_blame_lines", "author_email", "email", None),
     ("tags", "tagger_name", "name", None), ("tags", "tagger_email", "email", None),
     ("github_pull_requests", "author_login", "github", None),
     ("github_reviews", "reviewer_login", "github", None),
@@ -606,6 +607,7 @@ def find_subject(conn: Connection, cfg: EngagementConfig, person: str | None = N
 def _add_seen_names(conn: Connection, subject: Subject) -> None:
     """Names the sources show beside the subject's identities (a git author name, a Jira display name)."""
     pairs = [("commits", "author_email", "author_name"), ("commits", "committer_email", "committer_name"),
+             ("git_blame_lines", "author_email", "author_name"),
              ("tags", "tagger_email", "tagger_name"), ("tickets", "reporter_email", "reporter_name"),
              ("tickets", "reporter_jira_id", "reporter_name"), ("tickets", "reporter_login", "reporter_name"),
              ("tickets", "assignee_email", "assignee_name"), ("tickets", "assignee_jira_id", "assignee_name"),

@@ -132,16 +132,22 @@ def _signer_side(cfg: EngagementConfig, signer: Signer, now: dt.datetime) -> str
 
 # Evidence row fields that name someone besides `person` (logins, emails, approvers): left out of what is signed
 # or frozen, since a purge rewrites them (SPEC §9); `person` (as an id) and `side` say who.
-PERSONAL_FIELDS = ("email", "approvers", "author_login", "creator", "pr_author", "promoter")
+PERSONAL_FIELDS = ("email", "approvers", "author_login", "creator", "pr_author", "promoter",
+                   "last_changed_by", "missing",  # artifact_completeness: who changed a file last, what is missing
+                   "last_internal", "last_vendor", "people")  # exit_readiness: who did an operation
 
 
 def stable_row(row: dict, key_salt: bytes | None) -> str | None:
     """An evidence row (parsed canonical JSON, changed in place) in its purge-stable form: no title, no
-    personal field but `person`, as an id (None without a salt). Returns the title it had."""
+    personal field but `person`, as an id (None without a salt); an `id` naming the person (exit_readiness keys a
+    person's row "capability:operation:person") names the id instead. Returns the title it had."""
     title = row.pop("title", None)
     for name in PERSONAL_FIELDS:
         row.pop(name, None)
-    row["person"] = privacy.person_id(key_salt, row.get("person")) if key_salt else None
+    person = row.get("person")
+    row["person"] = privacy.person_id(key_salt, person) if key_salt else None
+    if isinstance(person, str) and person and isinstance(row.get("id"), str) and person in row["id"]:
+        row["id"] = row["id"].replace(person, row["person"] or "person")
     return title
 
 

@@ -169,7 +169,8 @@ ARTIFACTS: list[tuple[str, str, list[str], str | None, int]] = [
 # (present, fresh, owned, internal, vendor, unattributed) over the 12 artifacts; value = fresh / 12.
 # Missing throughout: data_handling; model_card until week 7 (Priya). Stale: environment from week 4 (the vendor's
 # Dockerfile of 3 Sep, max 4 weeks, never touched again: the one owned by the vendor only), architecture from
-# week 7 (Alex, unattributed, 22 Sep). Owned from week 4: readme (Ines), data_contracts (Ines), eval_harness;
+# week 7 (Alex, unattributed, 22 Sep). Owned from week 4: readme (Ines), data_contracts (Ines; Ivan's change in
+# week 8), eval_harness;
 # runbook_rollback from week 6 (Tom, now internal); model_card and runbook_incident (Priya) from week 7.
 INTENDED_BINDER: dict[int, tuple[int, int, int, int, int, int]] = {
     0: (6, 6, 1, 1, 5, 0), 1: (6, 6, 0, 0, 6, 0), 2: (7, 7, 0, 0, 7, 0), 3: (9, 9, 0, 0, 8, 1),
@@ -181,7 +182,7 @@ INTENDED_BINDER_WEEK8: dict[str, tuple[str, str, str, str]] = {
     "readme": ("✓", "✓", "✓", "Ines Ortiz (internal)"),
     "lock_file": ("✓", "✓", "✗", "Marco Bianchi (vendor)"),  # dependabot bumps since, the last person is Marco
     "environment": ("✓", "✗", "✗", "Sofia Lindqvist (vendor)"),
-    "data_contracts": ("✓", "✓", "✓", "Ines Ortiz (internal)"),
+    "data_contracts": ("✓", "✓", "✓", "Ivan Kowalski (internal)"),  # his week-8 contract change (demo/readiness.py)
     "eval_harness": ("✓", "✓", "✓", "Priya Nair (internal)"),
     "model_card": ("✓", "✓", "✓", "Priya Nair (internal)"),
     "runbook_training": ("✓", "✓", "✗", "Sofia Lindqvist (vendor)"),

@@ -54,20 +54,20 @@ def test_demo_collects_twice_from_its_recordings_with_no_server_and_no_warning(d
     # each week end is the tip, one tree
     ends = len(week_end_instants(load_config(toml)))
     assert first.stdout.splitlines() == [
-        "git fraud-model: 212 commits read (full walk), 0 removed, 0 tags, tip 8eca56e21aab",
+        "git fraud-model: 212 commits read (full walk), 0 removed, 0 tags, tip d07d2cc0f198",
         "git fraud-model: 23 evaluation tests at the tip",
-        f"git fraud-model: surviving lines at {ends} week ends: 9 new trees, 190 files blamed, 102 reused",
         "git fraud-model: 12 binder files at the tip",
+        f"git fraud-model: surviving lines at {ends} week ends: 9 new trees, 192 files blamed, 111 reused",
         "github client/fraud-model: 20 PRs, 29 reviews, 36 runs written; calls used: 55 (0 not modified)",
         "github client/fraud-model: JUnit reports of 3 new completed runs examined",
         "jira fraud-model Jira: 12 issues seen, 12 fetched, cursor 2026-10-27T09:00:00",
         "mlflow mlflow: 1 experiments, 17 runs read (0 still running), 1 models, 3 versions, 2 registry changes; "
         "calls used: 5"]
     assert second.stdout.splitlines() == [
-        "git fraud-model: 0 commits read (incremental), 0 removed, 0 tags, tip 8eca56e21aab",
+        "git fraud-model: 0 commits read (incremental), 0 removed, 0 tags, tip d07d2cc0f198",
         "git fraud-model: 23 evaluation tests at the tip",
-        f"git fraud-model: surviving lines at {ends} week ends: 0 new trees, 0 files blamed, 0 reused",
         "git fraud-model: 12 binder files at the tip",
+        f"git fraud-model: surviving lines at {ends} week ends: 0 new trees, 0 files blamed, 0 reused",
         "github client/fraud-model: 0 PRs, 0 reviews, 0 runs written; calls used: 2 (2 not modified)",
         "github client/fraud-model: JUnit reports of 0 new completed runs examined",
         "jira fraud-model Jira: 1 issues seen, 0 fetched, cursor 2026-10-27T09:00:00",

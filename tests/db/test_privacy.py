@@ -18,6 +18,7 @@ import subprocess
 import zlib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import inspect, text
 
@@ -136,8 +137,11 @@ def test_purge_on_the_demo_leaves_no_trace_and_every_figure(demo, tmp_path):
     assert leaks(engine, TOM, TOM_GITHUB_ID) == []
     after = weekly(toml, url)
     changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
-    assert {(a["week"], a["kpi"], a["capability"]) for _b, a in changed} == {  # his new internal data commit
-        (8, "internal_commit_share", None), (8, "internal_commit_share", "data"), (8, "ladder_stage", "data")}
+    # his new internal data commit (and its surviving line, his operation, the ladder items takeover reads)
+    assert {(a["week"], a["kpi"], a["capability"]) for _b, a in changed} == {
+        (8, kpi, cap) for kpi in ("internal_commit_share", "internal_line_share", "exit_readiness", "takeover_weeks",
+                                "raci_drift")
+        for cap in (None, "data")} | {(8, "ladder_stage", "data")}
     assert all(a["internal"] == b["internal"] + 1 and a["vendor"] == b["vendor"] for b, a in changed)
 
     # the pack and the logs
@@ -145,9 +149,13 @@ def test_purge_on_the_demo_leaves_no_trace_and_every_figure(demo, tmp_path):
     code, out, err = run(metrics_main, "pack", *base, "--week", "5", "--out", str(pack), "--no-pdf")
     assert code == 0, err
     files = [p.read_text(encoding="utf-8") for p in pack.iterdir()]
-    assert len(files) == 5 and text_leaks(files, TOM) == []
+    assert len(files) == 6 and text_leaks(files, TOM) == []  # HTML and 5 CSVs (readiness among them)
     witness = (toml.parent / ".baton-ledger-witness.json").read_text()
     assert text_leaks([*outputs, witness], TOM) == []
+    # the computed-metrics cache beside the engagement file (metrics/cache.py): emptied by the purge, refilled
+    # since from the purged rows only
+    cached = [pd.read_parquet(f).astype(str).to_csv() for f in (toml.parent / ".baton-cache").rglob("*.parquet")]
+    assert cached and text_leaks(cached, TOM) == []
     code, out, err = run(metrics_main, "verify", *base)
     assert code == 0, out + err
 

@@ -76,8 +76,9 @@ def runs(rows: list[tuple[int, str, str, str]]) -> pd.DataFrame:
 
 
 def signatures(rows: list[tuple[int, str, str, str, int | None, str]]) -> pd.DataFrame:
-    """(id, milestone, action, login, revokes id, claimed side) signatures, all in week 2."""
-    return pd.DataFrame([{"id": i, "engagement": "Tiny", "milestone": ms, "action": action, "revokes_id": revokes,
+    """(id, milestone, action, login, revokes id, claimed side) signatures, all in week 2, of the engagement's id
+    (the ledger keys signatures by [engagement].id)."""
+    return pd.DataFrame([{"id": i, "engagement": config().engagement.id, "milestone": ms, "action": action, "revokes_id": revokes,
                           "name": PEOPLE[login][0], "email": PEOPLE[login][1], "claimed_side": side,
                           "at": at(2, 3, i)} for i, ms, action, login, revokes, side in rows])
 
