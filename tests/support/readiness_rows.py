@@ -78,7 +78,8 @@ def runs(rows: list[tuple[int, str, str, str]]) -> pd.DataFrame:
 def signatures(rows: list[tuple[int, str, str, str, int | None, str]]) -> pd.DataFrame:
     """(id, milestone, action, login, revokes id, claimed side) signatures, all in week 2, of the engagement's id
     (the ledger keys signatures by [engagement].id)."""
-    return pd.DataFrame([{"id": i, "engagement": config().engagement.id, "milestone": ms, "action": action, "revokes_id": revokes,
+    engagement = config().engagement.id
+    return pd.DataFrame([{"id": i, "engagement": engagement, "milestone": ms, "action": action, "revokes_id": revokes,
                           "name": PEOPLE[login][0], "email": PEOPLE[login][1], "claimed_side": side,
                           "at": at(2, 3, i)} for i, ms, action, login, revokes, side in rows])
 
