@@ -39,6 +39,8 @@ PAGES = {
     "delivery": ("Internal PR share", 2),
     "retraining": ("Time to retrain", 0),
     "quality": ("Two-key compliance", 1),
+    "binder": ("Checklist, week", 1),
+    "readiness": ("Competency matrix", 2),
 }
 
 
