@@ -127,7 +127,8 @@ def handover_items(facts: Facts) -> pd.DataFrame:
                        who=runs["person"].fillna(runs["triggering_login"]), side=runs["side"], kind="run",
                        id=runs["run_id"].astype(str) + "/" + runs["run_attempt"].astype(str), url=runs["html_url"],
                        title=runs["name"].fillna(runs["workflow_path"]).astype(str) + " (" + runs["event"].astype(str)
-                       + ", " + runs["conclusion"].fillna("running").astype(str) + ")", repo=runs["repo"],
+                       + ", " + runs["conclusion"].fillna("running").astype(str) + ")",
+                       repo=runs["repo"] if "repo" in runs else None,  # hand-made frames may have no repo
                        conclusion=runs["conclusion"], workflow=runs["workflow_path"].fillna(runs["name"]))
         items["operation"] = runs["kind"].map(RUN_OPERATIONS).to_numpy()
         parts.append(_on_capabilities(items, run_capabilities(runs, facts.cfg.capabilities)))

@@ -157,9 +157,9 @@ def restatements(frozen: dict, m: EngagementMetrics, key_salt: bytes | None = No
     With the DB's salt a change of person counts as a re-attribution; without it, a change of side only."""
     week = int(frozen["week"])
     now = {_key(r): r for r in week_figures(m, week, key_salt)}
-    if key_salt is None:  # compare sides only
-        frozen = {**frozen, "figures": [{**f, "items": {k: {**v, "person": None} for k, v in f.get("items",
-                                                                                                  {}).items()}}
+    if key_salt is None:  # compare sides only (an id naming a person's id names "person", as stable_row does)
+        frozen = {**frozen, "figures": [{**f, "items": {privacy.PSEUDONYM_IN.sub("person", k): {**v, "person": None}
+                                                        for k, v in f.get("items", {}).items()}}
                                         for f in frozen["figures"]]}
     roster_changed = frozen["roster_sha256"] != roster_digest(m)
     rows = []

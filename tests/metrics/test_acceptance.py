@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from db import privacy
 from db.engine import make_engine
 from db.privacy import person_id, salt
 from db.review_store import load_signatures, load_snapshot
@@ -158,8 +159,10 @@ def test_freeze_stores_every_kpi_row_once_and_never_overwrites(db_url):
     frozen = snapshot(engine, m.cfg.engagement.id, 3)
     figures = {(f["kpi"], f["capability"]): f for f in frozen["figures"]}
     # internal_commit_share and internal_pr_share (git fallback: no GitHub source) x (all, data, training)
-    # + ladder_stage x (data, training) + takeover_weeks (SPEC §11, from the ladder) x (all, data, training)
-    assert set(figures) == {("internal_commit_share", None), ("internal_commit_share", "data"),
+    # + ladder_stage x (data, training) + takeover_weeks (SPEC §11, from the ladder) and exit_readiness (SPEC §10,
+    # commits are an operation) x (all, data, training)
+    assert set(figures) == {("exit_readiness", None), ("exit_readiness", "data"), ("exit_readiness", "training"),
+                            ("internal_commit_share", None), ("internal_commit_share", "data"),
                             ("internal_commit_share", "training"), ("internal_pr_share", None),
                             ("internal_pr_share", "data"), ("internal_pr_share", "training"),
                             ("ladder_stage", "data"), ("ladder_stage", "training"), ("takeover_weeks", None),
@@ -190,12 +193,15 @@ def test_restated_after_new_data_and_after_a_roster_edit(db_url):
                    ("internal_commit_share", "training"): (0.5, round(1 / 3, 4), new_data),
                    ("ladder_stage", "training"): (2, 1, new_data)}
 
-    edited = restatements(frozen, demo_metrics(pat_side="vendor"))
+    edited = restatements(frozen, demo_metrics(pat_side="vendor"), privacy.salt(engine))  # as the review does
     got = {(r.kpi, r.capability): (r.old, None if r.new is None else round(r.new, 4), r.why)
            for r in edited.itertuples()}
     roster = "roster change (1 item re-attributed)"
     # data drops from stage 4 to 2 in week 3, so it is no longer taken over (takeover_weeks: week 3 - week 1 = 2)
     assert got == {("internal_commit_share", None): (0.8, 0.6, roster),
                    ("internal_commit_share", "data"): (1, round(2 / 3, 4), roster),
-                   ("ladder_stage", "data"): (4, 2, roster), ("takeover_weeks", "data"): (2, None, roster)}
+                   ("ladder_stage", "data"): (4, 2, roster), ("takeover_weeks", "data"): (2, None, roster),
+                   # Pat was one of the two internal people committing to data (min_people 2): data's commit
+                   # operation is no longer covered (exit_readiness, SPEC §10)
+                   ("exit_readiness", "data"): (1, 0.0, roster), ("exit_readiness", None): (0.5, 0.0, roster)}
     assert snapshot(engine, "tiny", 3)["figures"] == frozen["figures"]  # the frozen figures stay as they were

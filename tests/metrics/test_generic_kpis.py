@@ -41,8 +41,9 @@ def test_new_kpi_in_milestones_cards_and_frozen_weeks():
     pr = cards.loc["internal_pr_share"]
     assert (pr["shown"], round(pr["change"], 6), pr["target_status"]) == ("60%", 0.2, "met")
     assert pr["unattributed_share"] == 1 / 6
-    # takeover_weeks (SPEC §11) reads the ladder, so a git-only engagement has its card too
-    assert list(cards.index) == ["internal_commit_share", "internal_pr_share", "takeover_weeks"]
+    # takeover_weeks (SPEC §11) reads the ladder and exit_readiness (SPEC §10) counts commits as an operation, so a
+    # git-only engagement has their cards too (registry order)
+    assert list(cards.index) == ["internal_commit_share", "internal_pr_share", "takeover_weeks", "exit_readiness"]
 
     frozen = {"week": 3, "roster_sha256": "", "figures": week_figures(m, 3)}
     assert any(f["kpi"] == "internal_pr_share" for f in frozen["figures"])
