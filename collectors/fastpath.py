@@ -268,8 +268,40 @@ def _plan(argv: list[str]) -> tuple[_Db, list[dict], bool] | None:
                 "WHERE source_id = ? GROUP BY path) latest ON latest.path = e.path AND latest.seq = e.seq "
                 "WHERE e.source_id = ?", (source_id, source_id))
             s["eval_tests"] = int(total[0][0] or 0) if total else 0
-        s.update(source_id=source_id, tip=tip, tags=len(tags))
+        s.update(source_id=source_id, tip=tip, tags=len(tags), **_week_end_streams(db, doc, source_id, tip))
     return db, selected, quiet
+
+
+def _week_end_streams(db: _Db, doc: dict, source_id: int, tip: str) -> dict:
+    """The git source's week-end streams need nothing when every week end up to the current week (the clock's, in
+    the engagement timezone) is stored at this tip: the binder's week-end commits and files (`week_ends`,
+    collectors/git/week_ends.py) and the surviving-lines trees (`blame`, collectors/git/blame.py). The engagement
+    file is unchanged (its validated marker), so their settings are. Returns what their summary lines print."""
+    from zoneinfo import ZoneInfo
+
+    engagement = doc["engagement"]
+    start, tz = engagement["start"], ZoneInfo(engagement.get("timezone", "UTC"))
+    if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
+        raise _NotSure("engagement start")
+    days = (dt.datetime.now(tz).date() - start).days
+    current = 0 if days < 0 else days // 7 + 1  # engagement.weeks.week_of
+    weeks = dict(db.all("SELECT week, sha FROM week_end_commits WHERE source_id = ?", (source_id,)))
+    if sorted(weeks) != list(range(current + 1)) or weeks[current] != tip:
+        raise _NotSure("binder week ends not stored up to the current week at this tip")
+    files = db.all("SELECT COUNT(*) FROM artifact_files WHERE source_id = ? AND week = ?", (source_id, current))
+    # as engagement.weeks.week_end: local midnight starting week + 1, in UTC
+    instants = [dt.datetime.combine(start + dt.timedelta(days=7 * w), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+                .replace(tzinfo=None) for w in range(current + 1)]
+    ends = db.all("SELECT ends_at, sha FROM git_week_ends WHERE source_id = ? ORDER BY ends_at", (source_id,))
+    if [db.time(at) for at, _sha in ends] != instants or ends[-1][1] != tip:
+        raise _NotSure("surviving-lines week ends not stored up to the current week at this tip")
+    cursor = db.all("SELECT value FROM cursors WHERE source_id = ? AND stream = 'blame'", (source_id,))
+    incomplete = db.all("SELECT COUNT(*) FROM git_week_ends w LEFT JOIN git_trees t ON t.source_id = w.source_id "
+                        "AND t.sha = w.sha WHERE w.source_id = ? AND w.sha IS NOT NULL AND t.completed_at IS NULL",
+                        (source_id,))
+    if not cursor or cursor[0][0] != tip or incomplete[0][0]:
+        raise _NotSure("surviving lines not complete at this tip")
+    return {"binder_files": int(files[0][0]), "week_ends": len(instants)}
 
 
 def fast_collect(argv: list[str]) -> int | None:
@@ -304,5 +336,7 @@ def fast_collect(argv: list[str]) -> int | None:
         print(f"git {s['name']}: 0 commits read (incremental), 0 removed, {s['tags']} tags, tip {s['tip'][:12]}")
         if s["eval_tests"] is not None:
             print(f"git {s['name']}: {s['eval_tests']} evaluation tests at the tip")
+        print(f"git {s['name']}: {s['binder_files']} binder files at the tip")
+        print(f"git {s['name']}: surviving lines at {s['week_ends']} week ends: 0 new trees, 0 files blamed, 0 reused")
     db.conn.close()
     return 0
