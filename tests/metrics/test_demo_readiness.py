@@ -50,9 +50,15 @@ def test_operations_no_internal_person_did_name_the_last_vendor(demo):
     summary = rows[rows["row_type"] == "operation"]
     uncovered = summary[~summary["covered"].astype(bool)]
     assert {(r.capability, r.operation): r.last_vendor for r in uncovered.itertuples()} == R.INTENDED_UNCOVERED_WEEK8
+    drill = summary[(summary["capability"] == "operations") & (summary["operation"] == "drill")].iloc[0]
+    assert drill["people"] == "Priya Nair" and drill["last_vendor_at"].startswith("2026-09-17")  # MLOPS-10
+    assert "NOT covered" in drill["title"] and "last vendor: Marco Bianchi on 2026-09-17" in drill["title"]
+    # deploy is covered: Priya's 803 with the staging deploys of Tom (706, week 7) and Ines (805, week 8); the
+    # vendor's last deploy is still Marco's 303
     deploy = summary[(summary["capability"] == "deployment") & (summary["operation"] == "deploy")].iloc[0]
-    assert deploy["people"] == "Priya Nair" and deploy["last_vendor_at"].startswith("2026-09-24")
-    assert "NOT covered" in deploy["title"] and "last vendor: Marco Bianchi on 2026-09-24" in deploy["title"]
+    assert deploy["people"] == "Ines Ortiz, Priya Nair, Tom Becker"
+    assert deploy["last_vendor_at"].startswith("2026-09-24")
+    assert "deploy: covered" in deploy["title"] and "last vendor: Marco Bianchi on 2026-09-24" in deploy["title"]
 
 
 def test_raci_planned_versus_actual_and_drift(demo):
@@ -100,7 +106,9 @@ def test_weekly_and_competency_commands_on_the_demo(demo):
         assert any(r["kpi"] == key and r["value"] is not None for r in rows), key
     deploy8 = next(r for r in rows if r["kpi"] == "exit_readiness" and r["week"] == 8
                    and r["capability"] == "deployment")
-    assert (deploy8["value"], deploy8["n"], deploy8["covered"], deploy8["operations"]) == (0.5, 1, 1, 2)
+    assert (deploy8["value"], deploy8["n"], deploy8["covered"], deploy8["operations"]) == (1.0, 2, 2, 2)  # 706, 805
+    ops8 = next(r for r in rows if r["kpi"] == "exit_readiness" and r["week"] == 8 and r["capability"] == "operations")
+    assert (ops8["value"], ops8["n"], ops8["covered"], ops8["operations"]) == (0.5, 1, 1, 2)  # only Priya's drill pass
     matrix = json.loads(_cli("competency", "--config", str(toml), "--db", url, "--week", "8", "--format", "json"))
     assert set(matrix[0]) == {"person", "side", "capability", "week", "level", "level_name", "evidence_count"}
     ivan = next(r for r in matrix if r["person"] == "Ivan Kowalski" and r["capability"] == "data")

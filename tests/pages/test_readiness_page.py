@@ -1,6 +1,6 @@
 """The Readiness page (SPEC §10), run headless with AppTest on the whole demo (git, its GitHub, Jira and MLflow
 recordings): what a steering committee reads there equals the demo's hand-computed intent
-(collectors/demo/readiness.py) — bus factor 1 in deployment, the operations nobody internal did with the last
+(collectors/demo/readiness.py) — bus factor 1 in operations, the operations nobody internal did with the last
 vendor to do them, RACI drift in deployment, Ivan's competency climb with the evidence behind each cell."""
 
 from __future__ import annotations
