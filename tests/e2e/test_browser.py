@@ -6,25 +6,18 @@ saved under the test's tmp dir (printed with -s) for a human look.
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from collectors.__main__ import main as collectors_main
 from collectors.demo.build import DEMO_NAME, build_demo
-from tests.support.paths import ROOT
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, assert_no_exception, settle, streamlit_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 # path -> (text a user would look for on it, number of charts). The Overview lives at "/" and "/overview".
 PAGES = {
     "": ("KPIs against target", 0),
@@ -44,27 +37,6 @@ PAGES = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError("streamlit did not answer /_stcore/health")
-
-
 @pytest.fixture(scope="module")
 def demo_files(tmp_path_factory) -> dict:
     """The demo collected into a DB: {"dir", "toml", "url"} (the server below serves it)."""
@@ -80,27 +52,8 @@ def demo_files(tmp_path_factory) -> dict:
 @pytest.fixture(scope="module")
 def server(demo_files):
     """`streamlit run app.py` on the demo DB; always terminated."""
-    out, toml, url = demo_files["dir"], demo_files["toml"], demo_files["url"]
-    port = _free_port()
-    env = {**os.environ, "BATON_CONFIG": str(toml), "BATON_DB_URL": url}
-    log = open(out / "streamlit.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, proc)
+    with streamlit_app(demo_files["toml"], demo_files["url"], demo_files["dir"]) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -122,28 +75,6 @@ def page(browser):
         yield context.new_page()
     finally:
         context.close()
-
-
-def settle(page, charts: int) -> None:
-    """Wait until the script run finished and `charts` Plotly charts have drawn (they load lazily)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=30_000)
-    page.wait_for_function(
-        """(charts) => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-            const drawn = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-                .filter(c => c.querySelector('.main-svg'));
-            return drawn.length >= charts;
-        }""",
-        arg=charts,
-        timeout=30_000,
-    )
-    page.wait_for_timeout(500)
-
-
-def assert_no_exception(page) -> None:
-    exceptions = page.locator('[data-testid="stException"]')
-    assert exceptions.count() == 0, exceptions.first.inner_text()
 
 
 def test_ladder_deep_link_and_click(server, page, tmp_path):
@@ -299,26 +230,8 @@ def auth_server(tmp_path_factory):
         '[auth]\nredirect_uri = "http://127.0.0.1/oauth2callback"\ncookie_secret = "test-cookie-secret"\n'
         'client_id = "baton"\nclient_secret = "test-client-secret"\n'
         'server_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"\n')
-    port = _free_port()
-    env = {**os.environ, "BATON_CONFIG": str(toml), "BATON_DB_URL": url}
-    log = open(out / "streamlit.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(  # cwd holds .streamlit/secrets.toml; the app is the repository's
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=out, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, proc)
+    with streamlit_app(toml, url, out, cwd=out) as base:  # cwd holds .streamlit/secrets.toml
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.mark.parametrize("path", ["milestones?milestone=M1&week=8", "review?week=5"])

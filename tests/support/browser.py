@@ -40,15 +40,16 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> None
 
 
 @contextmanager
-def streamlit_app(config: Path, db_url: str, log_dir: Path):
-    """The app on a free port of 127.0.0.1 (its base URL), always terminated."""
+def streamlit_app(config: Path, db_url: str, log_dir: Path, cwd: Path = ROOT):
+    """The app on a free port of 127.0.0.1 (its base URL), always terminated. `cwd` is where Streamlit looks for
+    `.streamlit/secrets.toml`; the app is always the repository's."""
     port = free_port()
     env = {**os.environ, "BATON_CONFIG": str(config), "BATON_DB_URL": db_url}
     with open(log_dir / "streamlit.log", "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_healthy(base, proc)
