@@ -115,10 +115,18 @@ def pg_schema(base: str) -> tuple[str, callable]:
 
 def top_authors(repo: Path, branch: str, n: int = 8) -> list[tuple[str, str]]:
     out = subprocess.run(["git", "-C", str(repo), "shortlog", "-sne", branch], capture_output=True, check=True)
-    people = []
-    for line in out.stdout.decode(errors="replace").splitlines()[:n]:
+    people, seen = [], set()
+    for line in out.stdout.decode(errors="replace").splitlines():
         name, _, email = line.split("\t", 1)[1].rpartition(" <")
-        people.append((name.strip(), email.rstrip(">")))
+        name, email = name.strip(), email.rstrip(">")
+        # One identity belongs to one person (engagement/config.py refuses a file that says otherwise):
+        # shortlog lists an email once per spelling of the name, so keep each email's and name's first line.
+        if email.lower() in seen or name.lower() in seen:
+            continue
+        seen.update({email.lower(), name.lower()})
+        people.append((name, email))
+        if len(people) == n:
+            break
     return people
 
 

@@ -28,16 +28,15 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+from db.rawdb import NotAvailable, RawDb, resolve_db_url
 from engagement.cachedir import cache_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-MIGRATIONS = ROOT / "db" / "migrations" / "versions"
 CONFIG_CODE = ROOT / "engagement" / "config.py"  # validation rules: a marker holds only for the same rules
 STREAM = "commits"  # collectors/git/source.py's cursor stream
 EVAL_STREAM = "eval_tests"  # collectors/git/eval_tests.py's cursor stream
@@ -107,63 +106,6 @@ def _parse_args(argv: list[str]) -> tuple[Path, str | None, list[str] | None, bo
     return (config, db, sources or None, quiet) if config else None
 
 
-def _db_url(cli_url: str | None, config_file: Path) -> str:
-    """As db/engine.py resolve_db_url."""
-    return cli_url or os.environ.get("BATON_DB_URL") or f"sqlite:///{config_file.resolve().parent / 'baton.db'}"
-
-
-def _script_heads() -> set[str]:
-    """As db/engine.py _script_heads: head revisions of the migration files."""
-    revisions, parents = set(), set()
-    for path in MIGRATIONS.glob("*.py"):
-        body = path.read_text()
-        rev = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", body, re.M)
-        down = re.search(r"^down_revision\s*=\s*(.+)$", body, re.M)
-        if rev:
-            revisions.add(rev.group(1))
-        if down:
-            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
-    return revisions - parents
-
-
-class _Db:
-    """A DB-API connection to the engagement database with its parameter style."""
-
-    def __init__(self, url: str):
-        if url.startswith("sqlite:///") and "?" not in url:
-            import sqlite3
-
-            path = Path(url.removeprefix("sqlite:///"))
-            if not path.is_file():
-                raise _NotSure("no database yet")
-            self.conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self.conn.execute("PRAGMA busy_timeout=30000")
-            self.mark = "?"
-            self.text_times = True
-        elif url.startswith(("postgresql+psycopg://", "postgresql://")):
-            import psycopg
-
-            self.conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
-            self.mark = "%s"
-            self.text_times = False
-        else:
-            raise _NotSure("another database driver")
-        self.label = re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", url)  # as redact_url shows it
-
-    def all(self, sql: str, params: tuple = ()) -> list[tuple]:
-        cur = self.conn.cursor()
-        cur.execute(sql.replace("?", self.mark), params)
-        return list(cur.fetchall())
-
-    def time(self, value) -> dt.datetime | None:
-        if value is None or isinstance(value, dt.datetime):
-            return value
-        return dt.datetime.fromisoformat(value)
-
-    def stamp(self, value: dt.datetime):
-        return value.isoformat(" ", "microseconds") if self.text_times else value
-
-
 def _git_refs(repo: Path, branch: str) -> tuple[str, int, list[tuple]]:
     """(tip sha, tip commit time as epoch seconds, tags as stored rows) from ONE `git for-each-ref`."""
     fmt = _US.join(["%(refname)", "%(objecttype)", "%(objectname)", "%(*objecttype)", "%(*objectname)",
@@ -204,7 +146,7 @@ def _eval_paths(doc: dict) -> list[str]:
     return next((list(c.get("paths", [])) for c in caps if c.get("key") == EVALUATION and c.get("paths")), [])
 
 
-def _plan(argv: list[str]) -> tuple[_Db, list[dict], bool] | None:
+def _plan(argv: list[str]) -> tuple[RawDb, list[dict], bool] | None:
     parsed = _parse_args(argv)
     if parsed is None:
         return None
@@ -232,8 +174,8 @@ def _plan(argv: list[str]) -> tuple[_Db, list[dict], bool] | None:
     if not selected:
         return None
     eval_paths = _eval_paths(doc)
-    db = _Db(_db_url(db_arg, config))
-    if {r[0] for r in db.all("SELECT version_num FROM alembic_version")} != _script_heads():
+    db = RawDb(resolve_db_url(db_arg, config))
+    if not db.at_head():
         raise _NotSure("the database needs migrating")
     for s in selected:
         tip, _tip_time, tags = _git_refs(s["repo"], s["branch"])
@@ -272,7 +214,7 @@ def _plan(argv: list[str]) -> tuple[_Db, list[dict], bool] | None:
     return db, selected, quiet
 
 
-def _week_end_streams(db: _Db, doc: dict, source_id: int, tip: str) -> dict:
+def _week_end_streams(db: RawDb, doc: dict, source_id: int, tip: str) -> dict:
     """The git source's week-end streams need nothing when every week end up to the current week (the clock's, in
     the engagement timezone) is stored at this tip: the binder's week-end commits and files (`week_ends`,
     collectors/git/week_ends.py) and the surviving-lines trees (`blame`, collectors/git/blame.py). The engagement
@@ -308,7 +250,7 @@ def fast_collect(argv: list[str]) -> int | None:
     """Handle a no-change `collect` and return 0, or return None for the normal path (see the module doc)."""
     try:
         plan = _plan(argv)
-    except (_NotSure, OSError, KeyError, TypeError, ValueError, AttributeError, ImportError):
+    except (_NotSure, NotAvailable, OSError, KeyError, TypeError, ValueError, AttributeError, ImportError):
         return None
     except Exception:  # noqa: BLE001 - a database driver error: the normal path reports it properly
         return None

@@ -9,8 +9,6 @@ schema at head and does nothing.
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,22 +17,13 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from db import rawdb
+from db.rawdb import DB_URL_ENV, resolve_db_url  # noqa: F401 - re-exported: callers import them from here
 from engagement.errors import UserError
 from engagement.redact import redact
 from engagement.redact import redact_url as _redact_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-DB_URL_ENV = "BATON_DB_URL"
-
-
-def resolve_db_url(cli_url: str | None = None, config_file: Path | None = None) -> str:
-    """`--db URL`, else $BATON_DB_URL, else sqlite:///baton.db beside the engagement file."""
-    if cli_url:
-        return cli_url
-    if os.environ.get(DB_URL_ENV):
-        return os.environ[DB_URL_ENV]
-    folder = config_file.resolve().parent if config_file else Path.cwd()
-    return f"sqlite:///{folder / 'baton.db'}"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -127,18 +116,7 @@ def alembic_config(engine: Engine):
     return cfg
 
 
-def _script_heads() -> set[str]:
-    """Head revisions of db/migrations, read from the files (importing Alembic costs more than a rerun)."""
-    revisions, parents = set(), set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        body = path.read_text()
-        rev = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", body, re.M)
-        down = re.search(r"^down_revision\s*=\s*(.+)$", body, re.M)
-        if rev:
-            revisions.add(rev.group(1))
-        if down:
-            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
-    return revisions - parents
+_script_heads = rawdb.script_heads
 
 
 def _current_revisions(engine: Engine) -> set[str]:

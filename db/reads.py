@@ -26,12 +26,11 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 
 import pandas as pd
-from sqlalchemy import Boolean, DateTime, func, select, text
+from sqlalchemy import Boolean, DateTime
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from db.models import CollectionRun, EvalTestCount, LedgerEntry, Source, Tag
+from db import rawdb
 
 
 def _adbc_target(engine: Engine) -> tuple[str, str] | None:
@@ -168,39 +167,7 @@ def read_frame(engine: Engine, stmt, utc_columns: Sequence[str] = ()) -> pd.Data
 
 
 def data_version(engine: Engine) -> str:
-    """A string that changes whenever collected data may have changed, and (almost) never otherwise.
-
-    - The newest collection run that could have written something: any run except a successful git run that
-      read, wrote and removed nothing and left its cursor where it was (a no-change rerun, which
-      collectors/fastpath.py logs the same way), with its status and end, so a cache filled while a run was
-      still writing is not reused after it ends. A run of any other kind of source always counts: their
-      pages do not all report what they wrote (GitHub, Jira, GitLab, MLflow), so only git's are trusted.
-    - Fingerprints of what a no-change git run still writes: tags (synced every run) and evaluation-test
-      counts (their own cursor, collectors/git/eval_tests.py).
-    - The newest ledger row (db/ledger.py): a purge rewrites collected rows outside any run, and appends there.
-    - The schema revision.
-    Contract for writers: every change to collected rows happens inside a logged run; a git run that
-    changes rows other than tags or evaluation counts reports items or moves its cursor.
-    Cost: three indexed aggregate queries (~1 ms on SQLite).
-    """
-    r = CollectionRun
-    git_runs = select(Source.id).where(Source.kind == "git")
-    quiet = ((r.status == "success") & (r.items_seen == 0) & (r.items_written == 0) & (r.items_removed == 0)
-             & r.cursor_before.is_not_distinct_from(r.cursor_after) & r.source_id.in_(git_runs))
-    newest = select(func.max(r.id)).where(~quiet).scalar_subquery()
-    stmt = select(r.id, r.status, r.finished_at).where(r.id == newest)
-    t, e = Tag, EvalTestCount
-    tags = select(func.count(), func.max(t.tagged_at), func.max(t.sha), func.min(t.sha), func.max(t.name))
-    evals = select(func.count(), func.coalesce(func.sum(e.tests), 0), func.max(e.seq), func.max(e.committed_at),
-                   func.max(e.sha))
+    """db/rawdb.py data_version through the engine: the same queries and the same string the fast paths compute
+    without SQLAlchemy (see there for what it covers and the contract for writers)."""
     with engine.connect() as conn:
-        row = conn.execute(stmt).first()
-        tag_print = tuple(conn.execute(tags).one())
-        eval_print = tuple(conn.execute(evals).one())
-        ledger_head = conn.execute(select(func.max(LedgerEntry.seq))).scalar()
-        try:
-            revision = ",".join(sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars()))
-        except SQLAlchemyError:
-            revision = ""
-    run = "0" if row is None else f"{row.id}:{row.status}:{row.finished_at}"
-    return f"schema {revision}; run {run}; tags {tag_print}; eval {eval_print}; ledger {ledger_head}"
+        return rawdb.data_version(lambda sql: conn.exec_driver_sql(sql).all())

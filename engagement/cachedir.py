@@ -22,11 +22,13 @@ def cache_dir(config_file: str | Path | None) -> Path:
 
 
 COMPUTED = "metrics"  # computed metrics (metrics/cache.py) under the cache folder
+OUTPUTS = "outputs"  # printed outputs of `python -m metrics` commands (metrics/outputcache.py)
 
 
 def forget_computed(config_file: str | Path | None) -> None:
-    """Delete the computed metrics cached for an engagement file (a purge or [retention] changed stored rows:
-    nothing computed before may be served again, nor stay on disk with what was removed)."""
+    """Delete the computed metrics and command outputs cached for an engagement file (a purge or [retention]
+    changed stored rows: nothing computed before may be served again, nor stay on disk with what was removed)."""
     import shutil
 
-    shutil.rmtree(cache_dir(config_file) / COMPUTED, ignore_errors=True)
+    for name in (COMPUTED, OUTPUTS):
+        shutil.rmtree(cache_dir(config_file) / name, ignore_errors=True)

@@ -15,13 +15,17 @@ Milestones, signatures, freezing and the pack: metrics/review_cli.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import io
 import json
 import math
+import os
 import sys
 from typing import TYPE_CHECKING
 
 from engagement.cli import add_engagement_args, run_command
+from metrics import outputcache
 
 if TYPE_CHECKING:  # pandas and the metrics load inside the commands: `pack` starts its browser before them
     import pandas as pd
@@ -153,6 +157,17 @@ def _competency(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    entry = outputcache.lookup(argv)  # before anything heavy is imported: see metrics/outputcache.py
+    if entry is not None:
+        cached = entry.cached()
+        if cached is not None:
+            try:
+                sys.stdout.write(cached)
+                sys.stdout.flush()
+            except BrokenPipeError:  # piped into `head` and the like
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+            return 0
     parser = argparse.ArgumentParser(prog="python -m metrics", description="Compute and export engagement KPIs.")
     sub = parser.add_subparsers(dest="command", required=True)
     weekly = sub.add_parser("weekly", help="one row per (week, kpi, capability)")
@@ -183,7 +198,16 @@ def main(argv: list[str] | None = None) -> int:
     from metrics.review_cli import add_review_commands
 
     add_review_commands(sub)
-    return run_command(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    if entry is None:
+        return run_command(args)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = run_command(args)
+    sys.stdout.write(printed.getvalue())
+    if code == 0:
+        entry.store(printed.getvalue())
+    return code
 
 
 if __name__ == "__main__":
