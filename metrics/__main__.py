@@ -24,8 +24,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from engagement.cli import add_engagement_args, run_command
-from metrics import outputcache
+from metrics import outputcache  # first, and alone: a cached answer needs nothing else (metrics/outputcache.py)
 
 if TYPE_CHECKING:  # pandas and the metrics load inside the commands: `pack` starts its browser before them
     import pandas as pd
@@ -156,6 +155,12 @@ def _competency(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_command(args: argparse.Namespace) -> int:
+    from engagement.cli import run_command as run  # after the output cache missed: it imports the redaction rules
+
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     entry = outputcache.lookup(argv)  # before anything heavy is imported: see metrics/outputcache.py
@@ -168,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             except BrokenPipeError:  # piped into `head` and the like
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
             return 0
+    from engagement.cli import add_engagement_args
+
     parser = argparse.ArgumentParser(prog="python -m metrics", description="Compute and export engagement KPIs.")
     sub = parser.add_subparsers(dest="command", required=True)
     weekly = sub.add_parser("weekly", help="one row per (week, kpi, capability)")
