@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from engagement.config import EngagementConfig
@@ -35,21 +36,27 @@ def eval_tests_by_week(changes: pd.DataFrame, cfg: EngagementConfig, now: dt.dat
         return pd.DataFrame(columns=EVAL_COLUMNS)
     now = now or dt.datetime.now(dt.UTC)
     last = current_week(cfg.engagement.start, cfg.engagement.timezone, now)
-    at = pd.to_datetime(changes["committed_at"], utc=True)
-    ordered = changes.assign(_at=at).sort_values(["source_id", "seq"])
-    zone, frames = ZoneInfo(cfg.engagement.timezone), []
+    ordered = changes.assign(_at=pd.to_datetime(changes["committed_at"], utc=True)).sort_values(["source_id", "seq"])
+    ordered = ordered.reset_index(drop=True)
+    # Per week, the last row (branch order) of each (source, file) committed by the week's end: on arrays, since
+    # it runs once per week of the engagement over every change (one frame filter per week cost seconds).
+    file_codes = ordered.groupby(["source_id", "path"], sort=False).ngroup().to_numpy()
+    at = ordered["_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
+    tests = ordered["tests"].to_numpy()
+    zone, picked, picked_weeks = ZoneInfo(cfg.engagement.timezone), [], []
     for week in range(0, max(last, -1) + 1):
         end = dt.datetime.combine(cfg.engagement.start + dt.timedelta(days=7 * week), dt.time(0), tzinfo=zone)
-        cut = pd.Timestamp(min(end, now))
-        state = ordered[ordered["_at"] <= cut].drop_duplicates(["source_id", "path"], keep="last")
-        state = state[state["tests"] > 0]
-        if len(state):
-            frames.append(state.assign(week=week)[EVAL_COLUMNS])
-    if not frames:
+        cut = np.datetime64(min(end, now).astimezone(dt.UTC).replace(tzinfo=None), "us")
+        newest_first = np.flatnonzero(at <= cut)[::-1]
+        _, first = np.unique(file_codes[newest_first], return_index=True)
+        rows = newest_first[first]
+        rows = rows[tests[rows] > 0]
+        picked.append(rows)
+        picked_weeks.append(np.full(len(rows), week, dtype="int64"))
+    if not picked or not sum(len(p) for p in picked):
         return pd.DataFrame(columns=EVAL_COLUMNS)
-    out = pd.concat(frames, ignore_index=True).sort_values(["source_id", "week", "path"]).reset_index(drop=True)
-    out["week"] = out["week"].astype("int64")
-    return out
+    out = ordered.iloc[np.concatenate(picked)].assign(week=np.concatenate(picked_weeks))[EVAL_COLUMNS]
+    return out.sort_values(["source_id", "week", "path"]).reset_index(drop=True)
 
 
 def junit_week_runs(junit_runs: pd.DataFrame, cfg: EngagementConfig) -> pd.DataFrame:

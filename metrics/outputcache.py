@@ -159,7 +159,10 @@ def lookup(argv: list[str]) -> Entry | None:
             version = rawdb.data_version(db.all)
         finally:
             db.close()
-        payload = {"command": command, "options": options, "config": str(config.resolve()), "db": url,
+        where = url
+        if url.startswith("sqlite:///"):  # a relative file is relative to the working directory: key the file itself
+            where = f"sqlite:///{Path(url.removeprefix('sqlite:///')).resolve()}"
+        payload = {"command": command, "options": options, "config": str(config.resolve()), "db": where,
                    "engagement": hashlib.sha256(body).hexdigest(), "today": today, "data": version,
                    "code": code_version(), "python": sys.version_info[:2]}
         key = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
