@@ -109,6 +109,7 @@ def collection_in_progress() -> None:
     ended = [run_id for run_id in watched if run_id not in set(live["id"])]
     for run_id in ended:
         finished.append(_finished_message(run_id, watched.pop(run_id)))
+    del finished[:-5]  # the last few are news; the runs table has them all
     watched.update({int(r.id): f"{r.kind} {r.source}" for r in live.itertuples()})
     if ended or bool(len(live)) != collecting_now:
         st.rerun()  # the whole page: the runs table and cursors follow, and the refresh interval changes
