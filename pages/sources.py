@@ -122,7 +122,8 @@ def collection_in_progress() -> None:
             _show_run_in_progress(run, now)
     for run in runs[~runs["live"]].itertuples():
         st.caption(f"Run {run.id} of {run.kind} {run.source} is logged as running, but no process is collecting "
-                   "it any more (it was killed); the next collection of the source marks it abandoned.")
+                   "it any more (it ended without logging its end: killed?); the next collection of the source "
+                   "marks it abandoned.")
 
 
 collection_in_progress()
