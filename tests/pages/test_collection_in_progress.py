@@ -2,7 +2,8 @@
 UI"; issue 11 item 5): a real `collect` in another process, held mid-walk by a `git` shim, holds its source's lock
 and has committed its first batch; the Overview and Sources pages render without waiting for it (SQLite in WAL
 mode; PostgreSQL), the Sources page shows the run with its progress bar, and says it finished once it has. The run
-row's counters only advance and end equal to the run's counts.
+row's counters only advance and end equal to the run's counts. A phase of unknown total shows a count; a run left
+'running' by a dead process is not shown as in progress.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from streamlit.testing.v1 import AppTest
 from db.engine import make_engine
 from db.models import CollectionRun
 from db.queries import load_runs, load_runs_in_progress
+from db.runs import SourceLock, ensure_source, record_progress, start_run
 from tests.support.paths import APP, ROOT
-
-pytestmark = pytest.mark.slow  # a collector process and three renders of the app: ~30 s per database
 
 COMMITS = 6000
 BATCH = 2000  # collectors/git/parallel.py BATCH: the first page the collector commits
@@ -98,6 +98,7 @@ def wait_for_first_batch(engine, proc: subprocess.Popen, deadline_s: float = 120
     raise AssertionError(f"no batch committed in {deadline_s} s: {load_runs_in_progress(engine)}")
 
 
+@pytest.mark.slow  # a collector process and three renders of the app: ~30 s per database
 def test_pages_render_during_a_collection_and_show_its_progress(repo, tmp_path, db_url, monkeypatch):
     toml = tmp_path / "engagement.toml"
     toml.write_text(f'[engagement]\nname = "in progress"\nstart = 2026-09-07\n[[sources.git]]\npath = "{repo}"\n')
@@ -155,3 +156,51 @@ def test_pages_render_during_a_collection_and_show_its_progress(repo, tmp_path, 
     assert not at.progress
     [finished] = [s.value for s in at.success if s.value.startswith("The collection of git repo finished at ")]
     assert finished.endswith(f": {COMMITS:,} items read, {COMMITS:,} written, 0 removed.")
+
+
+def sources_page(monkeypatch, toml: Path, db_url: str) -> AppTest:
+    monkeypatch.setenv("BATON_CONFIG", str(toml))
+    monkeypatch.setenv("BATON_DB_URL", db_url)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/sources.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_phase_of_unknown_total_shows_a_count(tmp_path, sqlite_url, monkeypatch):
+    """The surviving-lines phase of a git run counts files without knowing how many (collectors/git/blame.py)."""
+    toml = tmp_path / "engagement.toml"
+    toml.write_text('[engagement]\nname = "x"\nstart = 2026-09-07\n')
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:
+        source_id = ensure_source(conn, "git", "/repo#main", "repo")
+    lock = SourceLock(engine, source_id)
+    lock.acquire(wait=False)  # this test's process is the live collector
+    try:
+        run_id = start_run(engine, source_id, None)
+        with engine.begin() as conn:
+            record_progress(conn, run_id, items_seen=1234, items_written=1234, items_removed=2, progress_done=403,
+                            progress_total=None, progress_unit="file")
+        at = sources_page(monkeypatch, toml, sqlite_url)
+    finally:
+        lock.release()
+    assert "Collection in progress" in [s.value for s in at.subheader]
+    assert not at.progress
+    assert "403 files so far (total not known in advance)" in [m.value for m in at.markdown]
+    assert any(c.value.startswith("1,234 items read, 1,234 written, 2 removed so far; last page committed ")
+               for c in at.caption)
+
+
+def test_a_run_left_running_by_a_dead_process_is_not_shown_in_progress(tmp_path, sqlite_url, monkeypatch):
+    toml = tmp_path / "engagement.toml"
+    toml.write_text('[engagement]\nname = "x"\nstart = 2026-09-07\n')
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:
+        source_id = ensure_source(conn, "git", "/repo#main", "repo")
+    run_id = start_run(engine, source_id, None)  # no lock: whoever logged it is gone
+    at = sources_page(monkeypatch, toml, sqlite_url)
+    assert "Collection in progress" not in [s.value for s in at.subheader]
+    assert not at.progress
+    assert any(c.value.startswith(f"Run {run_id} of git repo is logged as running, but no process is collecting it")
+               for c in at.caption)
