@@ -91,6 +91,8 @@ def _finished_message(run_id: int, label: str) -> tuple[str, str]:
     counts = f"{run['items_seen']:,} items read, {run['items_written']:,} written, {run['items_removed']:,} removed"
     if run["status"] == "success":
         return "success", f"The collection of {label} finished{at}: {counts}."
+    if run["status"] == "running":  # its lock went without its end being logged (the database refused the write)
+        return "warning", f"The collection of {label} stopped without logging its end: {counts} so far."
     return "warning", (f"The collection of {label} ended{at} ({run['status']}): {counts}; see its error in the "
                        "runs below.")
 
