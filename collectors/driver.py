@@ -2,8 +2,9 @@
 
 `run_source(engine, source)` registers the source, takes its collection lock (waiting with a message, or
 `SourceBusy` with `wait=False`), reads its cursors, logs the run, writes each page the source yields in one
-transaction together with the page's cursor moves, shows progress, and logs the end: 'success', 'failed'
-with a one-line redacted error, or 'interrupted' (Ctrl-C). A source only yields `Page`s; it never opens a
+transaction together with the page's cursor moves and the run's progress so far (the run row's counters and
+bar, which the Sources page shows live: SPEC §8), shows progress in the terminal, and logs the end: 'success',
+'failed' with a one-line redacted error, or 'interrupted' (Ctrl-C). A source only yields `Page`s; it never opens a
 transaction, writes a cursor or touches the run log. Because a cursor moves in the same transaction as
 the rows it covers, a crash, kill -9 or Ctrl-C at any point leaves whole pages only, and the rerun resumes.
 
@@ -30,7 +31,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.runs import CollectError, redact
 from db.engine import redact_url
-from db.runs import LockBusy, LockHolder, SourceLock, ensure_source, finish_run, read_cursors, start_run, write_cursor
+from db.runs import (
+    LockBusy,
+    LockHolder,
+    SourceLock,
+    ensure_source,
+    finish_run,
+    read_cursors,
+    record_progress,
+    start_run,
+    write_cursor,
+)
 
 
 class SourceBusy(CollectError):
@@ -56,7 +67,7 @@ class Page:
 
 class Run:
     """What a source sees of the run in progress: its id, cursors as they stood at the start, the engine
-    for reads, and the progress bar."""
+    for reads, and the progress bar (the terminal's, and the run row's that the Sources page shows)."""
 
     def __init__(self, engine: Engine, source_id: int, run_id: int, cursors: dict[str, str | None],
                  progress: _Progress):
@@ -64,17 +75,23 @@ class Run:
         self.cursors = dict(cursors)
         self._progress = progress
         self.notes: list[str] = []
+        self.done = 0  # units of the current phase committed so far (the bar's position)
 
     def cursor(self, stream: str) -> str | None:
         return self.cursors.get(stream)
 
     @property
     def progress_enabled(self) -> bool:
-        """Whether a bar is shown (a source skips counting the total when not)."""
+        """Whether a terminal bar is shown (a source skips counting a costly total when not)."""
         return self._progress.enabled
 
     def progress_total(self, total: int | None, unit: str) -> None:
+        """A new phase of `total` units (None: unknown) starts: a new terminal bar, and the run row's bar is
+        reset at once (one UPDATE), so the page shows the total before the phase's first page commits."""
         self._progress.start(total, unit)
+        self.done = 0
+        with self.engine.begin() as conn:
+            record_progress(conn, self.run_id, progress_done=0, progress_total=total, progress_unit=unit)
 
 
 class Source(Protocol):
@@ -202,15 +219,19 @@ def _run_locked(engine: Engine, source: Source, source_id: int, opened: CollectE
             try:
                 with engine.begin() as conn:
                     if page.write is not None:
-                        page.write(conn)
+                        page.write(conn)  # may set page.removed (git: the commits no longer reachable)
                     for stream, value in page.cursors.items():
                         write_cursor(conn, source_id, stream, value)
+                    after = {"items_seen": counts["items_seen"] + page.seen,
+                             "items_written": counts["items_written"] + page.written,
+                             "items_removed": counts["items_removed"] + page.removed}
+                    if after != counts or page.progress:  # a cursor-only page moves no counter: no UPDATE
+                        record_progress(conn, run_id, **after, progress_done=run.done + page.progress)
             except SQLAlchemyError as exc:
                 raise CollectError(_db_error(engine, exc)) from None
             run.cursors.update(page.cursors)
-            counts["items_seen"] += page.seen
-            counts["items_written"] += page.written
-            counts["items_removed"] += page.removed
+            counts.update(after)
+            run.done += page.progress
             bar.update(page.progress)
     except KeyboardInterrupt:
         status, error = "interrupted", "interrupted by the user (Ctrl-C); rerun to resume"

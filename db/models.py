@@ -77,6 +77,13 @@ class CollectionRun(Base):
     cursor_before: Mapped[str | None] = mapped_column(Text)
     cursor_after: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+    # The progress bar of the current phase (SPEC §8: shown in the terminal and on the Sources page), updated with
+    # the items_* counters in each committed page's transaction: units done, the expected total when the source
+    # knows it (git: the rev-list count), what a unit is ("commit", "file"), and when the last page committed.
+    progress_done: Mapped[int | None] = mapped_column(Integer)
+    progress_total: Mapped[int | None] = mapped_column(Integer)
+    progress_unit: Mapped[str | None] = mapped_column(String(20))
+    progress_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class SourceLock(Base):

@@ -36,12 +36,14 @@ from db.models import (
     MlflowRegistryEvent,
     MlflowRun,
     Source,
+    SourceLock,
     Tag,
     Ticket,
     TicketEvent,
     WeekEndCommit,
 )
 from db.reads import read_frame
+from db.runs import lock_held
 
 
 def _frame(engine: Engine, stmt, utc_columns: Sequence[str] = ()) -> pd.DataFrame:
@@ -109,6 +111,38 @@ def load_runs(engine: Engine, limit: int = 200) -> pd.DataFrame:
         .order_by(CollectionRun.id.desc())
         .limit(limit)
     )
+    return _frame(engine, stmt, ["started_at", "finished_at"])
+
+
+def load_runs_in_progress(engine: Engine) -> pd.DataFrame:
+    """Runs logged 'running', oldest first, with their progress so far (SPEC §8: a collection in progress shows a
+    progress bar in the UI) and `live`: whether their source's collection lock is held by a live process
+    (db/runs.py lock_held). A run that is not live was left 'running' by a process that died; the source's
+    next collection marks it abandoned."""
+    r, lock = CollectionRun, SourceLock
+    stmt = (select(r.id, Source.kind, Source.name.label("source"), r.source_id, r.started_at, r.progress_at,
+                   r.items_seen, r.items_written, r.items_removed, r.progress_done, r.progress_total,
+                   r.progress_unit, lock.pid, lock.host, lock.process_start)
+            .join(Source, Source.id == r.source_id)
+            .outerjoin(lock, lock.source_id == r.source_id)
+            .where(r.status == "running")
+            .order_by(r.id))
+    runs = _frame(engine, stmt, ["started_at", "progress_at"])
+    with engine.connect() as conn:
+        # One liveness check per running run (a process or pg_locks look-up, not SQL over rows): a handful at most.
+        live = [lock_held(conn, int(row.source_id), None if pd.isna(row.pid) else
+                          (int(row.pid), row.host, row.process_start)) for row in runs.itertuples()]
+    return runs.drop(columns=["pid", "host", "process_start"]).assign(live=pd.Series(live, index=runs.index,
+                                                                                     dtype=bool))
+
+
+def load_run(engine: Engine, run_id: int) -> pd.DataFrame:
+    """One collection run with its source (one row, none when there is no such run)."""
+    stmt = (select(CollectionRun.id, Source.kind, Source.name.label("source"), CollectionRun.status,
+                   CollectionRun.started_at, CollectionRun.finished_at, CollectionRun.items_seen,
+                   CollectionRun.items_written, CollectionRun.items_removed, CollectionRun.error)
+            .join(Source, Source.id == CollectionRun.source_id)
+            .where(CollectionRun.id == run_id))
     return _frame(engine, stmt, ["started_at", "finished_at"])
 
 

@@ -5,6 +5,10 @@
 - `start_run`/`finish_run` log each run: 'running', then 'success', 'failed' (with the redacted error) or
   'interrupted'. `finish_run` never leaves a run 'running' when the database still accepts a short write
   (after a "database or disk is full" it retries with the error cut short).
+- `record_progress` writes a run's progress so far (counters and the current phase's bar, SPEC §8: shown in the
+  terminal and in the UI) into its row: one UPDATE, in the transaction of the page it counts.
+- `lock_held` tells a reader (the Sources page) whether a run logged 'running' is still being collected: its
+  source's lock is held by a live process.
 - `SourceLock`: one collection per (database, source) at a time. PostgreSQL: a session advisory lock (keyed
   by schema and source), released by the server if the process dies; the `source_locks` row only says who
   holds it. SQLite: the `source_locks` row is the lock, taken in `BEGIN IMMEDIATE` (the database's write
@@ -96,6 +100,13 @@ def finish_run(engine: Engine, run_id: int, status: str, *, items_seen: int = 0,
     return False
 
 
+def record_progress(conn: Connection, run_id: int, **values: int | str | None) -> None:
+    """Write a running run's progress (items_* counters, progress_done/total/unit) with the time of writing.
+
+    Called in the transaction of the page it counts, so the row never counts a page that is not committed."""
+    conn.execute(update(CollectionRun).where(CollectionRun.id == run_id).values(**values, progress_at=utcnow()))
+
+
 # --- the per-source lock ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LockHolder:
@@ -138,6 +149,27 @@ def _alive(pid: int, process_start: str | None) -> bool:
     if process_start is not None and Path("/proc").is_dir():
         return _process_start(pid) == process_start
     return True
+
+
+def lock_held(conn: Connection, source_id: int, holder: tuple[int, str, str | None] | None) -> bool:
+    """Whether the collection lock of `source_id` is held by a live process, as a reader sees it (nothing taken).
+
+    `holder` is the source's `source_locks` row (pid, host, process_start), None when there is none: a run that
+    ended released its lock, so a 'running' run without one was left by a process that died (SQLite: also with
+    one whose pid is gone on this host; another host's holder cannot be checked and counts as live, as
+    `SourceLock` counts it). PostgreSQL: the advisory lock is the truth (the server drops it with the process),
+    read from pg_locks, where a bigint key is split into classid (high 32 bits) and objid (low 32 bits)."""
+    if holder is None:
+        return False
+    if conn.dialect.name == "postgresql":
+        key = advisory_key(conn, f"source:{source_id}") & 0xFFFF_FFFF_FFFF_FFFF
+        return bool(conn.execute(text(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid::bigint = :high AND objid::bigint = :low)"),
+            {"high": key >> 32, "low": key & 0xFFFF_FFFF}).scalar_one())
+    pid, host, process_start = holder
+    return host != socket.gethostname() or _alive(pid, process_start)
 
 
 class SourceLock:

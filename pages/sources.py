@@ -1,7 +1,15 @@
-"""Sources: what the engagement file says to collect, every collection run, where each source resumes, who may
-do what (roles), and the audit log (SPEC §9: every signature, freeze, role change, purge and export).
+"""Sources: what the engagement file says to collect, the collection in progress with its progress bar (SPEC §8),
+every collection run, where each source resumes, who may do what (roles), and the audit log (SPEC §9: every
+signature, freeze, role change, purge and export).
+
+The collection in progress is a fragment that reads the run rows the collector updates with each committed page
+(collectors/driver.py): every REFRESH_COLLECTING while a collection runs, every REFRESH_IDLE otherwise (to notice
+one starting), and the whole page reruns when one starts or finishes, so the runs table and cursors follow. Reads
+never wait for the collector: SQLite is in WAL mode and PostgreSQL readers take no row locks.
 
 Stored errors and URLs are shown through engagement.redact (no password, token or Authorization value)."""
+
+import datetime as dt
 
 import pandas as pd
 import streamlit as st
@@ -36,6 +44,91 @@ if configured.empty:
     st.info("The engagement file configures no sources: add [[sources.git]] with the path of a clone.")
 else:
     st.dataframe(configured, hide_index=True, key="configured")
+
+REFRESH_COLLECTING = dt.timedelta(seconds=2)
+REFRESH_IDLE = dt.timedelta(seconds=15)
+_WATCHED = "_sources_collecting"  # run id -> source label, of the runs this session has seen in progress
+_FINISHED = "_sources_finished"  # (kind, message) of the runs it then saw finish
+
+
+def _duration(seconds: float) -> str:
+    """4 s, 2 min 05 s, 1 h 02 min: how long, as a person says it."""
+    seconds = max(int(seconds), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _local(at: pd.Timestamp) -> str:
+    return f"{at.tz_convert(tz):%H:%M:%S}"
+
+
+def _show_run_in_progress(run, now: pd.Timestamp) -> None:
+    with st.container(border=True):
+        st.markdown(f"**{run.kind} {run.source}** · started {_local(run.started_at)} · running for "
+                    f"{_duration((now - run.started_at).total_seconds())}")
+        done = 0 if pd.isna(run.progress_done) else int(run.progress_done)
+        units = f"{run.progress_unit}s" if isinstance(run.progress_unit, str) else "items"
+        if not pd.isna(run.progress_total) and run.progress_total > 0:
+            total = int(run.progress_total)
+            st.progress(min(done / total, 1.0), text=f"{done:,} of {total:,} {units} ({min(done / total, 1.0):.0%})")
+        elif isinstance(run.progress_unit, str):
+            st.markdown(f"{done:,} {units} so far (total not known in advance)")
+        last = ("" if pd.isna(run.progress_at) else
+                f"; last page committed {_duration((now - run.progress_at).total_seconds())} ago")
+        st.caption(f"{run.items_seen:,} items read, {run.items_written:,} written, {run.items_removed:,} removed so "
+                   f"far{last}.")
+
+
+def _finished_message(run_id: int, label: str) -> tuple[str, str]:
+    done = queries.load_run(ctx.engine, run_id)
+    if done.empty:
+        return "warning", f"The collection of {label} is no longer logged (its source was removed)."
+    run = done.iloc[0]
+    at = "" if pd.isna(run["finished_at"]) else f" at {_local(run['finished_at'])}"
+    counts = f"{run['items_seen']:,} items read, {run['items_written']:,} written, {run['items_removed']:,} removed"
+    if run["status"] == "success":
+        return "success", f"The collection of {label} finished{at}: {counts}."
+    if run["status"] == "running":  # its lock went without its end being logged (the database refused the write)
+        return "warning", f"The collection of {label} stopped without logging its end: {counts} so far."
+    return "warning", (f"The collection of {label} ended{at} ({run['status']}): {counts}; see its error in the "
+                       "runs below.")
+
+
+in_progress = queries.load_runs_in_progress(ctx.engine)
+collecting_now = bool(in_progress["live"].any())
+
+
+@st.fragment(run_every=REFRESH_COLLECTING if collecting_now else REFRESH_IDLE)
+def collection_in_progress() -> None:
+    """The runs in progress with their progress; a statement when one this session watched has finished."""
+    runs = queries.load_runs_in_progress(ctx.engine)
+    live = runs[runs["live"]]
+    watched: dict[int, str] = st.session_state.setdefault(_WATCHED, {})
+    finished: list[tuple[str, str]] = st.session_state.setdefault(_FINISHED, [])
+    ended = [run_id for run_id in watched if run_id not in set(live["id"])]
+    for run_id in ended:
+        finished.append(_finished_message(run_id, watched.pop(run_id)))
+    del finished[:-5]  # the last few are news; the runs table has them all
+    watched.update({int(r.id): f"{r.kind} {r.source}" for r in live.itertuples()})
+    if ended or bool(len(live)) != collecting_now:
+        st.rerun()  # the whole page: the runs table and cursors follow, and the refresh interval changes
+    for kind, message in finished:
+        getattr(st, kind)(message)
+    if len(live):
+        st.subheader("Collection in progress")
+        now = pd.Timestamp.now(tz="UTC")
+        for run in live.itertuples():
+            _show_run_in_progress(run, now)
+    for run in runs[~runs["live"]].itertuples():
+        st.caption(f"Run {run.id} of {run.kind} {run.source} is logged as running, but no process is collecting "
+                   "it any more (it ended without logging its end: killed?); the next collection of the source "
+                   "marks it abandoned.")
+
+
+collection_in_progress()
 
 st.subheader("Collection runs")
 runs = queries.load_runs(ctx.engine)

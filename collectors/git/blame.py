@@ -414,8 +414,7 @@ class BlameStream:
         todo = [s for s in wanted if s not in complete]
         self.trees = len(todo)
         if todo:
-            if run.progress_enabled:
-                run.progress_total(None, "file")
+            run.progress_total(None, "file")  # a new phase for the bars (the Sources page shows it too)
             with repo_view(repo, tip) as view:
                 writer = _TreeWriter(engine, view, source_id, self.workers)
                 try:
