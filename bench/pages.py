@@ -16,8 +16,8 @@ the page's URL directly (as a browser opening /ladder does: the first run goes t
 
 Every time is AppTest.from_file + run() wall time (the script run and AppTest turning its output into elements;
 a browser's own drawing is not included). The OS page cache of the DB file is warm after the first page. A run
-that raised shows its exception in the table (at.exception). With --profile, a page whose cached (or cold) render is over
-its target is rendered cached once more under cProfile (in the script thread) and the top costs are printed.
+that raised shows its exception in the table (at.exception). With --profile, a page whose cached (or cold) render
+is over its target is rendered that way once more under cProfile (in the script thread); the top costs are printed.
 
 The engagement file and the DB reach app.py through BATON_CONFIG / BATON_DB_URL (pages/_shared/data.py
 resolve_config_path, resolve_db_url), as in tests/conftest.py's `app` fixture.
@@ -137,18 +137,28 @@ def clear_streamlit_caches() -> None:
     st.cache_resource.clear()
 
 
+# A server scans the installed packages for custom components once, at start-up; each AppTest scans them again on
+# its first run (~0.5-1.5 s here: every package's metadata parsed). Reusing the first AppTest's registry keeps
+# that scan in the start-up, where a server pays it.
+_components: dict[str, object] = {}
+
+
 def render(page: str | None) -> tuple[float, list[str]]:
     """(wall seconds, exceptions) of one visit: AppTest opening pages/<page>.py directly (None: the app's root)."""
     from streamlit.testing.v1 import AppTest
 
     started = time.perf_counter()
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    if "registry" in _components and hasattr(at, "_bidi_component_manager"):
+        at._bidi_component_manager = _components["registry"]
     if page:
         # Before the first run AppTest hashes the file name, which is the page's url_path here (nav.py): the run
         # requests that page, as a browser opening /<page> does.
         at.switch_page(f"pages/{page}.py")
     at.run()
     seconds = time.perf_counter() - started
+    if getattr(at, "_bidi_component_manager", None) is not None:
+        _components.setdefault("registry", at._bidi_component_manager)
     problems = [str(e.value).splitlines()[0] if e.value else type(e).__name__ for e in at.exception]
     return seconds, problems
 
