@@ -125,8 +125,13 @@ def engagement_env(config: Path | None, db_url: str | None, cache_dir: Path | No
 def quiet_streamlit_logs() -> None:
     """Outside a server, cache decorators and clears warn ("No runtime found", "missing ScriptRunContext"); AppTest
     runs set Streamlit's log levels again, so they are lowered before each clear, to keep the table readable."""
+    from streamlit import config
+
     for name in [n for n in logging.root.manager.loggerDict if n.startswith("streamlit")]:
         logging.getLogger(name).setLevel(logging.ERROR)
+    # A page's exception is reported in the table (message and the page's own frame), not as a full traceback.
+    logging.getLogger("streamlit.error_util").setLevel(logging.CRITICAL)
+    config.set_option("logger.enableRich", False)
 
 
 def clear_streamlit_caches() -> None:
@@ -159,8 +164,15 @@ def render(page: str | None) -> tuple[float, list[str]]:
     seconds = time.perf_counter() - started
     if getattr(at, "_bidi_component_manager", None) is not None:
         _components.setdefault("registry", at._bidi_component_manager)
-    problems = [str(e.value).splitlines()[0] if e.value else type(e).__name__ for e in at.exception]
-    return seconds, problems
+    return seconds, [exception_text(e) for e in at.exception]
+
+
+def exception_text(element) -> str:
+    """An exception a run showed: its message and the innermost frame of the project's own code."""
+    message = (str(element.value).splitlines() or ["(no message)"])[0]
+    frames = [line.strip().splitlines()[0] for line in element.stack_trace
+              if str(ROOT) in line and "/.venv/" not in line]
+    return f"{message} ({frames[-1].replace(str(ROOT) + '/', '')})" if frames else message
 
 
 @contextlib.contextmanager
