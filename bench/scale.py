@@ -18,7 +18,10 @@ What it does, in order (each step prints one line):
 5. `python -m metrics weekly` cold (BATON_METRICS_CACHE=off: reads + compute), with its peak memory, median of 3.
 6. The same command through metrics/service.py's disk cache (metrics/cache.py): once to fill it, then median
    of 3 cached; the outputs must be identical.
-7. Pack and page first renders: not measured here yet.
+7. Page first renders (bench/pages.py, in a fresh process: the server start-up, then every page cold and cached
+   through AppTest); --no-pages skips them.
+8. `python -m metrics pack` of the last complete week (HTML, PDF, CSVs): once with the cache off (cold), then
+   median of --pack-runs through the disk cache the weekly runs filled.
 
 `uptime` and the core count are printed first: the machine is shared, so read ratios, not seconds.
 """
@@ -29,6 +32,7 @@ import argparse
 import datetime as dt
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -247,6 +251,10 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="kept between runs (synthetic repo)")
     parser.add_argument("--weekly-runs", type=int, default=3, help="cold weekly runs (median)")
     parser.add_argument("--reuse-db", action="store_true", help="skip the ingest step when its DB is in --data")
+    parser.add_argument("--no-pages", action="store_true", help="skip the page first renders (bench/pages.py)")
+    parser.add_argument("--pages-profile", choices=["cached", "cold", "both"],
+                        help="cProfile the renders over their target (bench/pages.py --profile)")
+    parser.add_argument("--pack-runs", type=int, default=3, help="pack runs through the cache (median; 0 skips)")
     args = parser.parse_args()
 
     from collectors.git.parallel import available_cores
@@ -340,8 +348,42 @@ def followups(repo: Path, args: argparse.Namespace, work: Path) -> None:
     assert warm_out == fill_out == out, "the cached weekly differs from the computed one"
     say(f"weekly through metrics/service.py's disk cache (metrics/cache.py): first (compute + store) {fill_s:.2f} s, "
         f"cached, median of 3: {warm_s:.2f} s, peak {max(fill_mem, warm_mem):.0f} MiB; output identical")
-    say("pack time, page first renders: not measured by this bench yet (both go through metrics/service.py and "
-        "its cache)")
+    if not args.no_pages:
+        from bench.pages import PROFILE_KINDS, measure_in_fresh_process
+
+        measure_in_fresh_process(toml, url, profile=PROFILE_KINDS[args.pages_profile])
+        say(f"load now {os.getloadavg()}")
+    if args.pack_runs:
+        measure_pack(toml, url, env, last_complete_week(toml, out), args.pack_runs, work)
+
+
+def last_complete_week(toml: Path, weekly_csv: str) -> int:
+    """The week before today's engagement week, or the last week with rows when the engagement is over."""
+    import csv
+    import io
+    import tomllib
+
+    from engagement.weeks import current_week
+
+    engagement = tomllib.loads(toml.read_text())["engagement"]
+    weeks = {int(row["week"]) for row in csv.DictReader(io.StringIO(weekly_csv))}
+    this_week = current_week(engagement["start"], engagement["timezone"])
+    return max((w for w in weeks if w < this_week), default=max(weeks))
+
+
+def measure_pack(toml: Path, url: str, env: dict, week: int, runs: int, work: Path) -> None:
+    """`python -m metrics pack` (HTML, PDF through Chromium, CSVs): cold (cache off) once, then cached."""
+    def pack(out: Path, pack_env: dict) -> float:
+        shutil.rmtree(out, ignore_errors=True)
+        cmd = [PYTHON, "-m", "metrics", "pack", "--config", str(toml), "--db", url, "--week", str(week),
+               "--out", str(out)]
+        return run_peak(cmd, pack_env)[0]
+
+    cold_s = pack(work / "pack-cold", {**env, "BATON_METRICS_CACHE": "off"})
+    cached = [pack(work / f"pack-{i}", env) for i in range(runs)]
+    say(f"python -m metrics pack --week {week} (HTML, PDF, CSVs): cold (cache off) {cold_s:.2f} s; through the "
+        f"disk cache, median of {runs}: {statistics.median(cached):.2f} s "
+        f"(runs: {', '.join(f'{x:.2f}' for x in cached)}; target <= 5 s)")
 
 if __name__ == "__main__":
     sys.exit(main())
