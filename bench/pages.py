@@ -303,7 +303,8 @@ def main() -> int:
     parser.add_argument("--profile-top", type=int, default=25)
     args = parser.parse_args()
     print(f"load {os.getloadavg()}, {os.cpu_count()} cores", flush=True)
-    result = measure(args.config, args.db, args.pages.split(",") if args.pages else None, warm=not args.no_warm,
+    pages = args.pages.split(",") if args.pages else None
+    result = measure(args.config, args.db or os.environ.get("BATON_DB_URL"), pages, warm=not args.no_warm,
                      profile=PROFILE_KINDS[args.profile], profile_top=args.profile_top)
     print(f"load at the end {os.getloadavg()}", flush=True)
     return 1 if any(t.problems for t in result.pages) else 0
