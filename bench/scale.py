@@ -118,11 +118,19 @@ def pg_schema(base: str) -> tuple[str, callable]:
 
 
 def top_authors(repo: Path, branch: str, n: int = 8) -> list[tuple[str, str]]:
+    """The n most frequent (name, email) authors; an email or name seen already (shortlog lists one per pair,
+    and the roster allows each identity under one person only) is skipped."""
     out = subprocess.run(["git", "-C", str(repo), "shortlog", "-sne", branch], capture_output=True, check=True)
-    people = []
-    for line in out.stdout.decode(errors="replace").splitlines()[:n]:
+    people, seen = [], set()
+    for line in out.stdout.decode(errors="replace").splitlines():
         name, _, email = line.split("\t", 1)[1].rpartition(" <")
-        people.append((name.strip(), email.rstrip(">")))
+        name, email = name.strip(), email.rstrip(">")
+        if name.lower() in seen or email.lower() in seen:
+            continue
+        seen |= {name.lower(), email.lower()}
+        people.append((name, email))
+        if len(people) == n:
+            break
     return people
 
 
