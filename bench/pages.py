@@ -126,7 +126,9 @@ def quiet_streamlit_logs() -> None:
     """Outside a server, cache decorators and clears warn ("No runtime found", "missing ScriptRunContext"); AppTest
     runs set Streamlit's log levels again, so they are lowered before each clear, to keep the table readable."""
     from streamlit import config
+    from streamlit import logger as streamlit_logger
 
+    streamlit_logger.set_log_level("error")  # loggers made later (lazy imports) start at this level
     for name in [n for n in logging.root.manager.loggerDict if n.startswith("streamlit")]:
         logging.getLogger(name).setLevel(logging.ERROR)
     # A page's exception is reported in the table (message and the page's own frame), not as a full traceback.
