@@ -210,10 +210,9 @@ def profile_text(profile: cProfile.Profile, top: int) -> str:
 def start_server() -> float:
     """Import what a running server has imported, and run app.py once without an engagement (no DB, no metrics)."""
     started = time.perf_counter()
-    importlib.import_module("streamlit")
-    quiet_streamlit_logs()
     for name in app_modules():
         importlib.import_module(name)
+        quiet_streamlit_logs()  # again after each: parsing Streamlit's config (on some imports) resets the levels
     with engagement_env(None, None, None):
         _, problems = render(None)
     if problems:
