@@ -20,7 +20,10 @@ What it does, in order (each step prints one line):
    answered by metrics/outputcache.py before the heavy imports; then again with the stored outputs removed, so
    metrics/service.py's disk cache of computed frames (metrics/cache.py, what the pages reuse) answers. The
    outputs must be identical to the cold one.
-7. Pack and page first renders: not measured here yet.
+7. Page first renders (bench/pages.py, in a fresh process: the server start-up, then every page cold and cached
+   through AppTest); --no-pages skips them.
+8. `python -m metrics pack` of the last complete week (HTML, PDF, CSVs): once with the cache off (cold), then
+   median of --pack-runs through the disk cache the weekly runs filled.
 
 `uptime` and the core count are printed first: the machine is shared, so read ratios, not seconds.
 """
@@ -117,16 +120,16 @@ def pg_schema(base: str) -> tuple[str, callable]:
 
 
 def top_authors(repo: Path, branch: str, n: int = 8) -> list[tuple[str, str]]:
+    """The n most frequent (name, email) authors; an email or name seen already (shortlog lists one per pair,
+    and the roster allows each identity under one person only) is skipped."""
     out = subprocess.run(["git", "-C", str(repo), "shortlog", "-sne", branch], capture_output=True, check=True)
     people, seen = [], set()
     for line in out.stdout.decode(errors="replace").splitlines():
         name, _, email = line.split("\t", 1)[1].rpartition(" <")
         name, email = name.strip(), email.rstrip(">")
-        # One identity belongs to one person (engagement/config.py refuses a file that says otherwise):
-        # shortlog lists an email once per spelling of the name, so keep each email's and name's first line.
-        if email.lower() in seen or name.lower() in seen:
+        if name.lower() in seen or email.lower() in seen:
             continue
-        seen.update({email.lower(), name.lower()})
+        seen |= {name.lower(), email.lower()}
         people.append((name, email))
         if len(people) == n:
             break
@@ -258,6 +261,10 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="kept between runs (synthetic repo)")
     parser.add_argument("--weekly-runs", type=int, default=3, help="cold weekly runs (median)")
     parser.add_argument("--reuse-db", action="store_true", help="skip the ingest step when its DB is in --data")
+    parser.add_argument("--no-pages", action="store_true", help="skip the page first renders (bench/pages.py)")
+    parser.add_argument("--pages-profile", choices=["cached", "cold", "both"],
+                        help="cProfile the renders over their target (bench/pages.py --profile)")
+    parser.add_argument("--pack-runs", type=int, default=3, help="pack runs through the cache (median; 0 skips)")
     args = parser.parse_args()
 
     from collectors.git.parallel import available_cores
@@ -359,8 +366,42 @@ def followups(repo: Path, args: argparse.Namespace, work: Path) -> None:
     assert all(r[2] == out for r in results), "the weekly from the metrics cache differs from the computed one"
     say(f"weekly from metrics/service.py's disk cache only (outputs removed: imports + cached frames + print), "
         f"median of 3: {statistics.median(r[0] for r in results):.2f} s, peak {max(r[1] for r in results):.0f} MiB")
-    say("pack time, page first renders: not measured by this bench yet (both go through metrics/service.py and "
-        "its cache)")
+    if not args.no_pages:
+        from bench.pages import PROFILE_KINDS, measure_in_fresh_process
+
+        measure_in_fresh_process(toml, url, profile=PROFILE_KINDS[args.pages_profile])
+        say(f"load now {os.getloadavg()}")
+    if args.pack_runs:
+        measure_pack(toml, url, env, last_complete_week(toml, out), args.pack_runs, work)
+
+
+def last_complete_week(toml: Path, weekly_csv: str) -> int:
+    """The week before today's engagement week, or the last week with rows when the engagement is over."""
+    import csv
+    import io
+    import tomllib
+
+    from engagement.weeks import current_week
+
+    engagement = tomllib.loads(toml.read_text())["engagement"]
+    weeks = {int(row["week"]) for row in csv.DictReader(io.StringIO(weekly_csv))}
+    this_week = current_week(engagement["start"], engagement["timezone"])
+    return max((w for w in weeks if w < this_week), default=max(weeks))
+
+
+def measure_pack(toml: Path, url: str, env: dict, week: int, runs: int, work: Path) -> None:
+    """`python -m metrics pack` (HTML, PDF through Chromium, CSVs): cold (cache off) once, then cached."""
+    def pack(out: Path, pack_env: dict) -> float:
+        shutil.rmtree(out, ignore_errors=True)
+        cmd = [PYTHON, "-m", "metrics", "pack", "--config", str(toml), "--db", url, "--week", str(week),
+               "--out", str(out)]
+        return run_peak(cmd, pack_env)[0]
+
+    cold_s = pack(work / "pack-cold", {**env, "BATON_METRICS_CACHE": "off"})
+    cached = [pack(work / f"pack-{i}", env) for i in range(runs)]
+    say(f"python -m metrics pack --week {week} (HTML, PDF, CSVs): cold (cache off) {cold_s:.2f} s; through the "
+        f"disk cache, median of {runs}: {statistics.median(cached):.2f} s "
+        f"(runs: {', '.join(f'{x:.2f}' for x in cached)}; target <= 5 s)")
 
 if __name__ == "__main__":
     sys.exit(main())
