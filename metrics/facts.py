@@ -232,6 +232,14 @@ class Facts:
         return handover_items(self)
 
     @cached_property
+    def capability_operations(self) -> list[tuple[str, str, bool, pd.DataFrame]]:
+        """metrics.readiness.capability_operations: (capability, operation, explicit, its items), selected once for
+        the operation table and every week's per-person evidence."""
+        from metrics.readiness import capability_operations
+
+        return capability_operations(self)
+
+    @cached_property
     def operation_table(self) -> pd.DataFrame:
         """metrics.readiness.operation_table: coverage per (capability, week, operation)."""
         from metrics.readiness import operation_table
