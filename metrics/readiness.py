@@ -227,9 +227,9 @@ def operation_items(facts: Facts, capability: str, operation: str, explicit: boo
     name = None
     if operation.startswith("runbook:"):
         operation, name = "runbook", operation.split(":", 1)[1]
-    rows = items[items["operation"] == operation]
+    wanted = (items["operation"] == operation).to_numpy(copy=True)
     if name is not None:
-        rows = rows[rows["runbook"].astype(str).str.lower() == name.lower()]
+        wanted &= (items["runbook"].astype(str).str.lower() == name.lower()).to_numpy()
     else:
         cap = _capability(facts.cfg, capability)
         engagement_wide = explicit and (
@@ -237,8 +237,9 @@ def operation_items(facts: Facts, capability: str, operation: str, explicit: boo
             or operation == "model_promotion"
             or (operation in ("runbook", "drill") and not cap.ticket_labels))
         if not engagement_wide:
-            rows = rows[rows["capability"] == capability]
-    return rows.drop_duplicates(["kind", "id"]).assign(capability=capability)
+            wanted &= (items["capability"] == capability).to_numpy()
+    keys = items.loc[wanted, ["kind", "id"]]  # the wide item frame is taken once, after every filter
+    return items.loc[keys.index[~keys.duplicated().to_numpy()]].assign(capability=capability)
 
 
 def capability_operations(facts: Facts) -> list[tuple[str, str, bool, pd.DataFrame]]:
@@ -275,6 +276,21 @@ def _last_by(items: pd.DataFrame, side: str, keys: pd.DataFrame) -> pd.DataFrame
     return pd.DataFrame({"who": who.infer_objects(), "at": at})
 
 
+def operation_rows(ops: list[tuple[str, str, bool, pd.DataFrame]]) -> pd.DataFrame:
+    """The items of `capability_operations` in one narrow frame: week, at, who, side, unassisted, id, `group` (the
+    index of its (capability, operation) in `ops`) and `position` (item order within a group)."""
+    columns = ["week", "at", "who", "side", "unassisted", "id"]
+    parts = [items[columns].assign(group=g) for g, (_cap, _op, _explicit, items) in enumerate(ops) if len(items)]
+    rows = (pd.concat(parts, ignore_index=True) if parts else
+            pd.DataFrame({"week": pd.Series(dtype="int64"), "at": pd.Series(dtype="datetime64[ns, UTC]"),
+                          "who": pd.Series(dtype=object), "side": pd.Series(dtype=object),
+                          "unassisted": pd.Series(dtype=bool), "id": pd.Series(dtype=object),
+                          "group": pd.Series(dtype="int64")}))
+    rows["week"] = rows["week"].astype("int64")
+    rows["position"] = np.arange(len(rows))
+    return rows
+
+
 def operation_table(facts: Facts) -> pd.DataFrame:
     """One row per (capability, week, operation): coverage in the trailing window, the internal people who did it
     unassisted, the window's items by side, the last internal and the last vendor to do it up to the week's end.
@@ -289,14 +305,7 @@ def operation_table(facts: Facts) -> pd.DataFrame:
                           columns=["capability", "operation", "explicit"])
     keys = pd.DataFrame({"group": np.repeat(np.arange(len(ops)), len(weeks)),
                          "week": np.tile(np.array(weeks, dtype="int64"), len(ops))})
-    parts = [items[["week", "at", "who", "side", "unassisted"]].assign(group=g)
-             for g, (_cap, _op, _explicit, items) in enumerate(ops) if len(items)]
-    items = (pd.concat(parts, ignore_index=True) if parts else
-             pd.DataFrame({"week": pd.Series(dtype="int64"), "at": pd.Series(dtype="datetime64[ns, UTC]"),
-                           "who": pd.Series(dtype=object), "side": pd.Series(dtype=object),
-                           "unassisted": pd.Series(dtype=bool), "group": pd.Series(dtype="int64")}))
-    items["week"] = items["week"].astype("int64")
-    items["position"] = np.arange(len(items))  # item order within a group (handover_items' order)
+    items = facts.operation_rows
     # Each item once per week whose window holds it; only the reported weeks are kept.
     offsets = np.arange(r.window_weeks)
     spread = items.loc[items.index.repeat(len(offsets))].assign(
@@ -353,21 +362,20 @@ def person_rows(facts: Facts, week: int, capability: str | None) -> pd.DataFrame
     """Who did each operation in the window ending with `week`: one row per (capability, operation, actor)."""
     r = facts.cfg.readiness
     caps = [capability] if capability is not None else facts.cfg.capability_keys
-    parts = []
-    for cap, op, _explicit, items in facts.capability_operations:
-        if cap not in caps:
-            continue
-        window = items[(items["week"] <= week) & (items["week"] > week - r.window_weeks)]
-        if window.empty:
-            continue
-        g = window.groupby(["who", "side"], dropna=False)
-        rows = g.agg(count=("id", "size"), unassisted=("unassisted", "sum"), at=("at", "max"),
-                     first_week=("week", "min"), last_week=("week", "max")).reset_index()
-        parts.append(rows.assign(capability=cap, operation=op))
-    if not parts:
+    ops = facts.capability_operations
+    items = facts.operation_rows
+    groups = pd.DataFrame([(cap, op) for cap, op, _explicit, _items in ops], columns=["capability", "operation"])
+    in_scope = groups.index[groups["capability"].isin(caps)]
+    window = items[items["group"].isin(in_scope) & (items["week"] <= week) & (items["week"] > week - r.window_weeks)]
+    if window.empty:
         return pd.DataFrame(columns=["capability", "operation", "who", "side", "count", "unassisted", "at",
                                      "first_week", "last_week"])
-    return pd.concat(parts, ignore_index=True)
+    rows = window.groupby(["group", "who", "side"], dropna=False).agg(
+        count=("id", "size"), unassisted=("unassisted", "sum"), at=("at", "max"), first_week=("week", "min"),
+        last_week=("week", "max")).reset_index()
+    group = rows.pop("group").to_numpy()
+    return rows.assign(capability=groups["capability"].to_numpy()[group],
+                       operation=groups["operation"].to_numpy()[group])
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -489,23 +497,30 @@ def _actual(internal: int, vendor: int) -> str | None:
 
 def raci_table(facts: Facts) -> pd.DataFrame:
     """One row per (capability with a plan, week, role): planned side, actual side, item counts, whether they match
-    (None when not compared)."""
+    (None when not compared). The items are counted per (capability, week, role, side) in one pass."""
     items = facts.raci_items
     weeks = [w for w in facts.weeks if w <= facts.now_week]
-    rows = []
-    for cap, plan in facts.cfg.raci.items():
-        mine = items[items["capability"] == cap]
-        for week in weeks:
-            now = mine[mine["week"] == week]
-            for role in ("responsible", "accountable"):
-                r = now[now["role"] == role]
-                internal, vendor = int((r["side"] == "internal").sum()), int((r["side"] == "vendor").sum())
-                planned = planned_role(getattr(plan, role), week)
-                actual = _actual(internal, vendor)
-                rows.append({"capability": cap, "week": week, "role": role, "planned": planned, "actual": actual,
-                             "internal": internal, "vendor": vendor,
-                             "matches": None if planned is None or actual is None else planned == actual})
-    return pd.DataFrame(rows, columns=RACI_COLUMNS)
+    plans = list(facts.cfg.raci.items())
+    roles = ("responsible", "accountable")
+    if not plans or not weeks:
+        return pd.DataFrame([], columns=RACI_COLUMNS)
+    grid = pd.MultiIndex.from_product([[cap for cap, _plan in plans], weeks, list(roles)],
+                                      names=["capability", "week", "role"])
+    sided = items[items["side"].isin(["internal", "vendor"])]
+    counts = pd.DataFrame(0, index=grid, columns=["internal", "vendor"])
+    if len(sided):
+        found = (sided.groupby(["capability", "week", "role", "side"]).size().unstack("side", fill_value=0)
+                 .reindex(columns=["internal", "vendor"], fill_value=0))
+        counts = found.reindex(grid, fill_value=0)
+    internal, vendor = counts["internal"].astype("int64").tolist(), counts["vendor"].astype("int64").tolist()
+    # One value per grid cell (plans x weeks x roles: configuration-sized, not data-sized).
+    planned = [planned_role(getattr(plan, role), week) for _cap, plan in plans for week in weeks for role in roles]
+    actual = [_actual(i, v) for i, v in zip(internal, vendor, strict=True)]
+    matches = [None if p is None or a is None else p == a for p, a in zip(planned, actual, strict=True)]
+    return pd.DataFrame({"capability": grid.get_level_values("capability").tolist(),
+                         "week": grid.get_level_values("week").tolist(),
+                         "role": grid.get_level_values("role").tolist(), "planned": planned, "actual": actual,
+                         "internal": internal, "vendor": vendor, "matches": matches}, columns=RACI_COLUMNS)
 
 
 def raci_rows(facts: Facts) -> pd.DataFrame:
