@@ -330,9 +330,10 @@ def acceptance_table(engine: Engine, m: EngagementMetrics) -> pd.DataFrame:
         standing = standing_signatures(signatures, ms.id)
         uncounted = signatures[(signatures["milestone"] == ms.id) & (signatures["action"] == "sign")
                                & ~signatures["counted"].astype(bool)]
-        proof = evidence_document(m, ms)
-        current, titles = signed_document(proof.document, key_salt) if len(standing) else (proof.document, {})
-        changed = standing[standing["evidence_sha256"] != digest(current)]
+        changed, titles = standing.iloc[0:0], {}
+        if len(standing):  # only a standing signature is compared with the evidence as it stands now
+            current, titles = signed_document(evidence_document(m, ms).document, key_salt)
+            changed = standing[standing["evidence_sha256"] != digest(current)]
         changes = []
         for sig in changed.itertuples():
             names = {**titles, **hints.get(int(sig.id), {}).get("titles", {})}

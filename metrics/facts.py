@@ -103,6 +103,14 @@ class Facts:
 
         return surviving_lines(self.cfg, getattr(self.data, "surviving_lines", None), self.now_week)
 
+    @cached_property
+    def surviving_line_capabilities(self) -> pd.DataFrame:
+        """metrics.surviving.line_capabilities of `surviving_lines`: matched once, read by internal_line_share's
+        rows and by its evidence of every (week, capability)."""
+        from metrics.surviving import line_capabilities
+
+        return line_capabilities(self.surviving_lines, self.cfg)
+
     # -- GitHub (PRs, reviews, runs, cycles, evaluation tests) -------------------------------------------
     @cached_property
     def github(self) -> GitHubMetrics:
@@ -230,6 +238,21 @@ class Facts:
         from metrics.readiness import handover_items
 
         return handover_items(self)
+
+    @cached_property
+    def capability_operations(self) -> list[tuple[str, str, bool, pd.DataFrame]]:
+        """metrics.readiness.capability_operations: (capability, operation, explicit, its items), selected once for
+        the operation table and every week's per-person evidence."""
+        from metrics.readiness import capability_operations
+
+        return capability_operations(self)
+
+    @cached_property
+    def operation_rows(self) -> pd.DataFrame:
+        """metrics.readiness.operation_rows of `capability_operations`: their items in one narrow frame."""
+        from metrics.readiness import operation_rows
+
+        return operation_rows(self.capability_operations)
 
     @cached_property
     def operation_table(self) -> pd.DataFrame:

@@ -121,8 +121,13 @@ def criteria_table(m: EngagementMetrics, ms: Milestone, week: int) -> pd.DataFra
 
 
 def criterion_evidence(m: EngagementMetrics, c: Criterion, week: int) -> pd.DataFrame:
-    """The rows that count for a criterion in a week (commits, PRs, runs, tickets), with links."""
-    return CRITERION_METRICS[c.metric].evidence(m, filters_of(c), week).reset_index(drop=True)
+    """The rows that count for a criterion in a week (commits, PRs, runs, tickets), with links. Listed once per
+    (metric, filters, week) for a computation: acceptance (the evidence documents) and the pack ask again."""
+    key = ("criterion_evidence", c.metric, filters_of(c), int(week))
+    memo = m.memo
+    if key not in memo:
+        memo[key] = CRITERION_METRICS[c.metric].evidence(m, filters_of(c), week).reset_index(drop=True)
+    return memo[key].copy()
 
 
 def evidence_week(m: EngagementMetrics, ms: Milestone, as_of: int | None = None) -> int | None:

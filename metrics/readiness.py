@@ -227,9 +227,9 @@ def operation_items(facts: Facts, capability: str, operation: str, explicit: boo
     name = None
     if operation.startswith("runbook:"):
         operation, name = "runbook", operation.split(":", 1)[1]
-    rows = items[items["operation"] == operation]
+    wanted = (items["operation"] == operation).to_numpy(copy=True)
     if name is not None:
-        rows = rows[rows["runbook"].astype(str).str.lower() == name.lower()]
+        wanted &= (items["runbook"].astype(str).str.lower() == name.lower()).to_numpy()
     else:
         cap = _capability(facts.cfg, capability)
         engagement_wide = explicit and (
@@ -237,8 +237,19 @@ def operation_items(facts: Facts, capability: str, operation: str, explicit: boo
             or operation == "model_promotion"
             or (operation in ("runbook", "drill") and not cap.ticket_labels))
         if not engagement_wide:
-            rows = rows[rows["capability"] == capability]
-    return rows.drop_duplicates(["kind", "id"]).assign(capability=capability)
+            wanted &= (items["capability"] == capability).to_numpy()
+    keys = items.loc[wanted, ["kind", "id"]]  # the wide item frame is taken once, after every filter
+    return items.loc[keys.index[~keys.duplicated().to_numpy()]].assign(capability=capability)
+
+
+def capability_operations(facts: Facts) -> list[tuple[str, str, bool, pd.DataFrame]]:
+    """(capability, operation, explicit, its items) for every capability's operations, in capability and operation
+    order: what the operation table and the per-person evidence both read (`Facts.capability_operations` keeps it)."""
+    out = []
+    for cap in facts.cfg.capability_keys:
+        ops, explicit = operations(facts, cap)
+        out += [(cap, op, explicit, operation_items(facts, cap, op, explicit)) for op in ops]
+    return out
 
 
 OPERATION_COLUMNS = ["capability", "week", "operation", "explicit", "covered", "internal_people", "people",
@@ -246,35 +257,83 @@ OPERATION_COLUMNS = ["capability", "week", "operation", "explicit", "covered", "
                      "last_vendor", "last_vendor_at"]
 
 
+def _last_by(items: pd.DataFrame, side: str, keys: pd.DataFrame) -> pd.DataFrame:
+    """For each (group, week) of `keys`: `who` and `at` of the last item (in item order, `position`) of `side` in
+    the group up to the week's end."""
+    mine = items[items["side"] == side]
+    latest = mine.groupby(["group", "week"], as_index=False)["position"].max().sort_values(["group", "week"])
+    latest["position"] = latest.groupby("group")["position"].cummax()
+    grid = pd.merge_asof(keys.reset_index().sort_values("week", kind="stable"), latest.sort_values("week"),
+                         on="week", by="group").set_index("index").sort_index()
+    found = grid["position"].notna().to_numpy()
+    who = pd.Series(None, index=keys.index, dtype=object)
+    at = pd.Series(pd.NaT, index=keys.index, dtype=items["at"].dtype)
+    picked = items.iloc[grid.loc[found, "position"].astype("int64").to_numpy()]
+    who[found] = picked["who"].to_numpy()
+    at[found] = picked["at"].to_numpy()
+    if not found.any():  # the dtypes a table of Python rows gets (what the table was built from before)
+        at = at.astype("datetime64[s]") if at.dt.tz is None else at.dt.tz_localize(None).astype("datetime64[s]")
+    return pd.DataFrame({"who": who.infer_objects(), "at": at})
+
+
+def operation_rows(ops: list[tuple[str, str, bool, pd.DataFrame]]) -> pd.DataFrame:
+    """The items of `capability_operations` in one narrow frame: week, at, who, side, unassisted, id, `group` (the
+    index of its (capability, operation) in `ops`) and `position` (item order within a group)."""
+    columns = ["week", "at", "who", "side", "unassisted", "id"]
+    parts = [items[columns].assign(group=g) for g, (_cap, _op, _explicit, items) in enumerate(ops) if len(items)]
+    rows = (pd.concat(parts, ignore_index=True) if parts else
+            pd.DataFrame({"week": pd.Series(dtype="int64"), "at": pd.Series(dtype="datetime64[ns, UTC]"),
+                          "who": pd.Series(dtype=object), "side": pd.Series(dtype=object),
+                          "unassisted": pd.Series(dtype=bool), "id": pd.Series(dtype=object),
+                          "group": pd.Series(dtype="int64")}))
+    rows["week"] = rows["week"].astype("int64")
+    rows["position"] = np.arange(len(rows))
+    return rows
+
+
 def operation_table(facts: Facts) -> pd.DataFrame:
     """One row per (capability, week, operation): coverage in the trailing window, the internal people who did it
-    unassisted, the window's items by side, the last internal and the last vendor to do it up to the week's end."""
+    unassisted, the window's items by side, the last internal and the last vendor to do it up to the week's end.
+    Computed for every (capability, operation, week) at once: each item falls in the windows of the weeks
+    item.week .. item.week + window_weeks - 1."""
     r = facts.cfg.readiness
     weeks = [w for w in facts.weeks if w <= facts.now_week]
-    rows = []
-    for cap in facts.cfg.capability_keys:
-        ops, explicit = operations(facts, cap)
-        for op in ops:
-            items = operation_items(facts, cap, op, explicit)
-            for week in weeks:
-                upto = items[items["week"] <= week]
-                window = upto[upto["week"] > week - r.window_weeks]
-                doers = window[window["unassisted"].astype(bool)]
-                people = sorted(doers["who"].unique())
-                last_in = upto[upto["side"] == "internal"].tail(1)
-                last_out = upto[upto["side"] == "vendor"].tail(1)
-                counts = window["side"].value_counts()
-                rows.append({
-                    "capability": cap, "week": week, "operation": op, "explicit": explicit,
-                    "covered": len(people) >= r.min_people, "internal_people": len(people),
-                    "people": ", ".join(people), "min_people": r.min_people,
-                    "internal": int(counts.get("internal", 0)), "vendor": int(counts.get("vendor", 0)),
-                    "unattributed": int(counts.get("unattributed", 0)), "bots": int(counts.get("bot", 0)),
-                    "last_internal": last_in["who"].iloc[0] if len(last_in) else None,
-                    "last_internal_at": last_in["at"].iloc[0] if len(last_in) else pd.NaT,
-                    "last_vendor": last_out["who"].iloc[0] if len(last_out) else None,
-                    "last_vendor_at": last_out["at"].iloc[0] if len(last_out) else pd.NaT})
-    return pd.DataFrame(rows, columns=OPERATION_COLUMNS)
+    ops = facts.capability_operations
+    if not ops or not weeks:
+        return pd.DataFrame([], columns=OPERATION_COLUMNS)
+    groups = pd.DataFrame([(cap, op, explicit) for cap, op, explicit, _items in ops],
+                          columns=["capability", "operation", "explicit"])
+    keys = pd.DataFrame({"group": np.repeat(np.arange(len(ops)), len(weeks)),
+                         "week": np.tile(np.array(weeks, dtype="int64"), len(ops))})
+    items = facts.operation_rows
+    # Each item once per week whose window holds it; only the reported weeks are kept.
+    offsets = np.arange(r.window_weeks)
+    spread = items.loc[items.index.repeat(len(offsets))].assign(
+        week=np.repeat(items["week"].to_numpy(), len(offsets)) + np.tile(offsets, len(items)))
+    spread = spread[spread["week"].isin(weeks)]
+    counts = (spread.groupby(["group", "week", "side"]).size().unstack("side", fill_value=0)
+              .reindex(columns=list(SIDES), fill_value=0))
+    counts.columns.name = None
+    doers = spread[spread["unassisted"].astype(bool)].drop_duplicates(["group", "week", "who"])
+    doers = doers.sort_values("who", kind="stable")
+    people = doers.groupby(["group", "week"]).agg(people=("who", lambda s: ", ".join(s)),
+                                                  internal_people=("who", "size"))
+    table = keys.join(counts, on=["group", "week"]).join(people, on=["group", "week"])
+    last_in, last_out = _last_by(items, "internal", keys), _last_by(items, "vendor", keys)
+    out = pd.DataFrame({
+        "capability": groups["capability"].to_numpy()[keys["group"]], "week": keys["week"],
+        "operation": groups["operation"].to_numpy()[keys["group"]],
+        "explicit": groups["explicit"].to_numpy(dtype=bool)[keys["group"]]})
+    out["internal_people"] = table["internal_people"].fillna(0).astype("int64")
+    out.insert(4, "covered", out["internal_people"] >= r.min_people)
+    out["people"] = table["people"].fillna("").astype(object).infer_objects()
+    out["min_people"] = r.min_people
+    for col, side in (("internal", "internal"), ("vendor", "vendor"), ("unattributed", "unattributed"),
+                      ("bots", "bot")):
+        out[col] = table[side].fillna(0).astype("int64")
+    out["last_internal"], out["last_internal_at"] = last_in["who"], last_in["at"]
+    out["last_vendor"], out["last_vendor_at"] = last_out["who"], last_out["at"]
+    return out[OPERATION_COLUMNS]
 
 
 def exit_readiness_rows(facts: Facts) -> pd.DataFrame:
@@ -303,22 +362,20 @@ def person_rows(facts: Facts, week: int, capability: str | None) -> pd.DataFrame
     """Who did each operation in the window ending with `week`: one row per (capability, operation, actor)."""
     r = facts.cfg.readiness
     caps = [capability] if capability is not None else facts.cfg.capability_keys
-    parts = []
-    for cap in caps:
-        ops, explicit = operations(facts, cap)
-        for op in ops:
-            items = operation_items(facts, cap, op, explicit)
-            window = items[(items["week"] <= week) & (items["week"] > week - r.window_weeks)]
-            if window.empty:
-                continue
-            g = window.groupby(["who", "side"], dropna=False)
-            rows = g.agg(count=("id", "size"), unassisted=("unassisted", "sum"), at=("at", "max"),
-                         first_week=("week", "min"), last_week=("week", "max")).reset_index()
-            parts.append(rows.assign(capability=cap, operation=op))
-    if not parts:
+    ops = facts.capability_operations
+    items = facts.operation_rows
+    groups = pd.DataFrame([(cap, op) for cap, op, _explicit, _items in ops], columns=["capability", "operation"])
+    in_scope = groups.index[groups["capability"].isin(caps)]
+    window = items[items["group"].isin(in_scope) & (items["week"] <= week) & (items["week"] > week - r.window_weeks)]
+    if window.empty:
         return pd.DataFrame(columns=["capability", "operation", "who", "side", "count", "unassisted", "at",
                                      "first_week", "last_week"])
-    return pd.concat(parts, ignore_index=True)
+    rows = window.groupby(["group", "who", "side"], dropna=False).agg(
+        count=("id", "size"), unassisted=("unassisted", "sum"), at=("at", "max"), first_week=("week", "min"),
+        last_week=("week", "max")).reset_index()
+    group = rows.pop("group").to_numpy()
+    return rows.assign(capability=groups["capability"].to_numpy()[group],
+                       operation=groups["operation"].to_numpy()[group])
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -440,23 +497,30 @@ def _actual(internal: int, vendor: int) -> str | None:
 
 def raci_table(facts: Facts) -> pd.DataFrame:
     """One row per (capability with a plan, week, role): planned side, actual side, item counts, whether they match
-    (None when not compared)."""
+    (None when not compared). The items are counted per (capability, week, role, side) in one pass."""
     items = facts.raci_items
     weeks = [w for w in facts.weeks if w <= facts.now_week]
-    rows = []
-    for cap, plan in facts.cfg.raci.items():
-        mine = items[items["capability"] == cap]
-        for week in weeks:
-            now = mine[mine["week"] == week]
-            for role in ("responsible", "accountable"):
-                r = now[now["role"] == role]
-                internal, vendor = int((r["side"] == "internal").sum()), int((r["side"] == "vendor").sum())
-                planned = planned_role(getattr(plan, role), week)
-                actual = _actual(internal, vendor)
-                rows.append({"capability": cap, "week": week, "role": role, "planned": planned, "actual": actual,
-                             "internal": internal, "vendor": vendor,
-                             "matches": None if planned is None or actual is None else planned == actual})
-    return pd.DataFrame(rows, columns=RACI_COLUMNS)
+    plans = list(facts.cfg.raci.items())
+    roles = ("responsible", "accountable")
+    if not plans or not weeks:
+        return pd.DataFrame([], columns=RACI_COLUMNS)
+    grid = pd.MultiIndex.from_product([[cap for cap, _plan in plans], weeks, list(roles)],
+                                      names=["capability", "week", "role"])
+    sided = items[items["side"].isin(["internal", "vendor"])]
+    counts = pd.DataFrame(0, index=grid, columns=["internal", "vendor"])
+    if len(sided):
+        found = (sided.groupby(["capability", "week", "role", "side"]).size().unstack("side", fill_value=0)
+                 .reindex(columns=["internal", "vendor"], fill_value=0))
+        counts = found.reindex(grid, fill_value=0)
+    internal, vendor = counts["internal"].astype("int64").tolist(), counts["vendor"].astype("int64").tolist()
+    # One value per grid cell (plans x weeks x roles: configuration-sized, not data-sized).
+    planned = [planned_role(getattr(plan, role), week) for _cap, plan in plans for week in weeks for role in roles]
+    actual = [_actual(i, v) for i, v in zip(internal, vendor, strict=True)]
+    matches = [None if p is None or a is None else p == a for p, a in zip(planned, actual, strict=True)]
+    return pd.DataFrame({"capability": grid.get_level_values("capability").tolist(),
+                         "week": grid.get_level_values("week").tolist(),
+                         "role": grid.get_level_values("role").tolist(), "planned": planned, "actual": actual,
+                         "internal": internal, "vendor": vendor, "matches": matches}, columns=RACI_COLUMNS)
 
 
 def raci_rows(facts: Facts) -> pd.DataFrame:

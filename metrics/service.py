@@ -87,6 +87,7 @@ def _source_data(engine: Engine, repos: Sequence[str] | None) -> SourceData:
 # --------------------------------------------------------------------------------------------------------
 
 _FRAMES = ("commits", "commit_caps", "commit_share", "ladder", "weekly", "runbook_executions", "drills")
+_FACTS_FRAMES = ("commits", "commit_caps", "ladder", "runbook_executions", "drills")  # Facts properties of _FRAMES
 CACHE_ENV = "BATON_METRICS_CACHE"
 
 
@@ -118,10 +119,12 @@ class _LazyFacts:
     """The `facts` of a cached result: built (frames read, attributed) on first use only. Pickles as what
     rebuilds it (Streamlit's cache copies results by pickling)."""
 
-    def __init__(self, cfg: EngagementConfig, engine: Engine | None, url: str, repos, accepted, today):
+    def __init__(self, cfg: EngagementConfig, engine: Engine | None, url: str, repos, accepted, today,
+                 known: dict | None = None):
         self._args = (cfg, url, tuple(repos or ()), frozenset(accepted), today)
         self._engine = engine
         self._real = None
+        self._known = known or {}  # Facts properties the cache already holds: not computed again
 
     def _facts(self):
         if self._real is None:
@@ -132,7 +135,9 @@ class _LazyFacts:
                 from db.engine import make_engine
 
                 self._engine = make_engine(url, migrate=False)
-            self._real = Facts(cfg, _source_data(self._engine, repos or None), accepted, today)
+            real = Facts(cfg, _source_data(self._engine, repos or None), accepted, today)
+            real.__dict__.update(self._known)  # what a functools.cached_property stores once computed
+            self._real = real
         return self._real
 
     def __getattr__(self, name: str):
@@ -186,9 +191,13 @@ def _load_cached(cfg: EngagementConfig, engine: Engine, repos, accepted: frozens
                       for f in dataclasses.fields(GitHubMetrics)}
             github = GitHubMetrics(**values)
         url = engine.url.render_as_string(hide_password=False)
+        stored = {name: frames[f"m.{name}"] for name in _FRAMES}
+        # compute() takes these from its Facts (the same objects): the facts built for evidence start from them
+        known = {name: stored[name] for name in _FACTS_FRAMES}
+        if github is not None:
+            known["github"] = github
         return EngagementMetrics(cfg=cfg, weeks=list(meta["weeks"]), github=github, accepted=accepted,
-                                 facts=_LazyFacts(cfg, engine, url, repos, accepted, today),
-                                 **{name: frames[f"m.{name}"] for name in _FRAMES})
+                                 facts=_LazyFacts(cfg, engine, url, repos, accepted, today, known), **stored)
     except (KeyError, ValueError, TypeError):
         return None
 

@@ -28,13 +28,11 @@ def _counts(lines: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 
 def compute(facts: Facts) -> pd.DataFrame:
-    from metrics.surviving import line_capabilities
-
     lines = facts.surviving_lines
     if lines.empty:
         return no_rows()
     overall = _counts(lines, ["week"]).assign(capability=None)
-    per_cap = line_capabilities(lines, facts.cfg)
+    per_cap = facts.surviving_line_capabilities
     parts = [overall]
     if len(per_cap):
         parts.append(_counts(per_cap, ["capability", "week"]))
@@ -45,13 +43,11 @@ def compute(facts: Facts) -> pd.DataFrame:
 
 def lines_of(facts: Facts, week: int, capability: str | None) -> pd.DataFrame:
     """The surviving lines of the week (of the capability's files when given)."""
-    from metrics.surviving import line_capabilities
-
     lines = facts.surviving_lines
     lines = lines[lines["week"] == week]
     if capability is not None and len(lines):
-        lines = line_capabilities(lines, facts.cfg)
-        lines = lines[lines["capability"] == capability]
+        per_cap = facts.surviving_line_capabilities  # the capabilities' paths matched once, not per week
+        lines = per_cap[(per_cap["week"] == week) & (per_cap["capability"] == capability)]
     return lines
 
 
