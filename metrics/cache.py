@@ -92,7 +92,10 @@ def load_frames(folder: str | Path, key: str) -> dict[str, pd.DataFrame] | None:
         frames = {}
         for i, name in enumerate(index["names"]):
             frame = pd.read_parquet(entry / f"{i}.parquet")
-            for col, null in index["object_columns"][i]:
+            for col, null, *kind in index["object_columns"][i]:
+                if kind == ["json"]:  # lists and dicts (runbook interventions): stored as tagged JSON text
+                    frame[col] = pd.Series([_from_json(v) for v in frame[col]], index=frame.index, dtype=object)
+                    continue
                 # Parquet stores text columns as strings; give back the object column it was, with the
                 # missing values it had (None, or NaN when any was NaN).
                 values = frame[col].astype(object)
@@ -105,6 +108,45 @@ def load_frames(folder: str | Path, key: str) -> dict[str, pd.DataFrame] | None:
     except OSError:
         pass
     return frames
+
+
+def _holds_containers(column: pd.Series) -> bool:
+    return bool(column.map(lambda v: isinstance(v, list | tuple | dict)).any())
+
+
+def _tagged(value: Any) -> Any:
+    """A list/dict value as JSON-ready data that _untagged() turns back into an equal value (times keep their
+    type and zone; Parquet would give lists back as numpy arrays and timestamps as whatever pyarrow picks)."""
+    if isinstance(value, dict):
+        return {"$dict": [[str(k), _tagged(v)] for k, v in value.items()]}
+    if isinstance(value, list | tuple):
+        return [_tagged(v) for v in value]
+    if isinstance(value, pd.Timestamp):
+        return {"$ts": None if pd.isna(value) else value.isoformat()}
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _untagged(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_untagged(v) for v in value]
+    if isinstance(value, dict) and "$dict" in value:
+        return {k: _untagged(v) for k, v in value["$dict"]}
+    if isinstance(value, dict) and "$ts" in value:
+        return pd.NaT if value["$ts"] is None else pd.Timestamp(value["$ts"])
+    return value
+
+
+def _to_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(_tagged(value), separators=(",", ":"))
+
+
+def _from_json(text: Any) -> Any:
+    return None if text is None or text is pd.NA or (isinstance(text, float) and text != text) else \
+        _untagged(json.loads(text))
 
 
 def _null_kind(column: pd.Series) -> str:
@@ -124,8 +166,17 @@ def store_frames(folder: str | Path, key: str, frames: Mapping[str, pd.DataFrame
     try:
         object_columns = []
         for i, frame in enumerate(frames.values()):
+            columns = []
+            for c in frame.columns:
+                if frame[c].dtype != object:
+                    continue
+                if _holds_containers(frame[c]):
+                    frame = frame.assign(**{c: frame[c].map(_to_json)})
+                    columns.append([str(c), "none", "json"])
+                else:
+                    columns.append([str(c), _null_kind(frame[c])])
             frame.to_parquet(tmp / f"{i}.parquet", index=True)
-            object_columns.append([[str(c), _null_kind(frame[c])] for c in frame.columns if frame[c].dtype == object])
+            object_columns.append(columns)
         (tmp / "frames.json").write_text(json.dumps({"names": list(frames), "object_columns": object_columns}))
         try:
             tmp.rename(entry)

@@ -59,6 +59,21 @@ def test_stored_frames_read_back_identical(tmp_path):
     assert back["weekly"].loc[0, "capability"] is None
 
 
+def test_list_columns_read_back_as_lists(tmp_path):
+    """Runbook executions keep each execution's vendor interventions as a list of dicts; Parquet alone gives
+    them back as numpy arrays, and the Runbooks page then failed on every visit after the first."""
+    at = pd.Timestamp("2026-09-08 09:30", tz="UTC")
+    frame = pd.DataFrame({"key": ["ML-7", "ML-8", "ML-9"], "interventions": pd.Series(
+        [[{"at": at, "kind": "comment", "ticket": "ML-7", "person": "Nora Kim", "detail": "restarted"}], [], None],
+        dtype=object)})
+    assert cache.store_frames(tmp_path, "k", {"executions": frame})
+    back = cache.load_frames(tmp_path, "k")["executions"]
+    pd.testing.assert_frame_equal(back, frame)
+    first = back.loc[0, "interventions"]
+    assert isinstance(first, list) and first[0]["at"] == at and first[0]["at"].tz is not None
+    assert back.loc[1, "interventions"] == [] and back.loc[2, "interventions"] is None
+
+
 def test_damaged_or_unwritable_cache_is_just_a_miss(tmp_path):
     assert cache.store_frames(tmp_path, "k1", {"weekly": weekly_like()})
     (tmp_path / "metrics" / "k1" / "0.parquet").write_bytes(b"not parquet")

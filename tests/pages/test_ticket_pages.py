@@ -82,3 +82,21 @@ def test_ticket_pages_without_tickets_say_how_to_collect(app, tmp_path):  # noqa
     for page, text in (("pages/runbooks.py", "No runbook executions"), ("pages/drills.py", "No drills")):
         at = app(toml, url, page)
         assert any(text in i.value for i in at.info)
+
+
+def test_runbooks_page_after_a_server_restart_reads_the_disk_cache(app, tickets_db):  # noqa: F811
+    """A fresh server reuses the computed metrics stored on disk (metrics/cache.py): the interventions (a list per
+    execution) must come back as lists; they came back as numpy arrays and the page failed from the second visit."""
+    import streamlit as st
+
+    toml, url = tickets_db
+    first = app(toml, url, "pages/runbooks.py")
+    assert (toml.parent / ".baton-cache" / "metrics").is_dir()  # the first visit stored its computation
+    st.cache_data.clear()  # what a restarted server has: nothing in memory
+    st.cache_resource.clear()
+    at = app(toml, url, "pages/runbooks.py")
+    assert {m.label: m.value for m in at.metric} == {m.label: m.value for m in first.metric}
+    at.selectbox(key="execution").set_value("OPS-2").run()
+    assert not at.exception, [e.value for e in at.exception]
+    interventions = _table(at, "detail")
+    assert list(zip(interventions["kind"], interventions["person"], strict=True)) == [("checklist", "Marco")]
