@@ -85,7 +85,12 @@ def file_stamp(path: str) -> tuple[int, int]:
     return (st_.st_mtime_ns, st_.st_size)
 
 
-@st.cache_data(show_spinner="Computing the KPIs…", max_entries=32, ttl="1h")
+# A resource, not data: every visitor shares the one computed object, so its `facts` (the attributed frames the
+# evidence, ladder cells and readiness tables read, built on first use) are built once per server and data
+# version. st.cache_data returned a pickled copy per visit, and the copy's facts were rebuilt from the database on
+# every page (bench/pages.py: 5-11 s per visit on ipython). Pages never write into it (pandas copy-on-write
+# keeps derived frames apart; nothing assigns into m's frames).
+@st.cache_resource(show_spinner="Computing the KPIs…", max_entries=32, ttl="1h")
 def load_metrics(config_path: str, db_url: str, run_id: int, repos: tuple[str, ...],
                  run_state: str = "", config_stamp: tuple[int, int] = (0, 0),
                  accepted: tuple[str, ...] = (), purges: int = 0) -> EngagementMetrics:
