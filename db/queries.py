@@ -181,8 +181,8 @@ def load_binder_frames(engine: Engine, source_names: Sequence[str] | None = None
 
 def load_surviving_lines(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
     """Blamed lines of every complete week-end tree (SPEC §10 internal_line_share): one row per (source, week-end
-    instant, path, blamed commit) with the commit's recorded author, author date (UTC) and line count, ordered by
-    (source, instant, path, commit).
+    instant, path, blamed commit) with the commit's recorded author, author date (UTC) and line count, in no
+    particular order.
 
     Read as the three stored tables and joined here, not in SQL: the same blame of a file serves every week whose
     tree holds it, so the joined rows are many times the stored ones (ipython: 370k from 42k); expanding them in SQL
@@ -202,7 +202,7 @@ def load_surviving_lines(engine: Engine, source_names: Sequence[str] | None = No
     if ends.empty or files.empty or blame.empty:
         return pd.DataFrame({c: pd.Series(dtype=blame[c].dtype if c in blame else ends[c].dtype) for c in columns})
     rows = ends.merge(files, on=["source_id", "sha"]).merge(blame, on=["source_id", "blamed_at", "path"])
-    return rows[columns].sort_values(["source_id", "ends_at", "path", "commit"], kind="stable").reset_index(drop=True)
+    return rows[columns].reset_index(drop=True)  # unordered: metrics/surviving.py orders the rows it keeps
 
 
 def load_all_signatures(engine: Engine) -> pd.DataFrame:
