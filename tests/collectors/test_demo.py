@@ -14,12 +14,13 @@ from db.engine import make_engine
 from db.queries import load_source_frames
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
+from tests.support.demo_template import copy_demo
 
 
 @pytest.fixture(scope="module")
 def demo_result(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    toml = demo.build_demo(out)
+    toml = copy_demo(out, collected=False)  # as built: only its git commits are collected here
     cfg = load_engagement(toml)
     engine = make_engine(f"sqlite:///{out / 'baton.db'}")
     for src in cfg.sources.git:

@@ -9,15 +9,15 @@ import sys
 
 import pytest
 
-from collectors.demo import build as demo
 from collectors.demo import tickets as demo_tickets
+from tests.support.demo_template import copy_demo
 from tests.support.paths import ROOT
 
 
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo-tickets")
-    toml = demo.build_demo(out)
+    toml = copy_demo(out, collected=False)  # as built: the first collection's output is checked here
     db = f"sqlite:///{out / 'baton.db'}"
     run = subprocess.run([sys.executable, "-m", "collectors", "collect", "--config", str(toml), "--db", db, "--quiet"],
                          cwd=ROOT, capture_output=True, text=True)

@@ -18,6 +18,7 @@ from metrics.milestones import milestone_states
 from metrics.service import engagement_metrics
 from metrics.snapshots import restatements, snapshot
 from tests.support.demo_edits import DEMO_ID, edit_roster
+from tests.support.demo_template import copy_demo
 
 
 def metrics_cli(*args: str) -> subprocess.CompletedProcess:
@@ -26,10 +27,9 @@ def metrics_cli(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def demo_db(tmp_path):
-    toml = demo.build_demo(tmp_path)
-    url = f"sqlite:///{tmp_path / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
-    return toml, url
+    """A copy of the collected demo of this test's own (the tests sign, freeze, edit and commit)."""
+    toml = copy_demo(tmp_path)
+    return toml, f"sqlite:///{tmp_path / 'baton.db'}"
 
 
 def test_demo_milestones_move_pending_to_met_in_the_intended_weeks(demo_db):

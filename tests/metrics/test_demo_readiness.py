@@ -12,10 +12,9 @@ import sys
 import pandas as pd
 import pytest
 
-from collectors.__main__ import main as collectors_main
 from collectors.demo import readiness as R
-from collectors.demo.build import build_demo
 from metrics.service import engagement_metrics, evidence, open_engagement, reconcile
+from tests.support.demo_template import copy_demo
 from tests.support.paths import ROOT
 
 KPIS = ("internal_line_share", "exit_readiness", "raci_drift")
@@ -24,9 +23,8 @@ KPIS = ("internal_line_share", "exit_readiness", "raci_drift")
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo_readiness")
-    toml = build_demo(out)
+    toml = copy_demo(out)  # the demo collected whole (self-contained)
     url = f"sqlite:///{out / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0  # self-contained
     cfg, engine = open_engagement(toml, url)
     return toml, url, engagement_metrics(cfg, engine)
 

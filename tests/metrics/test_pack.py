@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from collectors.__main__ import main as collectors_main
 from collectors.demo import build as demo
 from db.engine import make_engine
 from metrics.acceptance import Signer, sign
 from metrics.engagement_file import load_engagement
 from metrics.review import kpi_cards, ladder_week, milestone_board, stage_name
 from metrics.service import engagement_metrics
+from tests.support.demo_template import copy_demo
 
 TOKEN = "ghp_PackMustNeverContainThis0123456789"
 WEEK = 5
@@ -84,9 +84,8 @@ class PackParser(HTMLParser):
 def pack(tmp_path_factory):
     """The demo collected, M1 signed by two keys, week 5 frozen, then the pack written by the CLI with a token set."""
     out = tmp_path_factory.mktemp("pack-demo")
-    toml = demo.build_demo(out)
+    toml = copy_demo(out)
     url = f"sqlite:///{out / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     cfg = load_engagement(toml)
     engine = make_engine(url)
     m = engagement_metrics(cfg, engine)

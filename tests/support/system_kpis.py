@@ -122,15 +122,13 @@ def demo() -> EngagementMetrics:
 @functools.cache
 def demo_engagement() -> tuple[Path, str, EngagementMetrics]:
     """(engagement file, database URL, metrics) of the demo, collected once per session."""
-    from collectors.__main__ import main as collectors_main
-    from collectors.demo.build import build_demo
     from metrics.service import load
+    from tests.support.demo_template import copy_demo
 
     out = Path(tempfile.mkdtemp(prefix="baton-demo-system-"))
     atexit.register(shutil.rmtree, out, True)
-    toml = build_demo(out)  # self-contained: git, and GitHub/Jira/MLflow recordings its sources replay
+    toml = copy_demo(out)  # self-contained: git, and GitHub/Jira/MLflow recordings its sources replay
     url = f"sqlite:///{out / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     return toml, url, load(toml, url)[2]
 
 
