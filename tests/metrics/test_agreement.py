@@ -9,12 +9,12 @@ import csv
 import io
 import json
 import subprocess
-import sys
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics.review import stage_name
+from tests.support.cli import metrics_cli
 from tests.support.demo_template import copy_demo
 from tests.support.paths import APP
 
@@ -22,7 +22,7 @@ WEEKS = [5, 6, 7, 8]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "metrics", *args], capture_output=True, text=True)
+    return metrics_cli(*args)  # `python -m metrics *args`, in this process (tests/support/cli.py)
 
 
 @pytest.fixture

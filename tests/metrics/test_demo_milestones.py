@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
@@ -17,12 +16,9 @@ from metrics.engagement_file import load_engagement
 from metrics.milestones import milestone_states
 from metrics.service import engagement_metrics
 from metrics.snapshots import restatements, snapshot
+from tests.support.cli import metrics_cli  # `python -m metrics ...`, in this process
 from tests.support.demo_edits import DEMO_ID, edit_roster
 from tests.support.demo_template import copy_demo
-
-
-def metrics_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "metrics", *args], capture_output=True, text=True)
 
 
 @pytest.fixture

@@ -6,16 +6,14 @@ the three readiness KPIs reconciles with its evidence; `python -m metrics weekly
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 from collectors.demo import readiness as R
 from metrics.service import engagement_metrics, evidence, open_engagement, reconcile
+from tests.support.cli import metrics_cli
 from tests.support.demo_template import copy_demo
-from tests.support.paths import ROOT
 
 KPIS = ("internal_line_share", "exit_readiness", "raci_drift")
 
@@ -92,7 +90,7 @@ def test_competency_levels_climb_as_intended(demo):
 
 
 def _cli(*args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "metrics", *args], capture_output=True, text=True, cwd=ROOT)
+    out = metrics_cli(*args)  # `python -m metrics *args`, in this process (tests/support/cli.py)
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -113,8 +111,7 @@ def test_weekly_and_competency_commands_on_the_demo(demo):
     assert (ivan["level"], ivan["level_name"], ivan["side"]) == (3, "independent", "internal")
     table = _cli("competency", "--config", str(toml), "--db", url, "--week", "4")
     assert "Ivan Kowalski" in table and "beginner" in table
-    bad = subprocess.run([sys.executable, "-m", "metrics", "competency", "--config", str(toml), "--db", url,
-                          "--week", "99"], capture_output=True, text=True, cwd=ROOT)
+    bad = metrics_cli("competency", "--config", str(toml), "--db", url, "--week", "99")
     assert bad.returncode != 0 and bad.stderr.strip().count("\n") == 0 and "--week: week 99" in bad.stderr
 
 

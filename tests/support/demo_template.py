@@ -18,6 +18,7 @@ collection outputs of test_demo_tickets.py) keep doing it themselves.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import shutil
@@ -26,9 +27,11 @@ from pathlib import Path
 
 _root: list[Path] = []  # set once per session by tests/conftest.py (the run's shared temporary folder)
 DONE = ".template-complete"
+COLLECT_OUTPUT = ".collect-output"  # what the collection of the collected template printed (stdout)
 SQLITE_FILE = "sqlite:///"
 # Not part of a fresh build: the database (copied on its own), the cache and the ledger witness its use writes.
-_NOT_COPIED = shutil.ignore_patterns(DONE, "baton.db", "baton.db-*", ".baton-cache", ".baton-ledger-witness.json")
+_NOT_COPIED = shutil.ignore_patterns(DONE, COLLECT_OUTPUT, "baton.db", "baton.db-*", ".baton-cache",
+                                     ".baton-ledger-witness.json")
 
 
 def set_root(folder: Path) -> None:
@@ -41,6 +44,7 @@ def template(collected: bool) -> Path:
     """The folder of the demo as built (`collected=False`) or built and collected into its baton.db."""
     from collectors.__main__ import main as collectors_main
     from collectors.demo.build import build_demo
+    from tests.support.cli import run_main
 
     if not _root:
         raise RuntimeError("tests/conftest.py sets the template folder at the start of the session")
@@ -52,11 +56,18 @@ def template(collected: bool) -> Path:
             if collected:
                 toml = copy_demo(folder, collected=False)
                 url = f"sqlite:///{folder / 'baton.db'}"
-                assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
+                run = run_main(collectors_main, "collect", "--config", str(toml), "--db", url, "--quiet")
+                assert run.returncode == 0, run.stderr
+                (folder / COLLECT_OUTPUT).write_text(run.stdout, encoding="utf-8")
             else:
                 build_demo(folder)
             (folder / DONE).touch()
     return folder
+
+
+def collect_output() -> str:
+    """What `collect --quiet` printed when it collected the built demo into the collected template (stdout)."""
+    return (template(True) / COLLECT_OUTPUT).read_text(encoding="utf-8")
 
 
 def copy_demo(dest: Path, *, collected: bool = True, db: Path | None = None) -> Path:
@@ -69,16 +80,15 @@ def copy_demo(dest: Path, *, collected: bool = True, db: Path | None = None) -> 
     shutil.copytree(source, dest, symlinks=True, ignore=_NOT_COPIED, dirs_exist_ok=True)
     if collected:
         db = Path(db) if db else dest / "baton.db"
-        shutil.copyfile(source / "baton.db", db)
         old, new = (str((folder / REPO_NAME).resolve()) for folder in (source, dest))
-        conn = sqlite3.connect(db)
-        try:
+        # SQLite's backup, not a file copy: the database is in WAL mode (db/engine.py), rows may still be in -wal
+        with contextlib.closing(sqlite3.connect(source / "baton.db")) as src, \
+                contextlib.closing(sqlite3.connect(db)) as conn:
+            src.backup(conn)
             with conn:
                 moved = conn.execute("UPDATE sources SET key = ? || substr(key, ?) WHERE kind = 'git' AND key LIKE ?",
                                      (new, len(old) + 1, old + "#%")).rowcount
             assert moved == 1, f"the demo has one git source at {old}; {moved} rewritten"
-        finally:
-            conn.close()
     return dest / TOML_NAME
 
 
