@@ -1,4 +1,5 @@
-"""Shared fixtures: database URLs (SQLite always, PostgreSQL when BATON_TEST_PG_URL is set) and git helpers."""
+"""Shared fixtures: database URLs (SQLite always, PostgreSQL when BATON_TEST_PG_URL is set), git helpers, and
+where the demo templates of the run live (tests/support/demo_template.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,18 @@ import pytest
 from sqlalchemy import create_engine, text
 from streamlit.testing.v1 import AppTest
 
+from tests.support import demo_template
 from tests.support.paths import APP
 
 PG_ENV = "BATON_TEST_PG_URL"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _demo_template_root(tmp_path_factory):
+    """The demo is built and collected at most once per run, below the run's base temporary folder; the xdist
+    workers' folders (popen-gwN) are inside the controller's, so they share it."""
+    base = tmp_path_factory.getbasetemp()
+    demo_template.set_root(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
 
 
 def _pg_schema_url(base: str, schema: str) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -14,12 +12,14 @@ from db.engine import make_engine
 from db.queries import load_source_frames
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
+from tests.support.cli import metrics_cli
+from tests.support.demo_template import copy_demo
 
 
 @pytest.fixture(scope="module")
 def demo_result(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    toml = demo.build_demo(out)
+    toml = copy_demo(out, collected=False)  # as built: only its git commits are collected here
     cfg = load_engagement(toml)
     engine = make_engine(f"sqlite:///{out / 'baton.db'}")
     for src in cfg.sources.git:
@@ -64,8 +64,7 @@ def test_hired_engineer_counts_vendor_before_and_internal_after_the_switch(demo_
 
 def test_metrics_cli_json_contract_on_the_demo(demo_result):
     toml, db, result = demo_result
-    out = subprocess.run([sys.executable, "-m", "metrics", "weekly", "--config", str(toml), "--db", f"sqlite:///{db}",
-                          "--format", "json"], capture_output=True, text=True, check=True)
+    out = metrics_cli("weekly", "--config", str(toml), "--db", f"sqlite:///{db}", "--format", "json", check=True)
     rows = json.loads(out.stdout)
     keys = {"week", "week_start", "kpi", "capability", "value", "unit", "internal", "vendor", "unattributed", "bots",
             "planned", "n", "p90", "scheduled"}

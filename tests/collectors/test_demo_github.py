@@ -6,22 +6,20 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.__main__ import main as collectors_main
 from collectors.demo import github_data as gh
 from collectors.demo import mlflow_data
-from collectors.demo.build import build_demo
 from db.engine import make_engine
 from db.queries import load_source_frames
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
+from tests.support.demo_template import copy_demo
 
 
 @pytest.fixture(scope="module")
 def weekly(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo_gh")
-    toml = build_demo(out)
+    toml = copy_demo(out)  # built and collected with plain `collect` (tests/support/demo_template.py)
     url = f"sqlite:///{out / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     m = compute(load_engagement(toml), SourceData(**load_source_frames(make_engine(url))))
     return m.weekly[m.weekly["capability"].isna()].set_index(["kpi", "week"])
 

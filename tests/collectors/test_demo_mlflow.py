@@ -9,18 +9,18 @@ import pytest
 
 from collectors.configured import configured_sources
 from collectors.demo import mlflow_data
-from collectors.demo.build import build_demo
 from collectors.driver import run_source
 from db.engine import make_engine
 from db.models import Base
 from engagement.config import load_config
 from metrics.service import engagement_metrics, evidence
+from tests.support.demo_template import copy_demo
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo_mlflow")
-    toml = build_demo(out)
+    toml = copy_demo(out, collected=False)  # as built: only its MLflow source is collected here
     cfg = load_config(toml)
     engine = make_engine(f"sqlite:///{out / 'baton.db'}")
     (source,) = configured_sources(cfg, only=["mlflow"])

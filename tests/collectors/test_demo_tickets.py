@@ -4,31 +4,26 @@ and pages, equal to what the demo intends (collectors/demo/tickets.py INTENDED_*
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from collectors.demo import build as demo
+from collectors.__main__ import main as collectors_main
 from collectors.demo import tickets as demo_tickets
-from tests.support.paths import ROOT
+from tests.support.cli import metrics_cli, run_main
+from tests.support.demo_template import collect_output, copy_demo
 
 
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo-tickets")
-    toml = demo.build_demo(out)
+    toml = copy_demo(out)  # the demo collected by plain `collect` (tests/support/demo_template.py)
     db = f"sqlite:///{out / 'baton.db'}"
-    run = subprocess.run([sys.executable, "-m", "collectors", "collect", "--config", str(toml), "--db", db, "--quiet"],
-                         cwd=ROOT, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    assert "jira fraud-model Jira: 12 issues seen, 12 fetched" in run.stdout
+    assert "jira fraud-model Jira: 12 issues seen, 12 fetched" in collect_output()  # what that collection printed
     return toml, db
 
 
 def _weekly(toml, db, kpi):
-    out = subprocess.run([sys.executable, "-m", "metrics", "weekly", "--config", str(toml), "--db", db, "--format",
-                          "json", "--kpi", kpi], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = metrics_cli("weekly", "--config", str(toml), "--db", db, "--format", "json", "--kpi", kpi, check=True)
     return {r["week"]: r for r in json.loads(out.stdout) if r["capability"] is None}
 
 
@@ -49,8 +44,7 @@ def test_demo_drill_outcome_matches_intent(collected):
 
 def test_demo_rerun_fetches_no_issue_bodies(collected):
     toml, db = collected
-    run = subprocess.run([sys.executable, "-m", "collectors", "collect", "--config", str(toml), "--db", db, "--quiet"],
-                         cwd=ROOT, capture_output=True, text=True, check=True)
+    run = run_main(collectors_main, "collect", "--config", str(toml), "--db", db, "--quiet", check=True)
     # Only the newest issue lies inside the 10-minute overlap window; it is unchanged, so no body is fetched.
     assert "jira fraud-model Jira: 1 issues seen, 0 fetched" in run.stdout
 

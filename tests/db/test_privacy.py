@@ -24,11 +24,11 @@ from sqlalchemy import inspect, text
 
 from collectors.__main__ import main as collectors_main
 from collectors.demo import tickets as demo_tickets
-from collectors.demo.build import build_demo
 from db import ledger
 from db.engine import make_engine
 from db.review_store import audit_log, load_signatures
 from metrics.__main__ import main as metrics_main
+from tests.support.demo_template import collected_demo_in, copy_demo
 
 TOM = ["Tom Becker", "tom.becker@acme-consulting.com", "tom.becker@client.com", "tbecker",
        demo_tickets.JIRA_IDS["Tom Becker"]]
@@ -69,11 +69,8 @@ def text_leaks(texts: list[str], needles: list[str]) -> list[str]:
 
 @pytest.fixture
 def demo(db_url, tmp_path):
-    """The demo collected from git and its GitHub, Jira and MLflow recordings."""
-    toml = build_demo(tmp_path / "demo")
-    code, _out, err = run(collectors_main, "collect", "--config", str(toml), "--db", db_url, "--quiet")
-    assert code == 0, err
-    return toml, db_url
+    """The demo collected from git and its GitHub, Jira and MLflow recordings (a copy of this test's own)."""
+    return collected_demo_in(tmp_path / "demo", db_url), db_url
 
 
 def commit_as(repo: Path, author: str, email: str, path: str, message: str, date: str) -> None:
@@ -161,9 +158,8 @@ def test_purge_on_the_demo_leaves_no_trace_and_every_figure(demo, tmp_path):
 
 
 def test_purge_of_an_identity_not_on_the_roster(tmp_path):
-    toml = build_demo(tmp_path / "demo")
+    toml = copy_demo(tmp_path / "demo", db=tmp_path / "baton.db")  # collected
     url = f"sqlite:///{tmp_path / 'baton.db'}"
-    assert run(collectors_main, "collect", "--config", str(toml), "--db", url, "--quiet")[0] == 0
     before = weekly(toml, url)
     alex = ["Alex Chen", "alex.chen.dev@gmail.com"]
     assert leaks(make_engine(url), alex)
@@ -175,7 +171,7 @@ def test_purge_of_an_identity_not_on_the_roster(tmp_path):
 
 
 def test_purge_and_export_refuse_bad_input_in_one_line(tmp_path):
-    toml = build_demo(tmp_path / "demo")
+    toml = copy_demo(tmp_path / "demo", collected=False)
     url = f"sqlite:///{tmp_path / 'baton.db'}"
     code, out, err = run(collectors_main, "purge", "--config", str(toml), "--db", url, "--person", "Nobody Here")
     assert code == 2 and err.startswith("error: --person: 'Nobody Here' is not on the roster (people: Marco Bianchi,")
@@ -187,9 +183,8 @@ def test_purge_and_export_refuse_bad_input_in_one_line(tmp_path):
 
 
 def test_export_person_lists_what_is_stored_and_is_audited(tmp_path):
-    toml = build_demo(tmp_path / "demo")
+    toml = copy_demo(tmp_path / "demo", db=tmp_path / "baton.db")  # collected
     url = f"sqlite:///{tmp_path / 'baton.db'}"
-    assert run(collectors_main, "collect", "--config", str(toml), "--db", url, "--quiet")[0] == 0
     target = tmp_path / "priya.json"
     code, out, err = run(collectors_main, "export-person", "--config", str(toml), "--db", url, "--person",
                          "Priya Nair", "--out", str(target))
@@ -212,10 +207,9 @@ def test_export_person_lists_what_is_stored_and_is_audited(tmp_path):
 
 
 def test_pseudonymize_stores_only_pseudonyms_and_keeps_every_value(tmp_path):
-    plain = build_demo(tmp_path / "plain")
+    plain = copy_demo(tmp_path / "plain", db=tmp_path / "plain.db")  # collected
     url_plain = f"sqlite:///{tmp_path / 'plain.db'}"
-    assert run(collectors_main, "collect", "--config", str(plain), "--db", url_plain, "--quiet")[0] == 0
-    hidden = build_demo(tmp_path / "hidden")
+    hidden = copy_demo(tmp_path / "hidden", collected=False)
     hidden.write_text(hidden.read_text().replace("[engagement]\n", "[engagement]\npseudonymize = true\n", 1))
     url = f"sqlite:///{tmp_path / 'hidden.db'}"
     code, out, err = run(collectors_main, "collect", "--config", str(hidden), "--db", url, "--quiet")
@@ -235,9 +229,8 @@ def test_pseudonymize_stores_only_pseudonyms_and_keeps_every_value(tmp_path):
 def test_purge_reaches_mlflow_users_logins_and_emails(tmp_path):
     """MLflow runs name their user by OS login (`ivan.k`) or, as Databricks writes them, by email (Priya's), in
     a column and in the `mlflow.user` tag: a purge rewrites both, and every figure stays."""
-    toml = build_demo(tmp_path / "demo")
+    toml = copy_demo(tmp_path / "demo", db=tmp_path / "baton.db")  # collected
     url = f"sqlite:///{tmp_path / 'baton.db'}"
-    assert run(collectors_main, "collect", "--config", str(toml), "--db", url, "--quiet")[0] == 0
     before = weekly(toml, url)
     engine = make_engine(url)
     mlflow_ids = ["ivan.k", "priya.nair@client.com"]
@@ -250,9 +243,8 @@ def test_purge_reaches_mlflow_users_logins_and_emails(tmp_path):
 
 
 def test_retention_drops_old_texts_and_keeps_every_value(tmp_path):
-    toml = build_demo(tmp_path / "demo")
+    toml = copy_demo(tmp_path / "demo", db=tmp_path / "baton.db")  # collected
     url = f"sqlite:///{tmp_path / 'baton.db'}"
-    assert run(collectors_main, "collect", "--config", str(toml), "--db", url, "--quiet")[0] == 0
     before = weekly(toml, url)
     toml.write_text(toml.read_text() + "\n[retention]\ndays = 30\n")  # the demo's data is older than that
     code, out, err = run(collectors_main, "collect", "--config", str(toml), "--db", url, "--quiet")

@@ -7,10 +7,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from collectors.__main__ import main as collectors_main
-from collectors.demo.build import build_demo
 from db import queries, reads
 from db.engine import make_engine
+from tests.support.demo_template import collected_demo_in
 
 LOADERS = ["load_sources", "load_commits", "load_commit_files", "load_tags", "load_identities", "load_runs",
            "load_cursors", "load_tickets", "load_ticket_events", "load_checklist_items", "load_pull_requests",
@@ -27,8 +26,7 @@ def every_frame(engine) -> dict:
 
 @pytest.fixture
 def demo_db(tmp_path, db_url):
-    toml = build_demo(tmp_path / "demo")  # self-contained: git, GitHub, Jira, MLflow from recordings
-    assert collectors_main(["collect", "--config", str(toml), "--db", db_url, "--quiet"]) == 0
+    collected_demo_in(tmp_path / "demo", db_url)  # self-contained: git, GitHub, Jira, MLflow from recordings
     return make_engine(db_url)
 
 

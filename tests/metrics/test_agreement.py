@@ -9,31 +9,31 @@ import csv
 import io
 import json
 import subprocess
-import sys
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from collectors.__main__ import main as collectors_main
-from collectors.demo import build as demo
 from metrics.review import stage_name
+from tests.support.cli import metrics_cli
+from tests.support.demo_template import copy_demo
 from tests.support.paths import APP
 
 WEEKS = [5, 6, 7, 8]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "metrics", *args], capture_output=True, text=True)
+    return metrics_cli(*args)  # `python -m metrics *args`, in this process (tests/support/cli.py)
 
 
 @pytest.fixture
 def tied(tmp_path):
-    toml = demo.build_demo(tmp_path)
+    """A collected copy of the demo whose M1 is tied to data (collecting reads no milestone: the same rows as
+    collecting after the edit)."""
+    toml = copy_demo(tmp_path)
     text = toml.read_text()
     at = text.index('id = "M1"')
     toml.write_text(text[:at] + 'id = "M1"\ncapability = "data"' + text[at + len('id = "M1"'):])
     url = f"sqlite:///{tmp_path / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     return toml, url, tmp_path
 
 

@@ -11,9 +11,11 @@ import subprocess
 import sys
 
 from metrics.kpis import REGISTRY
+from tests.support.cli import metrics_cli
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
+    """A real `python -m metrics` process (the entry point itself; the other tests call its main() in-process)."""
     return subprocess.run([sys.executable, "-m", "metrics", *args], capture_output=True, text=True)
 
 
@@ -32,7 +34,7 @@ def test_kpis_lists_the_registry():
 
 
 def test_weekly_table_prints_nulls_one_way_and_rounds(full_demo):
-    run = cli("weekly", "--config", str(full_demo["toml"]), "--db", full_demo["url"])
+    run = metrics_cli("weekly", "--config", str(full_demo["toml"]), "--db", full_demo["url"])
     assert run.returncode == 0, run.stderr
     text = run.stdout
     for other in ("None", "<NA>", "NaN", "nan", "NaT"):
@@ -45,9 +47,9 @@ def test_weekly_table_prints_nulls_one_way_and_rounds(full_demo):
 
 def test_weekly_csv_and_json_carry_the_unit(full_demo):
     base = ("weekly", "--config", str(full_demo["toml"]), "--db", full_demo["url"])
-    rows = list(csv.DictReader(io.StringIO(cli(*base, "--format", "csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(metrics_cli(*base, "--format", "csv").stdout)))
     header = list(rows[0])
     assert header[:6] == ["week", "week_start", "kpi", "capability", "value", "unit"]
     assert {r["kpi"]: r["unit"] for r in rows} == {k: s.unit for k, s in REGISTRY.items()}
-    records = json.loads(cli(*base, "--format", "json", "--kpi", "eval_coverage").stdout)
+    records = json.loads(metrics_cli(*base, "--format", "json", "--kpi", "eval_coverage").stdout)
     assert {r["unit"] for r in records} == {"count"} and max(r["value"] or 0 for r in records) > 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
@@ -17,19 +16,16 @@ from metrics.engagement_file import load_engagement
 from metrics.milestones import milestone_states
 from metrics.service import engagement_metrics
 from metrics.snapshots import restatements, snapshot
+from tests.support.cli import metrics_cli  # `python -m metrics ...`, in this process
 from tests.support.demo_edits import DEMO_ID, edit_roster
-
-
-def metrics_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "metrics", *args], capture_output=True, text=True)
+from tests.support.demo_template import copy_demo
 
 
 @pytest.fixture
 def demo_db(tmp_path):
-    toml = demo.build_demo(tmp_path)
-    url = f"sqlite:///{tmp_path / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
-    return toml, url
+    """A copy of the collected demo of this test's own (the tests sign, freeze, edit and commit)."""
+    toml = copy_demo(tmp_path)
+    return toml, f"sqlite:///{tmp_path / 'baton.db'}"
 
 
 def test_demo_milestones_move_pending_to_met_in_the_intended_weeks(demo_db):

@@ -6,17 +6,14 @@ the three readiness KPIs reconciles with its evidence; `python -m metrics weekly
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
-from collectors.__main__ import main as collectors_main
 from collectors.demo import readiness as R
-from collectors.demo.build import build_demo
 from metrics.service import engagement_metrics, evidence, open_engagement, reconcile
-from tests.support.paths import ROOT
+from tests.support.cli import metrics_cli
+from tests.support.demo_template import copy_demo
 
 KPIS = ("internal_line_share", "exit_readiness", "raci_drift")
 
@@ -24,9 +21,8 @@ KPIS = ("internal_line_share", "exit_readiness", "raci_drift")
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo_readiness")
-    toml = build_demo(out)
+    toml = copy_demo(out)  # the demo collected whole (self-contained)
     url = f"sqlite:///{out / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0  # self-contained
     cfg, engine = open_engagement(toml, url)
     return toml, url, engagement_metrics(cfg, engine)
 
@@ -94,7 +90,7 @@ def test_competency_levels_climb_as_intended(demo):
 
 
 def _cli(*args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "metrics", *args], capture_output=True, text=True, cwd=ROOT)
+    out = metrics_cli(*args)  # `python -m metrics *args`, in this process (tests/support/cli.py)
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -115,8 +111,7 @@ def test_weekly_and_competency_commands_on_the_demo(demo):
     assert (ivan["level"], ivan["level_name"], ivan["side"]) == (3, "independent", "internal")
     table = _cli("competency", "--config", str(toml), "--db", url, "--week", "4")
     assert "Ivan Kowalski" in table and "beginner" in table
-    bad = subprocess.run([sys.executable, "-m", "metrics", "competency", "--config", str(toml), "--db", url,
-                          "--week", "99"], capture_output=True, text=True, cwd=ROOT)
+    bad = metrics_cli("competency", "--config", str(toml), "--db", url, "--week", "99")
     assert bad.returncode != 0 and bad.stderr.strip().count("\n") == 0 and "--week: week 99" in bad.stderr
 
 

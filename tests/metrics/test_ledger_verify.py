@@ -25,6 +25,7 @@ from metrics.integrity import verify
 from metrics.service import engagement_metrics
 from metrics.snapshots import freeze
 from tests.support.acceptance_case import M1, M2, NOW, WITH_PAT, roster
+from tests.support.cli import metrics_cli
 from tests.support.engagement_factory import TODAY, config, sha_of, source_data
 
 ANN = Signer("Ann Client", "ann@client.com", verified=True)
@@ -249,9 +250,6 @@ def test_new_data_and_roster_edits_are_notices_not_alterations(signed):
 
 def test_cli_verify_prints_ok_or_the_first_altered_row(tmp_path):
     """`python -m metrics verify` on a TOML engagement over a SQLite DB: ok (exit 0), ALTERED (exit 1)."""
-    import subprocess
-    import sys
-
     toml = tmp_path / "engagement.toml"
     toml.write_text('[engagement]\nname = "Tiny"\nstart = 2026-09-07\nweeks = 4\n'
                     '[classify]\ninternal_email_domains = ["client.com"]\nvendor_email_domains = ["acme.com"]\n'
@@ -263,8 +261,7 @@ def test_cli_verify_prints_ok_or_the_first_altered_row(tmp_path):
     store(make_engine(url))
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "metrics", *args, "--config", str(toml), "--db", url],
-                              capture_output=True, text=True)
+        return metrics_cli(*args, "--config", str(toml), "--db", url)  # `python -m metrics`, in this process
 
     out = cli("sign", "--milestone", "M1", "--name", "Ann Client", "--side", "internal", "--comment", "ok")
     assert out.returncode == 0, out.stderr
@@ -299,9 +296,6 @@ def test_once_login_is_required_only_verified_signatures_count_and_the_cli_canno
 
 
 def test_cli_role_grants_are_logged_with_the_granter_and_refused_once_login_has_an_editor(tmp_path):
-    import subprocess
-    import sys
-
     from db.review_store import load_roles, role_of, set_role
 
     toml = tmp_path / "engagement.toml"
@@ -309,8 +303,7 @@ def test_cli_role_grants_are_logged_with_the_granter_and_refused_once_login_has_
     url = f"sqlite:///{tmp_path / 'baton.db'}"
 
     def role(email, roles):
-        return subprocess.run([sys.executable, "-m", "metrics", "role", "--config", str(toml), "--db", url,
-                               "--email", email, "--role", roles], capture_output=True, text=True)
+        return metrics_cli("role", "--config", str(toml), "--db", url, "--email", email, "--role", roles)
 
     out = role("Ann@client.com", "editor,signer")
     assert out.returncode == 0, out.stderr
@@ -357,9 +350,6 @@ def test_concurrent_appends_keep_one_unbroken_chain(db_url):
 
 
 def test_pack_out_naming_a_file_is_one_line(tmp_path):
-    import subprocess
-    import sys
-
     toml = tmp_path / "engagement.toml"
     toml.write_text('[engagement]\nname = "Tiny"\nstart = 2026-09-07\nweeks = 4\n')
     url = f"sqlite:///{tmp_path / 'baton.db'}"
@@ -369,8 +359,7 @@ def test_pack_out_naming_a_file_is_one_line(tmp_path):
     for out, expected in ((taken, f"error: --out: expected a folder to write the pack into, {taken} is a file"),
                           (taken / "sub", f"error: --out: expected a folder to write the pack into, {taken} (in "
                                           f"{taken / 'sub'}) is a file")):
-        done = subprocess.run([sys.executable, "-m", "metrics", "pack", "--config", str(toml), "--db", url,
-                               "--week", "1", "--out", str(out), "--no-pdf"], capture_output=True, text=True)
+        done = metrics_cli("pack", "--config", str(toml), "--db", url, "--week", "1", "--out", str(out), "--no-pdf")
         assert (done.returncode, done.stderr.strip(), done.stdout) == (2, expected, "")
     assert taken.read_text() == "not a folder"
 

@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from collectors.__main__ import main as collectors_main
 from collectors.demo import build as demo
 from db.engine import make_engine
 from metrics.acceptance import Signer, sign
 from metrics.engagement_file import load_engagement
 from metrics.review import kpi_cards, ladder_week, milestone_board, stage_name
 from metrics.service import engagement_metrics
+from tests.support.cli import metrics_cli
+from tests.support.demo_template import copy_demo
 
 TOKEN = "ghp_PackMustNeverContainThis0123456789"
 WEEK = 5
@@ -84,21 +83,18 @@ class PackParser(HTMLParser):
 def pack(tmp_path_factory):
     """The demo collected, M1 signed by two keys, week 5 frozen, then the pack written by the CLI with a token set."""
     out = tmp_path_factory.mktemp("pack-demo")
-    toml = demo.build_demo(out)
+    toml = copy_demo(out)
     url = f"sqlite:///{out / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     cfg = load_engagement(toml)
     engine = make_engine(url)
     m = engagement_metrics(cfg, engine)
     sign(engine, m, "M1", Signer("Ines Ortiz"), "ours")
     sign(engine, m, "M1", Signer("Marco Bianchi"), "agreed")
-    env = {**os.environ, "GITHUB_TOKEN": TOKEN, "JIRA_TOKEN": TOKEN, "BATON_DB_URL": url}
-    frz = subprocess.run([sys.executable, "-m", "metrics", "freeze", "--config", str(toml), "--week", str(WEEK),
-                          "--by", "Ines Ortiz"], capture_output=True, text=True, env=env)
+    env = {"GITHUB_TOKEN": TOKEN, "JIRA_TOKEN": TOKEN, "BATON_DB_URL": url}  # `python -m metrics`, in this process
+    frz = metrics_cli("freeze", "--config", str(toml), "--week", str(WEEK), "--by", "Ines Ortiz", env=env)
     assert frz.returncode == 0, frz.stderr
     folder = out / "pack"
-    run = subprocess.run([sys.executable, "-m", "metrics", "pack", "--config", str(toml), "--week", str(WEEK),
-                          "--out", str(folder)], capture_output=True, text=True, env=env)
+    run = metrics_cli("pack", "--config", str(toml), "--week", str(WEEK), "--out", str(folder), env=env)
     assert run.returncode == 0, run.stderr
     m = engagement_metrics(cfg, engine)
     return {"dir": folder, "m": m, "engine": engine, "cfg": cfg, "stdout": run.stdout}

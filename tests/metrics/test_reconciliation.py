@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 from metrics.kpis import REGISTRY
 from metrics.service import evidence, load, reconcile
+from tests.support.cli import metrics_cli
 
 SIDES = {"internal": "internal", "vendor": "vendor", "unattributed": "unattributed", "bots": "bot"}
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "metrics", *args], capture_output=True, text=True)
+    return metrics_cli(*args)  # `python -m metrics *args`, in this process (tests/support/cli.py)
 
 
 def test_every_weekly_row_of_the_demo_reconciles_with_its_evidence(full_demo):

@@ -12,14 +12,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from collectors.__main__ import main as collectors_main
 from collectors.demo import github_data as demo_github
-from collectors.demo.build import build_demo
 from db.engine import make_engine
 from db.queries import load_source_frames
 from metrics.engagement import SourceData, compute
 from metrics.engagement_file import load_engagement
 from metrics.service import evidence
+from tests.support.demo_template import copy_demo
 from tests.support.paths import ROOT
 
 APP = str(ROOT / "app.py")
@@ -28,9 +27,8 @@ APP = str(ROOT / "app.py")
 @pytest.fixture(scope="module")
 def engagement(tmp_path_factory):
     out = tmp_path_factory.mktemp("ghdemo")
-    toml = build_demo(out)
+    toml = copy_demo(out)  # with its GitHub data collected
     url = f"sqlite:///{out / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     cfg = load_engagement(toml)
     return {"toml": toml, "url": url, "metrics": compute(cfg, SourceData(**load_source_frames(make_engine(url))))}
 

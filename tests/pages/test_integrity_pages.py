@@ -9,7 +9,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from collectors.demo import build as demo
 from db import ledger
 from db.review_store import audit_log, load_roles, load_signatures, role_of, set_role
 from metrics.service import engagement_metrics
@@ -19,14 +18,9 @@ from tests.support.review_app import collected_demo, open_page, texts
 INES = {"is_logged_in": True, "email": "ines.ortiz@client.com", "name": "Ines Ortiz"}
 
 
-@pytest.fixture(scope="module")
-def demo_files(tmp_path_factory):
-    return demo.build_demo(tmp_path_factory.mktemp("integrity-demo"))
-
-
 @pytest.fixture
-def env(demo_files, tmp_path, monkeypatch):
-    return collected_demo(demo_files, tmp_path, monkeypatch)
+def env(tmp_path, monkeypatch):
+    return collected_demo(tmp_path, monkeypatch)
 
 
 def test_a_role_withdrawn_while_the_page_is_open_stops_the_next_click(env):

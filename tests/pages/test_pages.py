@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from collectors.__main__ import main as collectors_main
-from collectors.demo.build import BEHIND_PLAN, DEMO_NAME, build_demo
+from collectors.demo.build import BEHIND_PLAN, DEMO_NAME
 from db.engine import make_engine
 from db.queries import load_source_frames
 from engagement.weeks import week_label
@@ -24,15 +24,15 @@ from metrics.kpis import REGISTRY, target
 from metrics.people import roster_table
 from metrics.report.figures import ladder_figure, share_figure, sides_timeline
 from metrics.service import evidence
+from tests.support.demo_template import copy_demo
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo engagement collected into a SQLite DB, and the metrics computed from it."""
     out = tmp_path_factory.mktemp("demo")
-    toml = build_demo(out)
+    toml = copy_demo(out)
     url = f"sqlite:///{out / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     cfg = load_engagement(toml)
     metrics = compute(cfg, SourceData(**load_source_frames(make_engine(url))))
     return {"toml": toml, "url": url, "cfg": cfg, "metrics": metrics, "dir": out}

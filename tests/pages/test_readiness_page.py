@@ -8,10 +8,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from collectors.__main__ import main as collectors_main
 from collectors.demo import readiness as R
-from collectors.demo.build import build_demo
 from db.engine import make_engine
+from tests.support.demo_template import copy_demo
 
 PAGE = "pages/readiness.py"
 
@@ -19,9 +18,8 @@ PAGE = "pages/readiness.py"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("readiness_page")
-    toml = build_demo(out)
+    toml = copy_demo(out)  # the self-contained demo, collected
     url = f"sqlite:///{out / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0  # self-contained demo
     return toml, url
 
 

@@ -27,16 +27,10 @@ PAGES = ["pages/overview.py", "pages/ladder.py", "pages/people.py", "pages/sourc
          "pages/milestones.py"]
 
 
-@pytest.fixture(scope="module")
-def demo_files(tmp_path_factory):
-    out = tmp_path_factory.mktemp("review-demo")
-    return demo.build_demo(out)
-
-
 @pytest.fixture
-def env(demo_files, tmp_path, monkeypatch):
+def env(tmp_path, monkeypatch):
     """A fresh DB with the demo collected, and the engagement file (a copy, editable by the test)."""
-    return collected_demo(demo_files, tmp_path, monkeypatch)
+    return collected_demo(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -121,6 +121,7 @@ class GitLabServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stalls (as github_replay)
 
             def log_message(self, *args) -> None:
                 pass

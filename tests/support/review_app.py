@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from collectors.__main__ import main as collectors_main
 from db.engine import make_engine
+from tests.support.demo_template import copy_demo
 from tests.support.paths import APP
 
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-secret",
@@ -13,16 +13,11 @@ AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret":
         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
 
 
-def collected_demo(demo_files, tmp_path, monkeypatch) -> dict:
-    """A fresh DB with the demo collected, and the engagement file (a copy, editable by the test); the app's
-    environment points at both."""
-    toml = tmp_path / "engagement.toml"
-    repo = demo_files.parent / "fraud-model"
-    recordings = demo_files.parent / "recordings"
-    toml.write_text(demo_files.read_text().replace('path = "fraud-model"', f'path = "{repo}"')
-                    .replace('replay = "recordings"', f'replay = "{recordings}"'))
+def collected_demo(tmp_path, monkeypatch) -> dict:
+    """A fresh DB with the demo collected, and the engagement file (a copy, editable by the test): a copy of the
+    collected demo of the test's own (tests/support/demo_template.py); the app's environment points at both."""
+    toml = copy_demo(tmp_path)
     url = f"sqlite:///{tmp_path / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     monkeypatch.setenv("BATON_CONFIG", str(toml))
     monkeypatch.setenv("BATON_DB_URL", url)
     return {"toml": toml, "url": url, "engine": make_engine(url)}

@@ -122,15 +122,13 @@ def demo() -> EngagementMetrics:
 @functools.cache
 def demo_engagement() -> tuple[Path, str, EngagementMetrics]:
     """(engagement file, database URL, metrics) of the demo, collected once per session."""
-    from collectors.__main__ import main as collectors_main
-    from collectors.demo.build import build_demo
     from metrics.service import load
+    from tests.support.demo_template import copy_demo
 
     out = Path(tempfile.mkdtemp(prefix="baton-demo-system-"))
     atexit.register(shutil.rmtree, out, True)
-    toml = build_demo(out)  # self-contained: git, and GitHub/Jira/MLflow recordings its sources replay
+    toml = copy_demo(out)  # self-contained: git, and GitHub/Jira/MLflow recordings its sources replay
     url = f"sqlite:///{out / 'baton.db'}"
-    assert collectors_main(["collect", "--config", str(toml), "--db", url, "--quiet"]) == 0
     return toml, url, load(toml, url)[2]
 
 
@@ -159,6 +157,7 @@ def collect_recorded(tmp_path: Path, runs: list[dict], *, full_name: str = "panj
     collector (earlier attempts GitHub no longer has are skipped, as on api.github.com), and return the frames."""
     from collectors.demo.github_fixtures import FakeRepo
     from collectors.demo.github_replay import ReplayServer
+    from collectors.github.client import GitHubClient
     from collectors.github.source import collect_github
     from db.engine import make_engine
     from db.queries import load_source_frames
@@ -169,6 +168,8 @@ def collect_recorded(tmp_path: Path, runs: list[dict], *, full_name: str = "panj
     engine = make_engine(f"sqlite:///{tmp_path / 'recorded.db'}")
     with ReplayServer() as server:
         repo.script(server)
-        collect_github(engine, full_name, server.base_url, "BATON_TEST_NO_TOKEN", max_wait=1,
+        # no token, and no pause between requests: the quarter second kept for api.github.com is only waiting here
+        client = GitHubClient(server.base_url, None, max_wait=1, seconds_between_requests=0)
+        collect_github(engine, full_name, server.base_url, "BATON_TEST_NO_TOKEN", max_wait=1, client=client,
                        junit_workflows=junit_workflows or [])
     return load_source_frames(engine)
