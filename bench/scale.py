@@ -336,7 +336,10 @@ def followups(repo: Path, args: argparse.Namespace, work: Path) -> None:
     start -= dt.timedelta(days=start.weekday())
     people = top_authors(repo, args.branch)
     toml = engagement_toml(work, repo, args.branch, start, people)
-    env = {**os.environ, "BATON_CACHE_DIR": str(work / "cache")}
+    # As a user's Python runs: bytecode written and reused (a sandbox's PYTHONDONTWRITEBYTECODE=1 would recompile
+    # the project on every command, ~1 s each).
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+           "BATON_CACHE_DIR": str(work / "cache")}
     if (args.prs or args.runs or args.tickets) and not has_activity(url):
         generate_activity(url, start, [f"user{i}" for i in range(len(people))], args.prs, args.runs, args.tickets)
 
