@@ -164,7 +164,7 @@ def load_source_frames(engine: Engine, source_names: Sequence[str] | None = None
         **load_gitlab_frames(engine, source_names),
         **load_mlflow_frames(engine, source_names),
         **load_binder_frames(engine, source_names),
-        "surviving_lines": load_surviving_lines(engine, source_names),
+        **load_surviving_lines(engine, source_names),
         "signatures": load_all_signatures(engine),
     }
 
@@ -179,30 +179,27 @@ def load_binder_frames(engine: Engine, source_names: Sequence[str] | None = None
             "artifact_files": _frame(engine, _in_sources(files, a.source_id, source_names))}
 
 
-def load_surviving_lines(engine: Engine, source_names: Sequence[str] | None = None) -> pd.DataFrame:
-    """Blamed lines of every complete week-end tree (SPEC §10 internal_line_share): one row per (source, week-end
-    instant, path, blamed commit) with the commit's recorded author, author date (UTC) and line count, in no
-    particular order.
+def load_surviving_lines(engine: Engine, source_names: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The surviving lines of every complete week-end tree (SPEC §10 internal_line_share), as stored:
 
-    Read as the three stored tables and joined here, not in SQL: the same blame of a file serves every week whose
-    tree holds it, so the joined rows are many times the stored ones (ipython: 370k from 42k); expanding them in SQL
-    ships every repeated text through the driver, while a merge on the small frames does it in columns."""
+    - `surviving_files`: one row per (source, week-end instant, path) of the tree at that instant, with the
+      commit (`blamed_at`) whose `git_blame_lines` hold the file's blame (the same blame serves every tree that
+      holds the same file content);
+    - `surviving_blame`: those blame rows, one per (source, blamed_at, path, blamed commit) with the commit's
+      recorded author, author date (UTC) and line count.
+
+    Never joined here: the join is many times the stored rows (ipython: 370k from 42k; sympy: 2.8M from 173k,
+    which took 2.3 GB in pandas). metrics/surviving.py sums per file first, and expands one week at a time."""
     we, t, f, b = GitWeekEnd, GitTree, GitTreeFile, GitBlameLines
-    ends = (select(we.source_id, Source.name.label("repo"), we.ends_at, we.sha)
-            .join(Source, Source.id == we.source_id)
-            .join(t, (t.source_id == we.source_id) & (t.sha == we.sha)))
-    files = (select(f.source_id, f.sha, f.path, f.blamed_at)
-             .join(t, (t.source_id == f.source_id) & (t.sha == f.sha)).where(f.blamed_at.is_not(None)))
+    files = (select(we.source_id, Source.name.label("repo"), we.ends_at, we.sha, f.path, f.blamed_at)
+             .join(Source, Source.id == we.source_id)
+             .join(t, (t.source_id == we.source_id) & (t.sha == we.sha))
+             .join(f, (f.source_id == we.source_id) & (f.sha == we.sha))
+             .where(f.blamed_at.is_not(None)))
     blame = select(b.source_id, b.blamed_at, b.path, b.commit, b.author_name.label("name"),
                    b.author_email.label("email"), b.authored_at.label("at"), b.lines)
-    ends = _frame(engine, _in_sources(ends, we.source_id, source_names), ["ends_at"])
-    files = _frame(engine, _in_sources(files, f.source_id, source_names))
-    blame = _frame(engine, _in_sources(blame, b.source_id, source_names), ["at"])
-    columns = ["source_id", "repo", "ends_at", "sha", "path", "commit", "name", "email", "at", "lines"]
-    if ends.empty or files.empty or blame.empty:
-        return pd.DataFrame({c: pd.Series(dtype=blame[c].dtype if c in blame else ends[c].dtype) for c in columns})
-    rows = ends.merge(files, on=["source_id", "sha"]).merge(blame, on=["source_id", "blamed_at", "path"])
-    return rows[columns].reset_index(drop=True)  # unordered: metrics/surviving.py orders the rows it keeps
+    return {"surviving_files": _frame(engine, _in_sources(files, we.source_id, source_names), ["ends_at"]),
+            "surviving_blame": _frame(engine, _in_sources(blame, b.source_id, source_names), ["at"])}
 
 
 def load_all_signatures(engine: Engine) -> pd.DataFrame:

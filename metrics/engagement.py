@@ -58,7 +58,9 @@ class SourceData:
     mlflow_registry_events: pd.DataFrame = field(default_factory=pd.DataFrame)
     week_ends: pd.DataFrame = field(default_factory=pd.DataFrame)  # SPEC §11: week-end commit per (source, week)
     artifact_files: pd.DataFrame = field(default_factory=pd.DataFrame)  # binder files of each week-end tree
-    surviving_lines: pd.DataFrame = field(default_factory=pd.DataFrame)  # blamed lines at week ends (SPEC §10)
+    # SPEC §10: the files of each week-end tree with the commit holding their blame, and those blame rows
+    surviving_files: pd.DataFrame = field(default_factory=pd.DataFrame)
+    surviving_blame: pd.DataFrame = field(default_factory=pd.DataFrame)
     signatures: pd.DataFrame = field(default_factory=pd.DataFrame)  # milestone signatures, all engagements
 
 

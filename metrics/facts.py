@@ -97,19 +97,33 @@ class Facts:
                          index=repo.index, dtype=object)
 
     @cached_property
-    def surviving_lines(self) -> pd.DataFrame:
-        """metrics.surviving.surviving_lines: blamed lines at each week's end (weeks 0 .. now) with side (SPEC §10)."""
-        from metrics.surviving import surviving_lines
+    def surviving_files(self) -> pd.DataFrame:
+        """metrics.surviving.week_files: the files of the tree at each week's end (weeks 0 .. now), SPEC §10."""
+        from metrics.surviving import week_files
 
-        return surviving_lines(self.cfg, getattr(self.data, "surviving_lines", None), self.now_week)
+        return week_files(self.cfg, getattr(self.data, "surviving_files", None), self.now_week)
 
     @cached_property
-    def surviving_line_capabilities(self) -> pd.DataFrame:
-        """metrics.surviving.line_capabilities of `surviving_lines`: matched once, read by internal_line_share's
-        rows and by its evidence of every (week, capability)."""
-        from metrics.surviving import line_capabilities
+    def surviving_blame(self) -> pd.DataFrame:
+        """metrics.surviving.attributed_blame: the blame rows those files use, authors attributed (SPEC §3)."""
+        from metrics.surviving import attributed_blame
 
-        return line_capabilities(self.surviving_lines, self.cfg)
+        return attributed_blame(self.cfg, getattr(self.data, "surviving_blame", None), self.surviving_files)
+
+    def surviving_lines(self, week: int) -> pd.DataFrame:
+        """metrics.surviving.lines_of_files for one week: its blamed lines with author, person and side."""
+        from metrics.surviving import lines_of_files
+
+        files = self.surviving_files
+        return lines_of_files(files[files["week"] == week], self.surviving_blame)
+
+    @cached_property
+    def surviving_path_capabilities(self) -> pd.DataFrame:
+        """(path, capability) of every file of the week-end trees: the capabilities' paths matched once, read by
+        internal_line_share's rows and by its evidence of every (week, capability)."""
+        from metrics.surviving import path_capability_pairs
+
+        return path_capability_pairs(self.surviving_files, self.cfg)
 
     # -- GitHub (PRs, reviews, runs, cycles, evaluation tests) -------------------------------------------
     @cached_property

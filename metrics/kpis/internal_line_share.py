@@ -28,11 +28,13 @@ def _counts(lines: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 
 def compute(facts: Facts) -> pd.DataFrame:
-    lines = facts.surviving_lines
+    from metrics.surviving import file_side_lines
+
+    lines = file_side_lines(facts.surviving_files, facts.surviving_blame)  # per (week, file, side): no expansion
     if lines.empty:
         return no_rows()
     overall = _counts(lines, ["week"]).assign(capability=None)
-    per_cap = facts.surviving_line_capabilities
+    per_cap = lines.merge(facts.surviving_path_capabilities, on="path")
     parts = [overall]
     if len(per_cap):
         parts.append(_counts(per_cap, ["capability", "week"]))
@@ -43,11 +45,10 @@ def compute(facts: Facts) -> pd.DataFrame:
 
 def lines_of(facts: Facts, week: int, capability: str | None) -> pd.DataFrame:
     """The surviving lines of the week (of the capability's files when given)."""
-    lines = facts.surviving_lines
-    lines = lines[lines["week"] == week]
+    lines = facts.surviving_lines(week)
     if capability is not None and len(lines):
-        per_cap = facts.surviving_line_capabilities  # the capabilities' paths matched once, not per week
-        lines = per_cap[(per_cap["week"] == week) & (per_cap["capability"] == capability)]
+        caps = facts.surviving_path_capabilities
+        lines = lines[lines["path"].isin(caps.loc[caps["capability"] == capability, "path"])]
     return lines
 
 
