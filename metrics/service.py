@@ -88,6 +88,9 @@ def _source_data(engine: Engine, repos: Sequence[str] | None) -> SourceData:
 
 _FRAMES = ("commits", "commit_caps", "commit_share", "ladder", "weekly", "runbook_executions", "drills")
 _FACTS_FRAMES = ("commits", "commit_caps", "ladder", "runbook_executions", "drills")  # Facts properties of _FRAMES
+# Facts properties compute() builds on the way (the readiness KPIs) that the review, the pack and the Readiness page
+# read again: stored beside the entry (a separate one, so a frame Parquet cannot hold costs only itself).
+_FACTS_EXTRA = ("handover_items", "operation_table")
 CACHE_ENV = "BATON_METRICS_CACHE"
 
 
@@ -172,7 +175,11 @@ def _store_cached(m: EngagementMetrics, folder: str, key: str) -> None:
                 return  # a field this cache does not know how to store: compute next time too
     frames["meta"] = pd.DataFrame({"json": [json.dumps(meta)]})
     if cache.store_frames(folder, key, frames):
-        cache.prune(folder)
+        built = getattr(m.facts, "__dict__", {})
+        extra = {name: built[name] for name in _FACTS_EXTRA if isinstance(built.get(name), pd.DataFrame)}
+        if extra:
+            cache.store_frames(folder, f"{key}-facts", extra)
+        cache.prune(folder, keep=40)  # an entry and its "-facts" beside it
 
 
 def _load_cached(cfg: EngagementConfig, engine: Engine, repos, accepted: frozenset[str], today,
@@ -194,6 +201,7 @@ def _load_cached(cfg: EngagementConfig, engine: Engine, repos, accepted: frozens
         stored = {name: frames[f"m.{name}"] for name in _FRAMES}
         # compute() takes these from its Facts (the same objects): the facts built for evidence start from them
         known = {name: stored[name] for name in _FACTS_FRAMES}
+        known.update(cache.load_frames(folder, f"{key}-facts") or {})
         if github is not None:
             known["github"] = github
         return EngagementMetrics(cfg=cfg, weeks=list(meta["weeks"]), github=github, accepted=accepted,

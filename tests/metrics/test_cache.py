@@ -117,7 +117,8 @@ def test_the_service_reads_back_what_it_computed(full_demo, tmp_path, monkeypatc
     fresh = service.engagement_metrics(cfg, engine, use_cache=False)
     assert not (tmp_path / "cache").exists()
     first = service.engagement_metrics(cfg, engine)
-    assert len(list((tmp_path / "cache" / "metrics").iterdir())) == 1  # stored
+    stored = sorted(p.name for p in (tmp_path / "cache" / "metrics").iterdir())
+    assert len(stored) == 2 and stored[1] == f"{stored[0]}-facts"  # the entry, and the readiness facts beside it
     calls = []
     real_compute = service.compute
     monkeypatch.setattr(service, "compute", lambda *a, **k: calls.append(1) or real_compute(*a, **k))
@@ -139,7 +140,7 @@ def test_the_service_reads_back_what_it_computed(full_demo, tmp_path, monkeypatc
         else:
             assert got == want, f.name
     week = cached.latest_week()
-    for key in ("internal_commit_share", "internal_pr_share"):
+    for key in ("internal_commit_share", "internal_pr_share", "exit_readiness"):
         pd.testing.assert_frame_equal(service.evidence(cached, key, week), service.evidence(fresh, key, week))
     assert service.reconcile(cached, "internal_commit_share", week) == []
     copy = pickle.loads(pickle.dumps(service.engagement_metrics(cfg, engine)))  # as Streamlit's cache copies it
