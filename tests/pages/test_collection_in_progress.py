@@ -168,13 +168,19 @@ def sources_page(monkeypatch, toml: Path, db_url: str) -> AppTest:
     return at
 
 
-def test_a_phase_of_unknown_total_shows_a_count(tmp_path, sqlite_url, monkeypatch):
-    """The surviving-lines phase of a git run counts files without knowing how many (collectors/git/blame.py)."""
+def registered_git_source(tmp_path: Path, sqlite_url: str) -> tuple[Path, object, int]:
+    """A minimal engagement file and a database with one registered git source (no collection yet)."""
     toml = tmp_path / "engagement.toml"
     toml.write_text('[engagement]\nname = "x"\nstart = 2026-09-07\n')
     engine = make_engine(sqlite_url)
     with engine.begin() as conn:
         source_id = ensure_source(conn, "git", "/repo#main", "repo")
+    return toml, engine, source_id
+
+
+def test_a_phase_of_unknown_total_shows_a_count(tmp_path, sqlite_url, monkeypatch):
+    """The surviving-lines phase of a git run counts files without knowing how many (collectors/git/blame.py)."""
+    toml, engine, source_id = registered_git_source(tmp_path, sqlite_url)
     lock = SourceLock(engine, source_id)
     lock.acquire(wait=False)  # this test's process is the live collector
     try:
@@ -193,11 +199,7 @@ def test_a_phase_of_unknown_total_shows_a_count(tmp_path, sqlite_url, monkeypatc
 
 
 def test_a_run_left_running_by_a_dead_process_is_not_shown_in_progress(tmp_path, sqlite_url, monkeypatch):
-    toml = tmp_path / "engagement.toml"
-    toml.write_text('[engagement]\nname = "x"\nstart = 2026-09-07\n')
-    engine = make_engine(sqlite_url)
-    with engine.begin() as conn:
-        source_id = ensure_source(conn, "git", "/repo#main", "repo")
+    toml, engine, source_id = registered_git_source(tmp_path, sqlite_url)
     run_id = start_run(engine, source_id, None)  # no lock: whoever logged it is gone
     at = sources_page(monkeypatch, toml, sqlite_url)
     assert "Collection in progress" not in [s.value for s in at.subheader]
